@@ -1,0 +1,1 @@
+"""Headless subcommands of the `bertstudio` CLI, one module each (see bertstudio/cli.py)."""

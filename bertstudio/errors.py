@@ -1,0 +1,82 @@
+"""Errors a user can act on.
+
+Every message says what is wrong, where (file, line, column, value when known) and what to do.
+The GUI shows them in a dialog; the CLI prints them and exits with status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class BertStudioError(Exception):
+    """Base class: `message` says what went wrong, `hint` what to do about it."""
+
+    def __init__(self, message: str, hint: str = "", *, path: str | Path | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        self.path = str(path) if path is not None else None
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path and self.path not in self.message else ""
+        text = f"{where}{self.message}"
+        return f"{text}\n{self.hint}" if self.hint else text
+
+
+class ConfigError(BertStudioError):
+    """A model or run configuration is invalid."""
+
+
+class CheckpointError(BertStudioError):
+    """Weights could not be read or do not fit the model."""
+
+
+class TokenizerError(BertStudioError):
+    """A tokenizer is missing, unreadable or lacks a required special token."""
+
+
+class DataImportError(BertStudioError):
+    """A data file cannot be read as asked; carries the position of the problem."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        column: str | int | None = None,
+        value: str | None = None,
+        byte_offset: int | None = None,
+    ) -> None:
+        self.line = line
+        self.column = column
+        self.value = value
+        self.byte_offset = byte_offset
+        super().__init__(message, hint, path=path)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.path:
+            parts.append(self.path)
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.column is not None:
+            parts.append(f"column {self.column}")
+        if self.byte_offset is not None:
+            parts.append(f"byte {self.byte_offset}")
+        where = ", ".join(parts)
+        text = f"{where}: {self.message}" if where else self.message
+        if self.value is not None:
+            shown = self.value if len(self.value) <= 80 else self.value[:77] + "..."
+            text += f" (value: {shown!r})"
+        return f"{text}\n{self.hint}" if self.hint else text
+
+
+class TrainingError(BertStudioError):
+    """Training cannot start or had to stop (divergence, out of memory, bad settings)."""
+
+
+class RunStoreError(BertStudioError):
+    """A run folder is missing, unreadable or not resumable."""

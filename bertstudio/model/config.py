@@ -1,0 +1,169 @@
+"""BertConfig: the architecture of a BERT encoder, readable from and writable to config.json."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bertstudio.errors import ConfigError
+
+ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish", "tanh")
+
+
+@dataclass
+class BertConfig:
+    vocab_size: int = 30522  # rows of the word-embedding matrix (and of the masked-LM decoder)
+    hidden_size: int = 768  # width of every token vector
+    num_hidden_layers: int = 12  # encoder layers
+    num_attention_heads: int = 12  # heads per layer; must divide hidden_size
+    intermediate_size: int = 3072  # width of the feed-forward block
+    hidden_act: str = "gelu"  # feed-forward activation, one of ACTIVATIONS
+    hidden_dropout_prob: float = 0.1  # dropout on embeddings and residual branches
+    attention_probs_dropout_prob: float = 0.1  # dropout on attention probabilities
+    max_position_embeddings: int = 512  # longest sequence the model accepts
+    type_vocab_size: int = 2  # segments (sentence A / B)
+    initializer_range: float = 0.02  # std of the normal init for new weights
+    layer_norm_eps: float = 1e-12
+    pad_token_id: int = 0  # padding row of the word embeddings
+    position_embedding_type: str = "absolute"  # only absolute positions are supported
+    classifier_dropout: float | None = None  # dropout before task heads; None uses hidden_dropout_prob
+    # Task heads: labels and how to read them (mirrors the Hugging Face config keys).
+    id2label: dict[int, str] = field(default_factory=dict)
+    problem_type: str | None = None  # single_label_classification / multi_label_classification / regression
+    architectures: list[str] = field(default_factory=list)
+    # Keys of config.json we do not use, kept so a saved config round-trips.
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.id2label = {int(k): str(v) for k, v in (self.id2label or {}).items()}
+        self.validate()
+
+    @property
+    def head_size(self) -> int:
+        return self.hidden_size // self.num_attention_heads
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.id2label)
+
+    @property
+    def label2id(self) -> dict[str, int]:
+        return {label: i for i, label in self.id2label.items()}
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first field that cannot build a model."""
+        positive = (
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "max_position_embeddings",
+            "type_vocab_size",
+        )
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{name} must be a positive whole number, got {value!r}.")
+        if self.hidden_size % self.num_attention_heads:
+            raise ConfigError(
+                f"hidden_size ({self.hidden_size}) is not divisible by num_attention_heads "
+                f"({self.num_attention_heads}).",
+                "Choose a head count that divides the hidden size (e.g. hidden 768 with 12 heads).",
+            )
+        if self.hidden_act not in ACTIVATIONS:
+            raise ConfigError(
+                f"hidden_act {self.hidden_act!r} is not supported.",
+                f"Use one of: {', '.join(ACTIVATIONS)}.",
+            )
+        for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
+            value = getattr(self, name)
+            if not 0.0 <= float(value) < 1.0:
+                raise ConfigError(f"{name} must be in [0, 1), got {value!r}.")
+        if self.layer_norm_eps <= 0:
+            raise ConfigError(f"layer_norm_eps must be positive, got {self.layer_norm_eps!r}.")
+        if not 0 <= self.pad_token_id < self.vocab_size:
+            raise ConfigError(
+                f"pad_token_id {self.pad_token_id} is outside the vocabulary (size {self.vocab_size})."
+            )
+        if self.position_embedding_type != "absolute":
+            raise ConfigError(
+                f"position_embedding_type {self.position_embedding_type!r} is not supported.",
+                "BERT Studio supports absolute position embeddings (the BERT default).",
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config.json form: Hugging Face key names, model_type bert."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        data = {**self.extra, **data}
+        data["model_type"] = "bert"
+        data["id2label"] = {str(i): label for i, label in self.id2label.items()}
+        data["label2id"] = self.label2id
+        if not data["id2label"]:
+            del data["id2label"], data["label2id"]
+        if data["problem_type"] is None:
+            del data["problem_type"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BertConfig:
+        known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        extra = {
+            k: v for k, v in data.items() if k not in known and k not in ("label2id", "model_type")
+        }
+        model_type = data.get("model_type", "bert")
+        if model_type not in ("bert", None):
+            raise ConfigError(
+                f"model_type {model_type!r} is not a BERT model.",
+                "BERT Studio opens BERT-architecture checkpoints (model_type 'bert').",
+            )
+        try:
+            return cls(**kwargs, extra=extra)
+        except TypeError as exc:
+            raise ConfigError(f"config has a value of the wrong type: {exc}") from None
+
+    @classmethod
+    def from_json_file(cls, path: str | Path) -> BertConfig:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError("config.json is missing.", "A model folder needs config.json.", path=path) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"config.json is not valid JSON ({exc}).", path=path) from None
+        if not isinstance(data, dict):
+            raise ConfigError("config.json must hold a JSON object.", path=path)
+        try:
+            return cls.from_dict(data)
+        except ConfigError as exc:
+            raise ConfigError(exc.message, exc.hint, path=path) from None
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> BertConfig:
+        """A named architecture: tiny, mini, small or base (Google's BERT miniature sizes)."""
+        try:
+            layers, hidden, heads = PRESETS[name]
+        except KeyError:
+            raise ConfigError(
+                f"Unknown preset {name!r}.", f"Choose one of: {', '.join(PRESETS)}."
+            ) from None
+        sizes = dict(
+            num_hidden_layers=layers,
+            hidden_size=hidden,
+            num_attention_heads=heads,
+            intermediate_size=4 * hidden,
+        )
+        return cls(**{**sizes, **overrides})
+
+
+# name -> (layers, hidden size, heads)
+PRESETS: dict[str, tuple[int, int, int]] = {
+    "tiny": (2, 128, 2),
+    "mini": (4, 256, 4),
+    "small": (4, 512, 8),
+    "base": (12, 768, 12),
+}

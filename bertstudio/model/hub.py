@@ -1,0 +1,330 @@
+"""Load and save the Hugging Face folder layout.
+
+A model folder holds config.json, weights (model.safetensors, sharded safetensors with an index, or
+pytorch_model.bin read with weights_only) and a tokenizer (tokenizer.json and/or vocab.txt).
+No pickle is ever executed: anything that is neither safetensors nor a weights-only torch file is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from tokenizers import Tokenizer
+
+from bertstudio.atomic import atomic_write, atomic_write_text
+from bertstudio.errors import CheckpointError, ConfigError
+from bertstudio.model.config import BertConfig
+from bertstudio.model.modeling import TASKS, BertPreTrainedModel, build_model
+from bertstudio.text.tokenizer import configure, load_tokenizer, save_tokenizer
+
+TASK_ALIASES = {
+    None: None,
+    "base": "base",
+    "encoder": "base",
+    "masked_lm": "masked_lm",
+    "mlm": "masked_lm",
+    "pretraining": "pretraining",
+    "classification": "classification",
+    "single_label": "classification",
+    "sequence_classification": "classification",
+    "pair_classification": "classification",
+    "pair": "classification",
+    "multi_label": "multi_label",
+    "regression": "regression",
+    "token_classification": "token_classification",
+    "token": "token_classification",
+    "tagging": "token_classification",
+    "ner": "token_classification",
+}
+
+ARCHITECTURE_OF_TASK = {
+    "base": "BertModel",
+    "masked_lm": "BertForMaskedLM",
+    "pretraining": "BertForPreTraining",
+    "classification": "BertForSequenceClassification",
+    "multi_label": "BertForSequenceClassification",
+    "regression": "BertForSequenceClassification",
+    "token_classification": "BertForTokenClassification",
+}
+
+PROBLEM_TYPE_OF_TASK = {
+    "classification": "single_label_classification",
+    "multi_label": "multi_label_classification",
+    "regression": "regression",
+}
+
+# Weights a task model may start without (initialised fresh) and a checkpoint may carry unused.
+HEAD_PREFIXES = ("cls.", "classifier.", "pooler.", "qa_outputs.")
+
+
+@dataclass
+class LoadReport:
+    """What loading found: heads initialised fresh, checkpoint weights left unused."""
+
+    newly_initialized: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+    weights_file: str = ""
+
+    def heads_present(self, model: BertPreTrainedModel) -> list[str]:
+        names = {name.split(".")[0] for name, _ in model.named_parameters() if not name.startswith("bert.")}
+        fresh = {name.split(".")[0] for name in self.newly_initialized}
+        return sorted(names - fresh - {"embeddings", "encoder"})
+
+
+def resolve_task(task: str | None) -> str | None:
+    try:
+        return TASK_ALIASES[task]
+    except KeyError:
+        raise ConfigError(f"Unknown task {task!r}.", f"Use one of: {', '.join(TASKS)}.") from None
+
+
+def task_from_config(config: BertConfig) -> str:
+    """The task a saved config describes (architectures + problem_type), 'base' when it says none."""
+    architecture = config.architectures[0] if config.architectures else "BertModel"
+    if architecture == "BertForSequenceClassification":
+        for task, problem in PROBLEM_TYPE_OF_TASK.items():
+            if config.problem_type == problem:
+                return task
+        return "classification"
+    for task, name in ARCHITECTURE_OF_TASK.items():
+        if name == architecture:
+            return task
+    return "base"
+
+
+def load_pretrained(
+    path: str | Path,
+    task: str | None = None,
+    num_labels: int | None = None,
+    labels: list[str] | None = None,
+) -> tuple[BertPreTrainedModel, Tokenizer]:
+    """Load (model, tokenizer) from a folder in the Hugging Face layout.
+
+    task None takes the task the checkpoint was saved for (a plain encoder when it names none).
+    num_labels / labels size a classification head; a new head is initialised fresh (reported in
+    model.load_report), while a missing encoder weight or an unknown weight is a CheckpointError.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise CheckpointError(
+            "This is not a model folder.",
+            "Choose a folder that holds config.json and the model weights.",
+            path=folder,
+        )
+    config = BertConfig.from_json_file(folder / "config.json")
+    resolved = resolve_task(task) or task_from_config(config)
+    if labels is not None:
+        config.id2label = dict(enumerate(labels))
+    elif num_labels is not None and num_labels != config.num_labels:
+        config.id2label = {i: f"LABEL_{i}" for i in range(num_labels)}
+    if resolved in PROBLEM_TYPE_OF_TASK:
+        config.problem_type = PROBLEM_TYPE_OF_TASK[resolved]
+        if resolved == "regression" and num_labels is None and labels is None:
+            config.id2label = {0: "LABEL_0"}
+        if not config.id2label:
+            config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
+    elif resolved == "token_classification" and not config.id2label:
+        config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
+    config.architectures = [ARCHITECTURE_OF_TASK[resolved]]
+
+    with torch.device("cpu"):
+        model = build_model(config, resolved)
+    weights_file, state = read_weights(folder)
+    model.load_report = load_state(model, state, weights_file)
+    tokenizer = load_tokenizer(folder)
+    configure(tokenizer, min(_truncation(tokenizer), config.max_position_embeddings))
+    model.eval()
+    return model, tokenizer
+
+
+def _truncation(tokenizer: Tokenizer) -> int:
+    return tokenizer.truncation["max_length"] if tokenizer.truncation else 10**9
+
+
+def read_weights(folder: Path) -> tuple[Path, dict[str, torch.Tensor]]:
+    """Read the weights of a model folder, preferring safetensors. Returns (file read, state dict)."""
+    candidates = [
+        ("model.safetensors", _read_safetensors),
+        ("model.safetensors.index.json", _read_sharded),
+        ("pytorch_model.bin", _read_torch_weights_only),
+        ("pytorch_model.bin.index.json", _read_sharded),
+    ]
+    for name, reader in candidates:
+        file = folder / name
+        if file.is_file():
+            return file, reader(file)
+    raise CheckpointError(
+        "No weights found (looked for model.safetensors, a sharded safetensors index, pytorch_model.bin).",
+        "Copy the checkpoint's weights file into the folder.",
+        path=folder,
+    )
+
+
+def _read_safetensors(file: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(file))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(
+            f"The weights file is truncated or corrupt ({exc}).",
+            "Download or copy the checkpoint again.",
+            path=file,
+        ) from None
+
+
+def _read_torch_weights_only(file: Path) -> dict[str, torch.Tensor]:
+    try:
+        state = torch.load(str(file), map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle errors come as many types; all mean "not safe / not readable"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(
+            f"Refused to load: the file is not a plain weights file or is corrupt ({reason}).",
+            "BERT Studio never runs code from a checkpoint. Convert it to safetensors, "
+            "or use a checkpoint that stores only tensors.",
+            path=file,
+        ) from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError("The file does not hold a mapping of names to tensors.", path=file)
+    return state
+
+
+def _read_sharded(index_file: Path) -> dict[str, torch.Tensor]:
+    try:
+        weight_map = json.loads(index_file.read_text(encoding="utf-8"))["weight_map"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"The shard index cannot be read ({exc}).", path=index_file) from None
+    reader = _read_safetensors if index_file.name.startswith("model.safetensors") else _read_torch_weights_only
+    state: dict[str, torch.Tensor] = {}
+    for shard in sorted(set(weight_map.values())):
+        shard_file = index_file.parent / shard
+        if not shard_file.is_file():
+            raise CheckpointError(f"Shard {shard} named in the index is missing.", path=index_file)
+        state.update(reader(shard_file))
+    return state
+
+
+def _normalise_key(key: str) -> str:
+    key = key.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias")
+    if key == "cls.predictions.decoder.bias":
+        return "cls.predictions.bias"
+    return key
+
+
+def _is_buffer_key(key: str) -> bool:
+    return key.endswith("position_ids") or key.endswith("token_type_ids")
+
+
+def load_state(model: BertPreTrainedModel, state: dict[str, torch.Tensor], source: Path) -> LoadReport:
+    """Copy checkpoint tensors into the model, matching names with or without the `bert.` prefix."""
+    expected = dict(model.state_dict())
+    wants_prefix = any(k.startswith("bert.") for k in expected)
+    renamed: dict[str, torch.Tensor] = {}
+    for key, tensor in state.items():
+        key = _normalise_key(key)
+        if _is_buffer_key(key):
+            continue
+        has_prefix = key.startswith("bert.")
+        if wants_prefix and not has_prefix and not key.startswith(HEAD_PREFIXES):
+            key = "bert." + key
+        elif not wants_prefix and has_prefix:
+            key = key[len("bert.") :]
+        renamed.setdefault(key, tensor)
+
+    tied = "cls.predictions.decoder.weight"
+    missing = [k for k in expected if k not in renamed and k != tied]
+    unused = [k for k in renamed if k not in expected]
+    _check_head_only("missing", missing, source, "expected by the model")
+    _check_head_only("unexpected", unused, source, "not part of a BERT model")
+    mismatched = [
+        f"{k}: checkpoint {tuple(renamed[k].shape)}, model {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in renamed and renamed[k].shape != v.shape
+    ]
+    if mismatched:
+        raise CheckpointError(
+            "Weight shapes do not match config.json:\n  " + "\n  ".join(mismatched[:20]),
+            "config.json and the weights file belong to different models; use the pair that came together.",
+            path=source,
+        )
+    with torch.no_grad():
+        for key, tensor in expected.items():
+            if key in renamed:
+                tensor.copy_(renamed[key].to(tensor.dtype))
+    model.tie_weights()
+    return LoadReport(newly_initialized=sorted(missing), unused=sorted(unused), weights_file=str(source))
+
+
+def _check_head_only(kind: str, names: list[str], source: Path, what: str) -> None:
+    bad = [name for name in names if not name.startswith(HEAD_PREFIXES)]
+    if bad:
+        listing = "\n  ".join(bad[:30]) + (f"\n  ... and {len(bad) - 30} more" if len(bad) > 30 else "")
+        raise CheckpointError(
+            f"{len(bad)} {kind} weight(s), {what}:\n  {listing}",
+            "The checkpoint is not a BERT model of this configuration.",
+            path=source,
+        )
+
+
+def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path) -> Path:
+    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = model.config
+    config.architectures = [ARCHITECTURE_OF_TASK[model.task]]
+    config.problem_type = PROBLEM_TYPE_OF_TASK.get(model.task)
+    tensors = {
+        key: tensor.detach().to("cpu").contiguous()
+        for key, tensor in model.state_dict().items()
+        if key != "cls.predictions.decoder.weight"  # tied to the word embeddings
+    }
+    atomic_write(folder / "model.safetensors", lambda temp: save_file(tensors, temp, metadata={"format": "pt"}))
+    config_dict = config.to_dict()
+    config_dict["tie_word_embeddings"] = True
+    atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))
+    if tokenizer is not None:
+        save_tokenizer(tokenizer, folder, config.max_position_embeddings)
+    return folder
+
+
+def huggingface_cache_dir() -> Path:
+    """Where the Hugging Face hub cache lives on this machine (HF_HUB_CACHE, HF_HOME, or the default)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]) / "hub"
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "huggingface" / "hub"
+
+
+@dataclass
+class LocalCheckpoint:
+    name: str  # e.g. "bert-base-uncased" or "sentence-transformers/all-MiniLM-L6-v2"
+    path: Path
+    source: str  # "huggingface cache", "package", ...
+
+
+def is_bert_folder(folder: Path) -> bool:
+    try:
+        data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(data, dict) and data.get("model_type") == "bert"
+
+
+def find_cached_checkpoints(cache_dir: Path | None = None) -> list[LocalCheckpoint]:
+    """BERT checkpoints in the Hugging Face hub cache (newest snapshot of each repo), found offline."""
+    cache_dir = cache_dir or huggingface_cache_dir()
+    found: list[LocalCheckpoint] = []
+    for repo in sorted(cache_dir.glob("models--*")):
+        snapshots = sorted((repo / "snapshots").glob("*"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for snapshot in snapshots:
+            if is_bert_folder(snapshot):
+                name = repo.name[len("models--") :].replace("--", "/")
+                found.append(LocalCheckpoint(name, snapshot, "Hugging Face cache"))
+                break
+    return found

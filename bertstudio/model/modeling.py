@@ -1,0 +1,453 @@
+"""Our BERT in torch: embeddings, self-attention, encoder, pooler and task heads.
+
+Config in, tensors out: no I/O, no printing, no optimizer setup. Module and parameter names follow
+the Hugging Face layout so checkpoints load and save without renaming.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bertstudio.model.config import BertConfig
+
+TASKS = (
+    "base",
+    "masked_lm",
+    "pretraining",
+    "classification",
+    "multi_label",
+    "regression",
+    "token_classification",
+)
+
+
+@dataclass
+class ModelOutput:
+    """What every model returns. Fields a model does not compute are None; attentions is a tuple of
+    [batch, heads, seq, seq] tensors (one per layer) exactly when output_attentions=True."""
+
+    last_hidden_state: torch.Tensor
+    pooler_output: torch.Tensor | None = None
+    attentions: tuple[torch.Tensor, ...] | None = None
+    logits: torch.Tensor | None = None  # task logits; masked-LM logits for masked_lm / pretraining
+    nsp_logits: torch.Tensor | None = None  # next-sentence logits (pretraining)
+    loss: torch.Tensor | None = None
+
+
+def _gelu_new(x: torch.Tensor) -> torch.Tensor:
+    return F.gelu(x, approximate="tanh")
+
+
+def _gelu_fast(x: torch.Tensor) -> torch.Tensor:
+    return 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x)))
+
+
+ACTIVATION_FUNCTIONS = {
+    "gelu": F.gelu,
+    "gelu_new": _gelu_new,
+    "gelu_pytorch_tanh": _gelu_new,
+    "gelu_fast": _gelu_fast,
+    "relu": F.relu,
+    "silu": F.silu,
+    "swish": F.silu,
+    "tanh": torch.tanh,
+}
+
+
+class BertEmbeddings(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.word_embeddings = nn.Embedding(
+            config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id
+        )
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor,
+        inputs_embeds: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        seq_len = input_ids.shape[1]
+        positions = torch.arange(seq_len, device=input_ids.device)
+        words = self.word_embeddings(input_ids) if inputs_embeds is None else inputs_embeds
+        x = words + self.token_type_embeddings(token_type_ids) + self.position_embeddings(positions)
+        return self.dropout(self.LayerNorm(x))
+
+
+class BertSelfAttention(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.num_heads = config.num_attention_heads
+        self.head_size = config.head_size
+        self.query = nn.Linear(config.hidden_size, config.hidden_size)
+        self.key = nn.Linear(config.hidden_size, config.hidden_size)
+        self.value = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dropout_p = config.attention_probs_dropout_prob
+        self.dropout = nn.Dropout(config.attention_probs_dropout_prob)
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        batch, seq, _ = x.shape
+        return x.view(batch, seq, self.num_heads, self.head_size).transpose(1, 2)  # (B, nh, T, hs)
+
+    def forward(
+        self,
+        hidden: torch.Tensor,
+        key_mask: torch.Tensor | None,
+        head_mask: torch.Tensor | None,
+        return_probs: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """key_mask: bool (B, 1, 1, T), True where a key may be attended to; None means all.
+        head_mask: (nh,) multipliers on each head's probabilities (0 switches a head off)."""
+        q, k, v = self._heads(self.query(hidden)), self._heads(self.key(hidden)), self._heads(self.value(hidden))
+        probs = None
+        if return_probs or head_mask is not None:
+            scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_size)  # (B, nh, T, T)
+            if key_mask is not None:
+                scores = scores.masked_fill(~key_mask, torch.finfo(scores.dtype).min)
+            probs = scores.softmax(dim=-1)
+            weights = self.dropout(probs)
+            if head_mask is not None:
+                weights = weights * head_mask.view(1, -1, 1, 1).to(weights.dtype)
+            context = weights @ v
+        else:
+            context = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=key_mask, dropout_p=self.dropout_p if self.training else 0.0
+            )
+        batch, _, seq, _ = context.shape
+        context = context.transpose(1, 2).reshape(batch, seq, self.num_heads * self.head_size)
+        return context, probs
+
+
+class BertResidualOutput(nn.Module):
+    """Dense projection, dropout, residual add and LayerNorm (after attention and after the MLP)."""
+
+    def __init__(self, in_size: int, config: BertConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(in_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(self.dropout(self.dense(x)) + residual)
+
+
+class BertAttention(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.self = BertSelfAttention(config)
+        self.output = BertResidualOutput(config.hidden_size, config)
+
+
+class BertIntermediate(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.act = ACTIVATION_FUNCTIONS[config.hidden_act]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.dense(x))
+
+
+class BertLayer(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.attention = BertAttention(config)
+        self.intermediate = BertIntermediate(config)
+        self.output = BertResidualOutput(config.intermediate_size, config)
+
+    def forward(
+        self,
+        hidden: torch.Tensor,
+        key_mask: torch.Tensor | None,
+        head_mask: torch.Tensor | None,
+        return_probs: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        context, probs = self.attention.self(hidden, key_mask, head_mask, return_probs)
+        hidden = self.attention.output(context, hidden)
+        hidden = self.output(self.intermediate(hidden), hidden)
+        return hidden, probs
+
+
+class BertEncoder(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.layer = nn.ModuleList(BertLayer(config) for _ in range(config.num_hidden_layers))
+
+
+class BertPooler(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.dense(hidden[:, 0]))
+
+
+class BertPreTrainedModel(nn.Module):
+    """Shared initialisation and the task bookkeeping every model carries."""
+
+    task = "base"
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def init_weights(self) -> None:
+        """Initialise every weight as BERT does (normal(0, initializer_range), zero biases)."""
+        self.apply(self._init_module)
+        self.tie_weights()
+
+    def _init_module(self, module: nn.Module) -> None:
+        std = self.config.initializer_range
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=std)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=std)
+            if module.padding_idx is not None:
+                with torch.no_grad():
+                    module.weight[module.padding_idx].zero_()
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, BertLMPredictionHead):
+            nn.init.zeros_(module.bias)
+
+    def tie_weights(self) -> None:
+        """Task models with a masked-LM decoder share it with the word embeddings."""
+
+
+class BertModel(BertPreTrainedModel):
+    """The encoder: embeddings, layers, pooler. Returns hidden states (and attentions on request)."""
+
+    def __init__(self, config: BertConfig, add_pooling_layer: bool = True) -> None:
+        super().__init__(config)
+        self.embeddings = BertEmbeddings(config)
+        self.encoder = BertEncoder(config)
+        self.pooler = BertPooler(config) if add_pooling_layer else None
+        self.init_weights()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        labels: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+    ) -> ModelOutput:
+        """head_mask: optional (layers, heads) multipliers; inputs_embeds replaces the word-embedding
+        lookup (for gradient attributions). labels are accepted and ignored (no head to score)."""
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        key_mask = None
+        if attention_mask is not None and not bool(attention_mask.all()):
+            key_mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T)
+        hidden = self.embeddings(input_ids, token_type_ids, inputs_embeds)
+        attentions = []
+        for index, layer in enumerate(self.encoder.layer):
+            layer_head_mask = head_mask[index] if head_mask is not None else None
+            hidden, probs = layer(hidden, key_mask, layer_head_mask, output_attentions)
+            if output_attentions:
+                attentions.append(probs)
+        return ModelOutput(
+            last_hidden_state=hidden,
+            pooler_output=self.pooler(hidden) if self.pooler is not None else None,
+            attentions=tuple(attentions) if output_attentions else None,
+        )
+
+
+class BertPredictionTransform(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.act = ACTIVATION_FUNCTIONS[config.hidden_act]
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(self.act(self.dense(x)))
+
+
+class BertLMPredictionHead(nn.Module):
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__()
+        self.transform = BertPredictionTransform(config)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.transform(hidden)) + self.bias
+
+
+class BertPreTrainingHeads(nn.Module):
+    """Hugging Face's `cls` module: masked-LM predictions and, optionally, next-sentence logits."""
+
+    def __init__(self, config: BertConfig, with_nsp: bool) -> None:
+        super().__init__()
+        self.predictions = BertLMPredictionHead(config)
+        self.seq_relationship = nn.Linear(config.hidden_size, 2) if with_nsp else None
+
+
+class _BertWithHead(BertPreTrainedModel):
+    def encode(self, input_ids, attention_mask, token_type_ids, output_attentions, head_mask, inputs_embeds):
+        return self.bert(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            output_attentions=output_attentions,
+            head_mask=head_mask,
+            inputs_embeds=inputs_embeds,
+        )
+
+
+class BertForMaskedLM(_BertWithHead):
+    """Masked-LM head on the encoder; with `with_nsp`, also next-sentence prediction (BERT pretraining).
+    labels: token ids to predict, -100 elsewhere; next_sentence_label: 0 = B follows A, 1 = random."""
+
+    task = "masked_lm"
+
+    def __init__(self, config: BertConfig, with_nsp: bool = False) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=with_nsp)
+        self.cls = BertPreTrainingHeads(config, with_nsp)
+        if with_nsp:
+            self.task = "pretraining"
+        self.init_weights()
+
+    def tie_weights(self) -> None:
+        self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        labels: torch.Tensor | None = None,
+        next_sentence_label: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+    ) -> ModelOutput:
+        out = self.encode(input_ids, attention_mask, token_type_ids, output_attentions, head_mask, inputs_embeds)
+        hidden = out.last_hidden_state
+        loss = None
+        if labels is not None:
+            # Only masked positions need the vocabulary projection: far cheaper than all positions.
+            selected = labels != -100
+            logits = self.cls.predictions(hidden[selected])
+            loss = F.cross_entropy(logits.float(), labels[selected]) if logits.numel() else hidden.sum() * 0
+        else:
+            logits = self.cls.predictions(hidden)
+        nsp_logits = None
+        if self.cls.seq_relationship is not None:
+            nsp_logits = self.cls.seq_relationship(out.pooler_output)
+            if next_sentence_label is not None:
+                nsp_loss = F.cross_entropy(nsp_logits.float(), next_sentence_label.view(-1))
+                loss = nsp_loss if loss is None else loss + nsp_loss
+        out.logits, out.nsp_logits, out.loss = logits, nsp_logits, loss
+        return out
+
+
+class BertForSequenceClassification(_BertWithHead):
+    """Pooled [CLS] -> dropout -> linear. `problem_type` picks the loss: cross-entropy for
+    single-label, binary cross-entropy per label for multi-label, mean squared error for regression."""
+
+    def __init__(self, config: BertConfig, problem_type: str = "single_label_classification") -> None:
+        super().__init__(config)
+        self.problem_type = problem_type
+        self.task = {
+            "single_label_classification": "classification",
+            "multi_label_classification": "multi_label",
+            "regression": "regression",
+        }[problem_type]
+        self.num_labels = 1 if problem_type == "regression" and not config.num_labels else max(config.num_labels, 1)
+        self.bert = BertModel(config)
+        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(config.hidden_size, self.num_labels)
+        self.init_weights()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        labels: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+    ) -> ModelOutput:
+        out = self.encode(input_ids, attention_mask, token_type_ids, output_attentions, head_mask, inputs_embeds)
+        logits = self.classifier(self.dropout(out.pooler_output))
+        out.logits = logits
+        if labels is not None:
+            if self.problem_type == "regression":
+                target = labels.to(logits.dtype).view(logits.shape)
+                out.loss = F.mse_loss(logits.float(), target.float())
+            elif self.problem_type == "multi_label_classification":
+                out.loss = F.binary_cross_entropy_with_logits(logits.float(), labels.float())
+            else:
+                out.loss = F.cross_entropy(logits.float(), labels.view(-1))
+        return out
+
+
+class BertForTokenClassification(_BertWithHead):
+    """Per-token linear head; labels of -100 (padding, special tokens, non-first sub-words) are ignored."""
+
+    task = "token_classification"
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.num_labels = max(config.num_labels, 1)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(config.hidden_size, self.num_labels)
+        self.init_weights()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        labels: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+    ) -> ModelOutput:
+        out = self.encode(input_ids, attention_mask, token_type_ids, output_attentions, head_mask, inputs_embeds)
+        logits = self.classifier(self.dropout(out.last_hidden_state))
+        out.logits = logits
+        if labels is not None:
+            out.loss = F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100)
+        return out
+
+
+def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
+    """A freshly initialised model for `task` (one of TASKS)."""
+    if task == "base":
+        return BertModel(config)
+    if task == "masked_lm":
+        return BertForMaskedLM(config)
+    if task == "pretraining":
+        return BertForMaskedLM(config, with_nsp=True)
+    if task == "classification":
+        return BertForSequenceClassification(config, "single_label_classification")
+    if task == "multi_label":
+        return BertForSequenceClassification(config, "multi_label_classification")
+    if task == "regression":
+        return BertForSequenceClassification(config, "regression")
+    if task == "token_classification":
+        return BertForTokenClassification(config)
+    raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
