@@ -18,6 +18,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
         write(temp)
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(temp, 0o666 & ~_current_umask())  # mkstemp makes files private; keep the usual mode
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -31,6 +32,12 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_folder(folder: Path) -> None:

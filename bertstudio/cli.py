@@ -15,6 +15,11 @@ from bertstudio.errors import BertStudioError
 
 COMMAND_MODULES = (
     "bertstudio.commands.model",
+    "bertstudio.commands.data",
+    "bertstudio.commands.train",
+    "bertstudio.commands.pretrain",
+    "bertstudio.commands.predict",
+    "bertstudio.commands.evaluate",
 )
 
 
@@ -25,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"bertstudio {__version__}")
-    parser.add_argument("--demo", action="store_true", help="open the window on the built-in demo model and data")
+    parser.add_argument(
+        "--demo", action="store_true", help="open the window on the built-in demo model and data"
+    )
     parser.add_argument(
         "--self-test", action="store_true", help="start the window, check it works, exit 0 (for installers)"
     )

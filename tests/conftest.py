@@ -32,7 +32,9 @@ def tiny_tokenizer():
     return from_vocab(tiny_vocab(), lowercase=True, max_length=64)
 
 
-def make_tiny_model_dir(path: Path, task: str = "base", labels: list[str] | None = None, seed: int = 0) -> Path:
+def make_tiny_model_dir(
+    path: Path, task: str = "base", labels: list[str] | None = None, seed: int = 0
+) -> Path:
     """A real, randomly initialised 2-layer BERT (hidden 32) saved in the Hugging Face layout."""
     import torch
 

@@ -112,9 +112,7 @@ class BertConfig:
     def from_dict(cls, data: dict[str, Any]) -> BertConfig:
         known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         kwargs = {k: v for k, v in data.items() if k in known}
-        extra = {
-            k: v for k, v in data.items() if k not in known and k not in ("label2id", "model_type")
-        }
+        extra = {k: v for k, v in data.items() if k not in known and k not in ("label2id", "model_type")}
         model_type = data.get("model_type", "bert")
         if model_type not in ("bert", None):
             raise ConfigError(
@@ -132,7 +130,9 @@ class BertConfig:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError("config.json is missing.", "A model folder needs config.json.", path=path) from None
+            raise ConfigError(
+                "config.json is missing.", "A model folder needs config.json.", path=path
+            ) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"config.json is not valid JSON ({exc}).", path=path) from None
         if not isinstance(data, dict):
@@ -148,9 +148,7 @@ class BertConfig:
         try:
             layers, hidden, heads = PRESETS[name]
         except KeyError:
-            raise ConfigError(
-                f"Unknown preset {name!r}.", f"Choose one of: {', '.join(PRESETS)}."
-            ) from None
+            raise ConfigError(f"Unknown preset {name!r}.", f"Choose one of: {', '.join(PRESETS)}.") from None
         sizes = dict(
             num_hidden_layers=layers,
             hidden_size=hidden,

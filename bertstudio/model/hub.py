@@ -59,8 +59,10 @@ PROBLEM_TYPE_OF_TASK = {
     "regression": "regression",
 }
 
-# Weights a task model may start without (initialised fresh) and a checkpoint may carry unused.
-HEAD_PREFIXES = ("cls.", "classifier.", "pooler.", "qa_outputs.")
+# Task heads sit beside `bert.` in a task model's state dict.
+TASK_HEAD_PREFIXES = ("cls.", "classifier.", "qa_outputs.")
+# Weights a model may start without (initialised fresh) and a checkpoint may carry unused.
+HEAD_PREFIXES = (*TASK_HEAD_PREFIXES, "pooler.")
 
 
 @dataclass
@@ -110,13 +112,7 @@ def load_pretrained(
     num_labels / labels size a classification head; a new head is initialised fresh (reported in
     model.load_report), while a missing encoder weight or an unknown weight is a CheckpointError.
     """
-    folder = Path(path)
-    if not folder.is_dir():
-        raise CheckpointError(
-            "This is not a model folder.",
-            "Choose a folder that holds config.json and the model weights.",
-            path=folder,
-        )
+    folder = resolve_model_folder(path)
     config = BertConfig.from_json_file(folder / "config.json")
     resolved = resolve_task(task) or task_from_config(config)
     if labels is not None:
@@ -141,6 +137,26 @@ def load_pretrained(
     configure(tokenizer, min(_truncation(tokenizer), config.max_position_embeddings))
     model.eval()
     return model, tokenizer
+
+
+def resolve_model_folder(path: str | Path) -> Path:
+    """A model folder from a path, a Hugging Face cache repo folder (models--org--name, newest snapshot)
+    or a repo id ("org/name") found in the local cache. Never goes online."""
+    folder = Path(path).expanduser()
+    if folder.is_dir() and (folder / "snapshots").is_dir() and not (folder / "config.json").exists():
+        snapshots = sorted((folder / "snapshots").iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+        if snapshots:
+            return snapshots[0]
+    if folder.is_dir():
+        return folder
+    for checkpoint in find_cached_checkpoints():
+        if checkpoint.name == str(path):
+            return checkpoint.path
+    raise CheckpointError(
+        "This is not a model folder, nor a model in the local Hugging Face cache.",
+        "Choose a folder that holds config.json and the model weights.",
+        path=folder,
+    )
 
 
 def _truncation(tokenizer: Tokenizer) -> int:
@@ -198,7 +214,9 @@ def _read_sharded(index_file: Path) -> dict[str, torch.Tensor]:
         weight_map = json.loads(index_file.read_text(encoding="utf-8"))["weight_map"]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
         raise CheckpointError(f"The shard index cannot be read ({exc}).", path=index_file) from None
-    reader = _read_safetensors if index_file.name.startswith("model.safetensors") else _read_torch_weights_only
+    reader = (
+        _read_safetensors if index_file.name.startswith("model.safetensors") else _read_torch_weights_only
+    )
     state: dict[str, torch.Tensor] = {}
     for shard in sorted(set(weight_map.values())):
         shard_file = index_file.parent / shard
@@ -229,7 +247,7 @@ def load_state(model: BertPreTrainedModel, state: dict[str, torch.Tensor], sourc
         if _is_buffer_key(key):
             continue
         has_prefix = key.startswith("bert.")
-        if wants_prefix and not has_prefix and not key.startswith(HEAD_PREFIXES):
+        if wants_prefix and not has_prefix and not key.startswith(TASK_HEAD_PREFIXES):
             key = "bert." + key
         elif not wants_prefix and has_prefix:
             key = key[len("bert.") :]
@@ -240,6 +258,16 @@ def load_state(model: BertPreTrainedModel, state: dict[str, torch.Tensor], sourc
     unused = [k for k in renamed if k not in expected]
     _check_head_only("missing", missing, source, "expected by the model")
     _check_head_only("unexpected", unused, source, "not part of a BERT model")
+    # A task head sized for other labels (a new label set) starts fresh; any other mismatch is an error.
+    resized_heads = [
+        k
+        for k, v in expected.items()
+        if k in renamed and renamed[k].shape != v.shape and k.startswith(TASK_HEAD_PREFIXES)
+    ]
+    for key in resized_heads:
+        unused.append(key)
+        missing.append(key)
+        del renamed[key]
     mismatched = [
         f"{k}: checkpoint {tuple(renamed[k].shape)}, model {tuple(v.shape)}"
         for k, v in expected.items()
@@ -260,7 +288,7 @@ def load_state(model: BertPreTrainedModel, state: dict[str, torch.Tensor], sourc
 
 
 def _check_head_only(kind: str, names: list[str], source: Path, what: str) -> None:
-    bad = [name for name in names if not name.startswith(HEAD_PREFIXES)]
+    bad = [name for name in names if not name.removeprefix("bert.").startswith(HEAD_PREFIXES)]
     if bad:
         listing = "\n  ".join(bad[:30]) + (f"\n  ... and {len(bad) - 30} more" if len(bad) > 30 else "")
         raise CheckpointError(
@@ -282,7 +310,9 @@ def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, pat
         for key, tensor in model.state_dict().items()
         if key != "cls.predictions.decoder.weight"  # tied to the word embeddings
     }
-    atomic_write(folder / "model.safetensors", lambda temp: save_file(tensors, temp, metadata={"format": "pt"}))
+    atomic_write(
+        folder / "model.safetensors", lambda temp: save_file(tensors, temp, metadata={"format": "pt"})
+    )
     config_dict = config.to_dict()
     config_dict["tie_word_embeddings"] = True
     atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))

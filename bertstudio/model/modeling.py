@@ -59,6 +59,22 @@ ACTIVATION_FUNCTIONS = {
 }
 
 
+class TokenPacking:
+    """Where the real tokens of a padded batch are, to move activations between the padded form
+    (B, T, C) that attention needs and the packed form (N, C) that dense layers run on."""
+
+    def __init__(self, attention_mask: torch.Tensor) -> None:
+        self.batch, self.seq = attention_mask.shape
+        self.indices = attention_mask.reshape(-1).nonzero().squeeze(1)  # (N,) flat positions
+
+    def unpad(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(self.batch * self.seq, -1).index_select(0, self.indices)  # (N, C)
+
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
+        padded = x.new_zeros(self.batch * self.seq, x.shape[-1]).index_copy(0, self.indices, x)
+        return padded.view(self.batch, self.seq, -1)  # (B, T, C)
+
+
 class BertEmbeddings(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
@@ -104,10 +120,15 @@ class BertSelfAttention(nn.Module):
         key_mask: torch.Tensor | None,
         head_mask: torch.Tensor | None,
         return_probs: bool,
+        packing: TokenPacking | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """key_mask: bool (B, 1, 1, T), True where a key may be attended to; None means all.
-        head_mask: (nh,) multipliers on each head's probabilities (0 switches a head off)."""
-        q, k, v = self._heads(self.query(hidden)), self._heads(self.key(hidden)), self._heads(self.value(hidden))
+        head_mask: (nh,) multipliers on each head's probabilities (0 switches a head off).
+        packing: when given, hidden holds only the real tokens (N, C) and so does the result."""
+        q, k, v = self.query(hidden), self.key(hidden), self.value(hidden)
+        if packing is not None:
+            q, k, v = packing.pad(q), packing.pad(k), packing.pad(v)
+        q, k, v = self._heads(q), self._heads(k), self._heads(v)
         probs = None
         if return_probs or head_mask is not None:
             scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_size)  # (B, nh, T, T)
@@ -124,6 +145,8 @@ class BertSelfAttention(nn.Module):
             )
         batch, _, seq, _ = context.shape
         context = context.transpose(1, 2).reshape(batch, seq, self.num_heads * self.head_size)
+        if packing is not None:
+            context = packing.unpad(context)
         return context, probs
 
 
@@ -170,8 +193,9 @@ class BertLayer(nn.Module):
         key_mask: torch.Tensor | None,
         head_mask: torch.Tensor | None,
         return_probs: bool,
+        packing: TokenPacking | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        context, probs = self.attention.self(hidden, key_mask, head_mask, return_probs)
+        context, probs = self.attention.self(hidden, key_mask, head_mask, return_probs, packing)
         hidden = self.attention.output(context, hidden)
         hidden = self.output(self.intermediate(hidden), hidden)
         return hidden, probs
@@ -248,19 +272,29 @@ class BertModel(BertPreTrainedModel):
         inputs_embeds: torch.Tensor | None = None,
     ) -> ModelOutput:
         """head_mask: optional (layers, heads) multipliers; inputs_embeds replaces the word-embedding
-        lookup (for gradient attributions). labels are accepted and ignored (no head to score)."""
+        lookup (for gradient attributions). labels are accepted and ignored (no head to score).
+
+        In training mode a padded batch runs its dense layers on the real tokens only (packed), which
+        saves the work spent on padding; the hidden states of padding positions are then zero. Padding
+        never reaches a loss, and in eval mode every position is computed as in the reference BERT."""
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         key_mask = None
         if attention_mask is not None and not bool(attention_mask.all()):
             key_mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T)
         hidden = self.embeddings(input_ids, token_type_ids, inputs_embeds)
+        packing = None
+        if key_mask is not None and self.training and not output_attentions and head_mask is None:
+            packing = TokenPacking(attention_mask)
+            hidden = packing.unpad(hidden)  # (N, C)
         attentions = []
         for index, layer in enumerate(self.encoder.layer):
             layer_head_mask = head_mask[index] if head_mask is not None else None
-            hidden, probs = layer(hidden, key_mask, layer_head_mask, output_attentions)
+            hidden, probs = layer(hidden, key_mask, layer_head_mask, output_attentions, packing)
             if output_attentions:
                 attentions.append(probs)
+        if packing is not None:
+            hidden = packing.pad(hidden)
         return ModelOutput(
             last_hidden_state=hidden,
             pooler_output=self.pooler(hidden) if self.pooler is not None else None,
@@ -300,8 +334,22 @@ class BertPreTrainingHeads(nn.Module):
 
 
 class _BertWithHead(BertPreTrainedModel):
-    def encode(self, input_ids, attention_mask, token_type_ids, output_attentions, head_mask, inputs_embeds):
-        return self.bert(
+    """An encoder (`self.bert`) with a task head; subclasses say how the head scores the encoding."""
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        labels: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        next_sentence_label: torch.Tensor | None = None,
+    ) -> ModelOutput:
+        """As BertModel.forward, plus `logits` (and `loss` when labels are given) from the head.
+        next_sentence_label is read by the pretraining model only."""
+        out = self.bert(
             input_ids,
             attention_mask=attention_mask,
             token_type_ids=token_type_ids,
@@ -309,11 +357,20 @@ class _BertWithHead(BertPreTrainedModel):
             head_mask=head_mask,
             inputs_embeds=inputs_embeds,
         )
+        self.score(out, labels, next_sentence_label)
+        return out
+
+    def score(
+        self, out: ModelOutput, labels: torch.Tensor | None, next_sentence_label: torch.Tensor | None
+    ) -> None:
+        raise NotImplementedError
 
 
 class BertForMaskedLM(_BertWithHead):
     """Masked-LM head on the encoder; with `with_nsp`, also next-sentence prediction (BERT pretraining).
-    labels: token ids to predict, -100 elsewhere; next_sentence_label: 0 = B follows A, 1 = random."""
+    labels: token ids to predict, -100 elsewhere; next_sentence_label: 0 = B follows A, 1 = random.
+    With labels, `logits` holds only the masked positions ([n_masked, vocab]): the vocabulary
+    projection of every other position would be wasted work."""
 
     task = "masked_lm"
 
@@ -328,22 +385,10 @@ class BertForMaskedLM(_BertWithHead):
     def tie_weights(self) -> None:
         self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
 
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-        output_attentions: bool = False,
-        labels: torch.Tensor | None = None,
-        next_sentence_label: torch.Tensor | None = None,
-        head_mask: torch.Tensor | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-    ) -> ModelOutput:
-        out = self.encode(input_ids, attention_mask, token_type_ids, output_attentions, head_mask, inputs_embeds)
+    def score(self, out, labels, next_sentence_label) -> None:
         hidden = out.last_hidden_state
         loss = None
         if labels is not None:
-            # Only masked positions need the vocabulary projection: far cheaper than all positions.
             selected = labels != -100
             logits = self.cls.predictions(hidden[selected])
             loss = F.cross_entropy(logits.float(), labels[selected]) if logits.numel() else hidden.sum() * 0
@@ -356,7 +401,11 @@ class BertForMaskedLM(_BertWithHead):
                 nsp_loss = F.cross_entropy(nsp_logits.float(), next_sentence_label.view(-1))
                 loss = nsp_loss if loss is None else loss + nsp_loss
         out.logits, out.nsp_logits, out.loss = logits, nsp_logits, loss
-        return out
+
+
+def _head_dropout(config: BertConfig) -> nn.Dropout:
+    rate = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+    return nn.Dropout(rate)
 
 
 class BertForSequenceClassification(_BertWithHead):
@@ -371,35 +420,23 @@ class BertForSequenceClassification(_BertWithHead):
             "multi_label_classification": "multi_label",
             "regression": "regression",
         }[problem_type]
-        self.num_labels = 1 if problem_type == "regression" and not config.num_labels else max(config.num_labels, 1)
+        self.num_labels = max(config.num_labels, 1)
         self.bert = BertModel(config)
-        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = _head_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, self.num_labels)
         self.init_weights()
 
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-        output_attentions: bool = False,
-        labels: torch.Tensor | None = None,
-        head_mask: torch.Tensor | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-    ) -> ModelOutput:
-        out = self.encode(input_ids, attention_mask, token_type_ids, output_attentions, head_mask, inputs_embeds)
+    def score(self, out, labels, next_sentence_label) -> None:
         logits = self.classifier(self.dropout(out.pooler_output))
         out.logits = logits
-        if labels is not None:
-            if self.problem_type == "regression":
-                target = labels.to(logits.dtype).view(logits.shape)
-                out.loss = F.mse_loss(logits.float(), target.float())
-            elif self.problem_type == "multi_label_classification":
-                out.loss = F.binary_cross_entropy_with_logits(logits.float(), labels.float())
-            else:
-                out.loss = F.cross_entropy(logits.float(), labels.view(-1))
-        return out
+        if labels is None:
+            return
+        if self.problem_type == "regression":
+            out.loss = F.mse_loss(logits.float(), labels.float().view(logits.shape))
+        elif self.problem_type == "multi_label_classification":
+            out.loss = F.binary_cross_entropy_with_logits(logits.float(), labels.float())
+        else:
+            out.loss = F.cross_entropy(logits.float(), labels.view(-1))
 
 
 class BertForTokenClassification(_BertWithHead):
@@ -411,27 +448,15 @@ class BertForTokenClassification(_BertWithHead):
         super().__init__(config)
         self.num_labels = max(config.num_labels, 1)
         self.bert = BertModel(config, add_pooling_layer=False)
-        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = _head_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, self.num_labels)
         self.init_weights()
 
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-        output_attentions: bool = False,
-        labels: torch.Tensor | None = None,
-        head_mask: torch.Tensor | None = None,
-        inputs_embeds: torch.Tensor | None = None,
-    ) -> ModelOutput:
-        out = self.encode(input_ids, attention_mask, token_type_ids, output_attentions, head_mask, inputs_embeds)
+    def score(self, out, labels, next_sentence_label) -> None:
         logits = self.classifier(self.dropout(out.last_hidden_state))
         out.logits = logits
         if labels is not None:
             out.loss = F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100)
-        return out
 
 
 def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:

@@ -84,6 +84,8 @@ def from_vocab(
     tokenizer.normalizer = _bert_normalizer(lowercase, strip_accents)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tokenizer.decoder = decoders.WordPiece(prefix="##")
+    # Special tokens typed in text ("Paris is the [MASK] of France.") stay whole, as in BertTokenizerFast.
+    tokenizer.add_special_tokens([token for token in SPECIAL_TOKENS if token in vocab])
     _set_bert_post_processor(tokenizer)
     return configure(tokenizer, max_length)
 
@@ -104,8 +106,9 @@ def read_vocab_file(path: Path) -> dict[str, int]:
 
 
 def _guess_lowercase(vocab: dict[str, int]) -> bool:
-    """Without tokenizer_config.json, an uncased vocabulary is one with no upper-case word pieces."""
-    return not any(any(c.isupper() for c in token) for token in vocab if token not in SPECIAL_TOKENS)
+    """Without tokenizer_config.json, an uncased vocabulary is one with no upper-case Latin word pieces
+    (uncased vocabularies still hold a few symbols such as 'ℝ' that Python calls upper case)."""
+    return not any(any("A" <= c <= "Z" for c in token) for token in vocab if token not in SPECIAL_TOKENS)
 
 
 def load_tokenizer(folder: str | Path, max_length: int | None = None) -> Tokenizer:
@@ -202,8 +205,6 @@ def train_wordpiece(
     )
     tokenizer.train_from_iterator(texts, trainer=trainer)
     if tokenizer.get_vocab_size() <= len(SPECIAL_TOKENS):
-        raise TokenizerError(
-            "The corpus produced no vocabulary.", "Train on a corpus with text in it."
-        )
+        raise TokenizerError("The corpus produced no vocabulary.", "Train on a corpus with text in it.")
     _set_bert_post_processor(tokenizer)
     return configure(tokenizer, max_length)

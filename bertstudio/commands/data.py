@@ -1,0 +1,130 @@
+"""`bertstudio data inspect FILE`: the validation report of a data file (exit 0 when usable, 2 if not)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from bertstudio.data.mapping import TASKS
+
+    parser = subparsers.add_parser("data", help="inspect and validate data files")
+    data_commands = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    inspect = data_commands.add_parser(
+        "inspect",
+        help="validation report of a CSV / TSV / JSON Lines file",
+        description="Read a data file, map its columns (suggested unless given) and report rows, columns, "
+        "labels, token lengths and every problem row. Exit status 0 when the data is usable, 2 otherwise.",
+    )
+    inspect.add_argument("file", help="CSV, TSV, JSON Lines or text file")
+    inspect.add_argument("--text", metavar="COLUMN", help="column with the text")
+    inspect.add_argument("--text-pair", metavar="COLUMN", help="column with the second text (sentence pairs)")
+    inspect.add_argument(
+        "--label", metavar="COLUMN", action="append", help="target column (repeat for several 0/1 columns)"
+    )
+    inspect.add_argument(
+        "--task", choices=TASKS, metavar="TASK", help=f"one of {', '.join(TASKS)} (default: suggested)"
+    )
+    inspect.add_argument(
+        "--label-delimiter", metavar="CHAR", help="separator of several labels in one cell (multi-label)"
+    )
+    inspect.add_argument(
+        "--split-column", metavar="COLUMN", help="column naming each row's split (train / validation / test)"
+    )
+    inspect.add_argument(
+        "--split", metavar="TRAIN,VAL,TEST", help="check a seeded split of these sizes, e.g. 0.8,0.1,0.1"
+    )
+    inspect.add_argument(
+        "--seed", metavar="N", type=int, default=0, help="seed of the split and token sample (default 0)"
+    )
+    inspect.add_argument("--model", metavar="DIR", help="model folder whose tokenizer gives token statistics")
+    inspect.add_argument(
+        "--max-length", metavar="N", type=int, help="tokens per example (default: the tokenizer's)"
+    )
+    inspect.add_argument(
+        "--encoding", metavar="NAME", help="text encoding (default: UTF-8, or as its byte-order mark says)"
+    )
+    inspect.add_argument(
+        "--delimiter", metavar="CHAR", help="CSV delimiter (default: detected); use '\\t' for tab"
+    )
+    inspect.add_argument(
+        "--no-quoting",
+        dest="quoting",
+        action="store_false",
+        default=None,
+        help="quote characters are plain text (TSV datasets with bare quotes); default: detected",
+    )
+    header = inspect.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header", dest="has_header", action="store_true", default=None, help="first row is a header"
+    )
+    header.add_argument("--no-header", dest="has_header", action="store_false", help="first row is data")
+    inspect.add_argument(
+        "--max-problems", metavar="N", type=int, default=20, help="problem rows to print (default 20)"
+    )
+    inspect.add_argument("--json", action="store_true", help="print the full report as JSON")
+    inspect.set_defaults(handler=run_inspect)
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from bertstudio.data import read_table, suggest_task, validate
+    from bertstudio.data.report_text import format_report
+
+    delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
+    table = read_table(
+        args.file,
+        encoding=args.encoding,
+        delimiter=delimiter,
+        has_header=args.has_header,
+        quoting=args.quoting,
+    )
+    mapping = _mapping(args, suggest_task(table))
+    tokenizer = _tokenizer(args.model) if args.model else None
+    sizes = _sizes(args.split) if args.split else None
+    report = validate(table, mapping, tokenizer, args.max_length, sizes=sizes, seed=args.seed)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(format_report(report, args.max_problems))
+    if not report.usable:
+        print(f"error: {args.file}: the data is not usable: {' '.join(report.errors)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _mapping(args: argparse.Namespace, suggested):
+    """The suggested mapping with whatever the user gave on the command line put over it."""
+    from bertstudio.data import ColumnMapping
+
+    mapping = ColumnMapping(
+        text=args.text or suggested.text,
+        text_pair=args.text_pair if args.text_pair else (None if args.text else suggested.text_pair),
+        labels=args.label or suggested.labels,
+        task=args.task or suggested.task,
+        label_delimiter=args.label_delimiter or suggested.label_delimiter,
+        split_column=args.split_column or suggested.split_column,
+    )
+    if args.text_pair and not args.task and mapping.task == "classification":
+        mapping.task = "pair_classification"
+    if mapping.task == "multi_label" and len(mapping.labels) == 1 and not mapping.label_delimiter:
+        mapping.label_delimiter = suggested.label_delimiter
+    return mapping
+
+
+def _tokenizer(folder: str):
+    from bertstudio.text import load_tokenizer
+
+    return load_tokenizer(folder)
+
+
+def _sizes(text: str) -> tuple[float, ...]:
+    from bertstudio.errors import DataImportError
+
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise DataImportError(
+            f"--split {text!r} is not a list of numbers.", "Write e.g. --split 0.8,0.1,0.1."
+        ) from None

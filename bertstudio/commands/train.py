@@ -1,0 +1,161 @@
+"""`bertstudio train`: fine-tune a model from a TOML run config, from flags, or resume a run folder.
+
+    bertstudio train --config run.toml [flags override the file]
+    bertstudio train --model DIR --data FILE --text COL --label COL [--task T] --out RUN_DIR ...
+    bertstudio train --resume RUN_DIR
+
+Exit status: 0 finished, 1 training failed, 2 bad input, 130 cancelled with Ctrl-C (checkpoint saved).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bertstudio.errors import ConfigError, TrainingError
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_CANCELLED = 130
+
+# flag -> (RunConfig field, type, help); shared by train and pretrain
+COMMON_FLAGS: dict[str, tuple[str, Any, str]] = {
+    "--out": (
+        "output_dir",
+        str,
+        "run folder to create (run.json, metrics.jsonl, checkpoints/, model/, eval/)",
+    ),
+    "--epochs": ("epochs", int, "passes over the training data (default 3)"),
+    "--max-steps": ("max_steps", int, "stop after this many optimizer steps (overrides --epochs)"),
+    "--batch-size": ("batch_size", int, "examples per step across all processes (default 16)"),
+    "--gradient-accumulation": (
+        "gradient_accumulation",
+        int,
+        "batches summed per optimizer step (default 1)",
+    ),
+    "--lr": ("learning_rate", float, "peak learning rate (default 5e-5)"),
+    "--weight-decay": ("weight_decay", float, "AdamW weight decay, not on biases/LayerNorm (default 0.01)"),
+    "--warmup": ("warmup_ratio", float, "fraction of steps warming up the learning rate (default 0.1)"),
+    "--schedule": ("schedule", str, "learning-rate decay after warmup: linear, cosine, constant"),
+    "--max-grad-norm": ("max_grad_norm", float, "gradient clipping norm; 0 turns it off (default 1.0)"),
+    "--max-length": ("max_length", int, "tokens per example; longer texts are truncated (default 128)"),
+    "--seed": ("seed", int, "random seed (data order, splits, dropout, masking)"),
+    "--eval-every": ("eval_every_steps", int, "evaluate every N steps (default: each epoch)"),
+    "--metric": ("metric_for_best", str, "metric that picks the best checkpoint (default per task)"),
+    "--early-stopping": ("early_stopping_patience", int, "stop after N evaluations without improvement"),
+    "--save-every": ("save_every_steps", int, "also checkpoint every N steps"),
+    "--save-every-minutes": ("save_every_minutes", float, "checkpoint at least this often (default 10)"),
+    "--keep-checkpoints": ("keep_checkpoints", int, "checkpoints kept besides the best (default 2)"),
+    "--device": ("device", str, "auto (CUDA, then MPS, then CPU), cpu, cuda or mps"),
+    "--precision": ("precision", str, "auto, fp32, bf16 or fp16"),
+    "--threads": ("cpu_threads", int, "torch CPU threads (default: all cores but one)"),
+}
+
+TRAIN_FLAGS: dict[str, tuple[str, Any, str]] = {
+    "--model": ("model_path", str, "starting model folder (Hugging Face layout)"),
+    "--data": ("data_path", str, "training data: CSV, TSV or JSONL"),
+    "--validation": ("validation_path", str, "separate validation file"),
+    "--test": ("test_path", str, "separate test file"),
+    "--text": ("text_column", str, "column holding the text"),
+    "--text-pair": ("text_pair_column", str, "column holding the second text of a pair"),
+    "--label": ("label_columns", list, "label column (repeat for one 0/1 column per label)"),
+    "--label-delimiter": ("label_delimiter", str, "multi-label cells: labels separated by this"),
+    "--split-column": ("split_column", str, "column naming train / validation / test per row"),
+    "--encoding": ("encoding", str, "text encoding of the data files, e.g. cp1252 (default: detected)"),
+    "--delimiter": ("delimiter", str, "field separator, e.g. ';' or '\\t' for tab (default: detected)"),
+    "--header": ("header", str, "auto, yes or no: does the first row name the columns (default auto)"),
+    "--task": (
+        "task",
+        str,
+        "classification, pair_classification, multi_label, regression, token_classification",
+    ),
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="fine-tune a model (or resume a run)",
+        description="Fine-tune a model on a table. Flags override the values of --config.",
+    )
+    parser.add_argument("--config", help="run config in TOML (as saved by the window)")
+    parser.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
+    add_config_flags(parser, TRAIN_FLAGS)
+    parser.add_argument(
+        "--exclude-problem-rows",
+        action="store_true",
+        default=None,
+        help="leave out unusable rows (listed in the log) instead of stopping",
+    )
+    add_config_flags(parser, COMMON_FLAGS)
+    add_output_flags(parser)
+    parser.set_defaults(handler=run_train)
+
+
+def add_config_flags(parser: argparse.ArgumentParser, flags: dict[str, tuple[str, Any, str]]) -> None:
+    for flag, (field, kind, text) in flags.items():
+        if kind is list:
+            parser.add_argument(flag, dest=field, action="append", help=text)
+        else:
+            parser.add_argument(flag, dest=field, type=kind, help=text)
+
+
+def add_output_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--save-config", metavar="FILE", help="write the run config as TOML and exit")
+    parser.add_argument("--plain", action="store_true", help="plain log lines even on a terminal")
+
+
+def config_from_args(args: argparse.Namespace, **defaults: Any):
+    """RunConfig from --config (if given) with every flag the user set laid over it."""
+    from bertstudio.training import RunConfig
+
+    config = RunConfig.load_toml(args.config) if getattr(args, "config", None) else RunConfig(**defaults)
+    return RunConfig.from_dict({**config.to_dict(), **flag_values(args)})
+
+
+def _fields(cls):
+    import dataclasses
+
+    return dataclasses.fields(cls)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    if args.resume:
+        return execute(args, resume_dir=args.resume)
+    return execute(args, config=config_from_args(args))
+
+
+def flag_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The RunConfig settings given as flags (those left out are None)."""
+    from bertstudio.training import RunConfig
+
+    return {
+        f.name: getattr(args, f.name) for f in _fields(RunConfig) if getattr(args, f.name, None) is not None
+    }
+
+
+def execute(args: argparse.Namespace, config=None, resume_dir: str | None = None) -> int:
+    """Run (or resume) with a console reporter and Ctrl-C as cancel; returns the exit status."""
+    from bertstudio.training import TrainingControl, resume_training, run_training
+    from bertstudio.training.console import ConsoleReporter, cancel_on_interrupt
+
+    if config is not None and getattr(args, "save_config", None):
+        config.validate()
+        config.save_toml(args.save_config)
+        print(f"wrote {args.save_config}")
+        return 0
+    if resume_dir is not None and args.config:
+        raise ConfigError("--resume continues a run with its own saved config; leave out --config.")
+    reporter = ConsoleReporter(interactive=False if args.plain else None)
+    control = TrainingControl()
+    with cancel_on_interrupt(control):
+        if resume_dir is not None:
+            result = resume_training(resume_dir, reporter, control, overrides=flag_values(args))
+        else:
+            result = run_training(config, reporter, control)
+    if result.status == "cancelled":
+        return EXIT_CANCELLED
+    if result.status == "failed":
+        # Divergence or out-of-memory is a failed run (1); anything else is bad input (2).
+        return EXIT_FAILED if isinstance(result.error, TrainingError) else EXIT_BAD_INPUT
+    return 0

@@ -1,0 +1,136 @@
+"""Tokenized datasets in flat arrays: every example's ids end to end, with offsets (no padding).
+
+Encoding goes through `bertstudio.text.encode` (the `tokenizers` library's parallel batch encoder)
+in chunks; ids are kept as one int32 array per field, so a million examples cost a few bytes per
+token instead of a Python object each. Token-tagging labels are aligned to the first sub-word of each
+word; the other sub-words and the special tokens get -100 (ignored by the loss).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from bertstudio.data.dataset import LabeledDataset
+from bertstudio.text import encode
+
+IGNORE_INDEX = -100
+ENCODE_CHUNK = 4096
+UNTRUNCATED = 1 << 30  # a max_length that keeps texts whole (length statistics, corpus packing)
+
+
+@dataclass
+class EncodedDataset:
+    """Token ids of every example, end to end; example i is `input_ids[offsets[i]:offsets[i+1]]`.
+
+    `labels` is per example for sequence tasks (int64 class ids, float32 targets, float32 multi-hot
+    rows) and per token (int64, aligned with `input_ids`) for token classification.
+    """
+
+    task: str
+    input_ids: np.ndarray  # int32, all examples concatenated
+    token_type_ids: np.ndarray  # int8, same layout
+    offsets: np.ndarray  # int64, len(examples) + 1
+    labels: np.ndarray
+    label_names: list[str]
+    per_token_labels: bool
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def example(self, index: int) -> dict[str, Any]:
+        """One example's unpadded ids, token types and label(s)."""
+        start, end = self.offsets[index], self.offsets[index + 1]
+        label = self.labels[start:end] if self.per_token_labels else self.labels[index]
+        return {
+            "input_ids": self.input_ids[start:end],
+            "token_type_ids": self.token_type_ids[start:end],
+            "labels": label,
+        }
+
+
+def unpadded(tokenizer: Tokenizer) -> Tokenizer:
+    """The tokenizer, or a copy without the fixed padding a tokenizer.json may carry (all-MiniLM-L6-v2's
+    pads every encoding to 128): lengths and batches need each text's real length."""
+    if tokenizer.padding is None:
+        return tokenizer
+    copy = Tokenizer.from_str(tokenizer.to_str())
+    copy.no_padding()
+    return copy
+
+
+def encode_dataset(dataset: LabeledDataset, tokenizer: Tokenizer, max_length: int) -> EncodedDataset:
+    """Tokenize every example (pairs as [CLS] A [SEP] B [SEP]) truncated to `max_length` tokens."""
+    tokenizer = unpadded(tokenizer)
+    per_token = dataset.task == "token_classification"
+    ids_parts, types_parts, label_parts, lengths = [], [], [], []
+    for start in range(0, len(dataset), ENCODE_CHUNK):
+        stop = min(start + ENCODE_CHUNK, len(dataset))
+        texts = dataset.texts[start:stop]
+        pairs = dataset.pairs[start:stop] if dataset.pairs is not None else None
+        encodings = encode(tokenizer, texts, pairs, max_length=max_length)
+        ids_parts.append(np.fromiter(chain.from_iterable(e.ids for e in encodings), np.int32))
+        types_parts.append(np.fromiter(chain.from_iterable(e.type_ids for e in encodings), np.int8))
+        lengths.extend(map(len, encodings))
+        if per_token:
+            label_parts.extend(
+                align_word_labels(encoding.offsets, encoding.special_tokens_mask, words, tags)
+                for encoding, words, tags in zip(
+                    encodings, dataset.words[start:stop], dataset.labels[start:stop]
+                )
+            )
+    offsets = np.zeros(len(dataset) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return EncodedDataset(
+        task=dataset.task,
+        input_ids=_concat(ids_parts, np.int32),
+        token_type_ids=_concat(types_parts, np.int8),
+        offsets=offsets,
+        labels=_concat(label_parts, np.int64) if per_token else _sequence_labels(dataset),
+        label_names=list(dataset.label_names),
+        per_token_labels=per_token,
+    )
+
+
+def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def _sequence_labels(dataset: LabeledDataset) -> np.ndarray:
+    if dataset.task == "regression":
+        return np.asarray(dataset.labels, dtype=np.float32)
+    if dataset.task == "multi_label":
+        return np.asarray(dataset.labels, dtype=np.float32).reshape(len(dataset), len(dataset.label_names))
+    return np.asarray(dataset.labels, dtype=np.int64)
+
+
+def align_word_labels(
+    offsets: Sequence[tuple[int, int]],
+    special_tokens_mask: Sequence[int],
+    words: Sequence[str],
+    tags: Sequence[int],
+) -> np.ndarray:
+    """Per-token labels for text = " ".join(words): each word's tag on its first sub-word, -100 on
+    the rest and on special tokens. Words are found by character offset, so a word the tokenizer
+    splits further (e.g. "U.S.") still gets exactly one label."""
+    word_starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]]) if words else np.zeros(0, np.int64)
+    token_starts = np.fromiter((start for start, _ in offsets), np.int64, len(offsets))
+    word_of_token = np.searchsorted(word_starts, token_starts, side="right") - 1
+    labels = np.full(len(offsets), IGNORE_INDEX, np.int64)
+    special = np.asarray(special_tokens_mask, dtype=bool)
+    previous_word = -1
+    for position in np.flatnonzero(~special):
+        word = word_of_token[position]
+        if word != previous_word and 0 <= word < len(tags):
+            labels[position] = tags[word]
+        previous_word = word
+    return labels

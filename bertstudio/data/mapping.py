@@ -1,0 +1,295 @@
+"""Which columns hold the text, the pair text and the target(s), and which task they make.
+
+The user maps columns; `suggest_task` proposes a mapping from the column names and contents (the
+user can override any part of it).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bertstudio.errors import DataImportError
+
+if TYPE_CHECKING:
+    from bertstudio.data.reading import Table
+
+TASKS = ("classification", "pair_classification", "multi_label", "regression", "token_classification")
+# the model head each data task trains (bertstudio.model.build_model task names)
+MODEL_TASKS = {
+    "classification": "classification",
+    "pair_classification": "classification",
+    "multi_label": "multi_label",
+    "regression": "regression",
+    "token_classification": "token_classification",
+}
+SPLIT_NAMES = {
+    "train": "train",
+    "training": "train",
+    "trn": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "eval": "validation",
+    "test": "test",
+    "testing": "test",
+    "tst": "test",
+}
+LABEL_DELIMITERS = ("|", ";", ",")
+SUGGEST_SAMPLE_ROWS = 2000
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
+_TAG = re.compile(r"^(O|[BIESLU]-\S+)$")
+_TEXT_NAMES = (
+    "text",
+    "sentence",
+    "sentence1",
+    "review",
+    "content",
+    "document",
+    "question",
+    "premise",
+    "query",
+)
+_PAIR_NAMES = ("text_pair", "sentence2", "hypothesis", "answer", "passage", "context", "text_b", "pair")
+_LABEL_NAMES = (
+    "label",
+    "labels",
+    "target",
+    "class",
+    "category",
+    "sentiment",
+    "rating",
+    "stars",
+    "polarity",
+    "intent",
+    "topic",
+    "emotion",
+    "score",
+    "y",
+    "tags",
+    "ner_tags",
+)
+_WORD_NAMES = ("tokens", "words", "token", "word")
+_SPLIT_COLUMNS = ("split", "set", "fold", "subset", "partition")
+
+
+@dataclass
+class ColumnMapping:
+    """The columns a task reads. `labels` are the target column(s): one for classification,
+    regression, token tags or a delimited multi-label cell; several 0/1 columns for multi-label."""
+
+    text: str
+    text_pair: str | None = None
+    labels: list[str] = field(default_factory=list)
+    task: str = "classification"
+    label_delimiter: str | None = None
+    split_column: str | None = None
+    reason: str = field(default="", compare=False)  # why suggest_task proposed it
+
+    @property
+    def model_task(self) -> str:
+        return MODEL_TASKS[self.task]
+
+    def check(self, table: Table) -> None:
+        """DataImportError if the mapping does not fit the table (unknown column, wrong task shape)."""
+        columns = f"Columns in this file: {', '.join(map(repr, table.columns))}."
+        if self.task not in TASKS:
+            raise DataImportError(f"Unknown task {self.task!r}.", f"Choose one of: {', '.join(TASKS)}.")
+        for name in [self.text, self.text_pair, self.split_column, *self.labels]:
+            if name is not None:
+                table.column(name)
+        if not self.labels:
+            raise DataImportError(
+                f"The {self.task} task needs a label column; none is mapped.",
+                f"{columns} Map the target column (command line: --label COLUMN).",
+                path=table.path,
+            )
+        if len(self.labels) > 1 and self.task != "multi_label":
+            raise DataImportError(
+                f"The {self.task} task takes one label column, not {len(self.labels)}.",
+                "Several 0/1 columns make a multi-label task.",
+                path=table.path,
+            )
+        if self.task == "pair_classification" and not self.text_pair:
+            raise DataImportError(
+                "Sentence-pair classification needs a second text column.",
+                f"{columns} Map text_pair (command line: --text-pair COLUMN).",
+                path=table.path,
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("reason")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnMapping:
+        known = {"text", "text_pair", "labels", "task", "label_delimiter", "split_column"}
+        unknown = set(data) - known
+        if unknown:
+            raise DataImportError(f"Unknown column mapping keys: {', '.join(sorted(unknown))}.")
+        return cls(**data)
+
+
+def suggest_task(table: Table) -> ColumnMapping:
+    """A mapping proposed from column names and a sample of the contents (`reason` says why)."""
+    sample = {name: table.head(name, SUGGEST_SAMPLE_ROWS) for name in table.columns}
+    split_column = next(
+        (name for name, values in sample.items() if _looks_like_split(name, values)),
+        None,
+    )
+    candidates = {name: values for name, values in sample.items() if name != split_column}
+    tagging = _suggest_tagging(candidates)
+    if tagging:
+        words, tags = tagging
+        reason = f"{tags!r} holds one BIO tag per word of {words!r}"
+        return ColumnMapping(words, None, [tags], "token_classification", None, split_column, reason)
+    text_like = [name for name, values in candidates.items() if _mean_length(values) >= 15]
+    text = _pick(text_like or list(candidates), _TEXT_NAMES, by_length=candidates)
+    if text is None:
+        raise DataImportError("The table has no columns to map.", path=table.path)
+    rest = {name: values for name, values in candidates.items() if name != text}
+    pair = _pick([n for n in text_like if n != text], _PAIR_NAMES, by_length=rest)
+    if pair is not None:
+        rest.pop(pair)
+    binary = [name for name, values in rest.items() if _is_binary(values)]
+    if len(binary) >= 2 and not any(name.lower() in _LABEL_NAMES for name in rest if name not in binary):
+        reason = f"{len(binary)} columns hold only 0/1 values"
+        return ColumnMapping(text, pair, binary, "multi_label", None, split_column, reason)
+    label = _pick([n for n in rest if n.lower() in _LABEL_NAMES], _LABEL_NAMES, by_length=None)
+    label = label or _most_class_like(rest)
+    if label is None:
+        task = "pair_classification" if pair else "classification"
+        return ColumnMapping(
+            text, pair, [], task, None, split_column, "no column is left for a label: map one"
+        )
+    task, delimiter, reason = _label_task(label, rest[label], pair, uses_decimal_comma(table))
+    return ColumnMapping(text, pair, [label], task, delimiter, split_column, reason)
+
+
+def _label_task(
+    label: str, values: list[Any], pair: str | None, decimal_comma: bool
+) -> tuple[str, str | None, str]:
+    """(task, label delimiter, reason) from what the label column holds."""
+    values = [v for v in values if v not in (None, "")]
+    if values and all(isinstance(v, list) for v in values):
+        return "multi_label", None, f"{label!r} holds lists of labels"
+    if _is_continuous(values, decimal_comma):
+        return "regression", None, f"{label!r} holds numbers with many distinct values"
+    delimiter = _label_delimiter(values)
+    if delimiter:
+        return "multi_label", delimiter, f"{label!r} holds several labels separated by {delimiter!r}"
+    reason = f"{label!r} has {len(set(map(str, values)))} distinct labels"
+    if pair:
+        return "pair_classification", None, f"{reason}; {pair!r} is a second text"
+    return "classification", None, reason
+
+
+def _looks_like_split(name: str, values: list[Any]) -> bool:
+    present = {str(v).strip().lower() for v in values if v not in (None, "")}
+    return name.lower() in _SPLIT_COLUMNS and bool(present) and present <= set(SPLIT_NAMES)
+
+
+def _suggest_tagging(columns: dict[str, list[Any]]) -> tuple[str, str] | None:
+    """(words, tags) columns: tags are BIO-like and match the word count in all rows but one or 10%
+    (those rows are problems the report lists)."""
+    tag_columns = [name for name, values in columns.items() if _is_tag_column(values)]
+    for tags in tag_columns:
+        tag_counts = [len(_split_words(v)) for v in columns[tags]]
+        for words, values in columns.items():
+            if words == tags or words in tag_columns:
+                continue
+            mismatched = sum(len(_split_words(v)) != count for v, count in zip(values, tag_counts))
+            if mismatched <= max(1, len(tag_counts) // 10) < len(tag_counts):
+                return words, tags
+    return None
+
+
+def _most_class_like(columns: dict[str, list[Any]]) -> str | None:
+    """The column with the fewest distinct values (more than one), the last one on ties."""
+    best, best_distinct = None, None
+    for name, values in columns.items():
+        present = [str(v) for v in values if v not in (None, "")]
+        distinct = len(set(present))
+        if distinct >= 2 and (best_distinct is None or distinct <= best_distinct):
+            best, best_distinct = name, distinct
+    return best or (list(columns)[-1] if columns else None)
+
+
+def _split_words(value: Any) -> list:
+    if isinstance(value, list):
+        return value
+    return value.split() if isinstance(value, str) else []
+
+
+def _is_tag_column(values: list[Any]) -> bool:
+    tags = [tag for value in values for tag in _split_words(value)]
+    return bool(tags) and all(isinstance(tag, str) and _TAG.match(tag) for tag in tags)
+
+
+def _mean_length(values: list[Any]) -> float:
+    texts = [v for v in values if isinstance(v, str)]
+    return sum(map(len, texts)) / len(texts) if texts else 0.0
+
+
+def _pick(names: list[str], preferred: tuple[str, ...], by_length: dict[str, list] | None) -> str | None:
+    """A column with a preferred name, else the longest-text one (or the last one if by_length is None)."""
+    for wanted in preferred:
+        for name in names:
+            if name.lower() == wanted:
+                return name
+    if not names:
+        return None
+    if by_length is None:
+        return names[-1]
+    return max(names, key=lambda name: _mean_length(by_length[name]))
+
+
+def _is_binary(values: list[Any]) -> bool:
+    present = {str(v).strip().lower() for v in values if v not in (None, "")}
+    return bool(present) and present <= {"0", "1", "0.0", "1.0", "true", "false"}
+
+
+def _label_delimiter(values: list[Any]) -> str | None:
+    texts = [v for v in values if isinstance(v, str)]
+    if isinstance(next(iter(values), None), list):
+        return None
+    for delimiter in LABEL_DELIMITERS:
+        with_delimiter = [v for v in texts if delimiter in v]
+        if len(with_delimiter) < max(2, len(texts) // 20):
+            continue
+        pieces = Counter(piece.strip() for v in texts for piece in v.split(delimiter))
+        # a label vocabulary: few distinct, short pieces, each used many times
+        if len(pieces) <= max(50, len(texts) // 10) and all(len(p) <= 40 for p in pieces):
+            return delimiter
+    return None
+
+
+def uses_decimal_comma(table: Table) -> bool:
+    """Whether numbers may be written 3,5 (a CSV delimited by ; tab or |, as European Excel writes)."""
+    return table.dialect.format == "csv" and table.dialect.delimiter != ","
+
+
+def to_number(value: Any, decimal_comma: bool = False) -> float:
+    """float(value), also for "3,5" when `decimal_comma`; ValueError / TypeError if not a number."""
+    if decimal_comma and isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value.strip()):
+        value = value.replace(",", ".")
+    return float(value)
+
+
+def _is_continuous(values: list[Any], decimal_comma: bool) -> bool:
+    """Numbers (at least 90% of the values: the rest are problem rows) that are fractional or many."""
+    numbers = []
+    for value in values:
+        try:
+            numbers.append(to_number(value, decimal_comma))
+        except (TypeError, ValueError):
+            continue
+    if not numbers or len(numbers) < 0.9 * len(values):
+        return False
+    fractional = any(n != int(n) for n in numbers if math.isfinite(n))
+    return fractional or len(set(numbers)) > 20

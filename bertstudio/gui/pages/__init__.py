@@ -1,0 +1,1 @@
+"""The workbench pages: Model, Data, Train, Evaluate, Inspect, Runs."""

@@ -1,0 +1,374 @@
+"""Runs page: every run folder of the workspace with its status (a run whose process is gone shows as
+interrupted and resumable), config and best metric; overlay the curves of selected runs; resume, open
+the exported model, reveal the folder, delete with confirmation."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bertstudio.gui import theme
+from bertstudio.gui.error_dialog import show_error
+from bertstudio.gui.settings import Settings
+from bertstudio.gui.state import Workbench, model_display_name
+from bertstudio.gui.widgets.common import page_header
+from bertstudio.gui.widgets.curves import make_curve, make_plot, series_from_events, smooth
+from bertstudio.gui.workers import run_in_background
+
+RESUMABLE = ("interrupted", "cancelled", "failed")
+COLUMNS = ("Run", "Status", "Task", "Model", "Best", "Step", "Updated")
+
+
+def describe_run(path: Path) -> dict[str, Any]:
+    """What the run list shows of one run folder; status 'interrupted' when its process is gone."""
+    from bertstudio.training.checkpoint import latest_checkpoint
+    from bertstudio.training.run_store import RunFolder, run_status
+
+    folder = RunFolder(path)
+    info = folder.read_info()
+    config = info["config"]
+    status = run_status(path)
+    result = info.get("result") or {}
+    checkpoint = latest_checkpoint(folder.checkpoints)
+    metric = config.get("metric_for_best") or ""
+    if not metric:
+        from bertstudio.training.config import DEFAULT_BEST_METRIC
+
+        metric = DEFAULT_BEST_METRIC.get(config.get("task", ""), "")
+    best = result.get("best_metric")
+    return {
+        "path": str(path),
+        "name": path.name,
+        "status": status,
+        "task": config.get("task", ""),
+        "model": model_display_name(Path(config["model_path"]))
+        if config.get("model_path")
+        else config.get("preset", ""),
+        "best": f"{metric} {best:.4g}" if isinstance(best, (int, float)) else "",
+        "step": result.get("step") or (int(checkpoint.name.split("-")[1]) if checkpoint else 0),
+        "updated": info.get("updated", info.get("created", "")),
+        "resumable": status in RESUMABLE and checkpoint is not None,
+        "model_dir": str(folder.model_dir) if (folder.model_dir / "config.json").is_file() else "",
+        "config": config,
+        "error": info.get("error"),
+    }
+
+
+def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
+    """Every readable run folder, newest first; unreadable ones are listed with their error."""
+    runs = []
+    if not runs_dir.is_dir():
+        return runs
+    for path in sorted(runs_dir.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
+        if not (path / "run.json").is_file():
+            continue
+        try:
+            runs.append(describe_run(path))
+        except Exception as exc:  # noqa: BLE001 - one broken folder must not hide the others
+            runs.append(
+                {
+                    "path": str(path),
+                    "name": path.name,
+                    "status": "unreadable",
+                    "task": "",
+                    "model": "",
+                    "best": "",
+                    "step": 0,
+                    "updated": "",
+                    "resumable": False,
+                    "model_dir": "",
+                    "config": {},
+                    "error": {"message": str(exc)},
+                }
+            )
+    return runs
+
+
+def read_curves(paths: list[str]) -> dict[str, list[dict]]:
+    from bertstudio.training.run_store import RunFolder
+
+    return {path: RunFolder(path).read_events() for path in paths}
+
+
+class RunsPage(QWidget):
+    open_model_requested = Signal(object)
+    resume_requested = Signal(str)
+
+    def __init__(self, state: Workbench, settings: Settings) -> None:
+        super().__init__()
+        self.setObjectName("runsPage")
+        self.state = state
+        self.settings = settings
+        self.runs: dict[str, dict[str, Any]] = {}
+        self._records: dict[str, list[dict]] = {}
+
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setObjectName("refreshRunsButton")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setObjectName("resumeRunButton")
+        self.resume_button.setToolTip("Continue the run from its last checkpoint")
+        self.resume_button.clicked.connect(self._resume)
+        self.open_model_button = QPushButton("Open Model")
+        self.open_model_button.setObjectName("openRunModelButton")
+        self.open_model_button.setToolTip("Open the run's exported model on the Model page")
+        self.open_model_button.clicked.connect(self._open_model)
+        self.reveal_button = QPushButton("Reveal Folder")
+        self.reveal_button.setObjectName("revealRunButton")
+        self.reveal_button.clicked.connect(self._reveal)
+        self.delete_button = QPushButton("Delete...")
+        self.delete_button.setObjectName("deleteRunButton")
+        self.delete_button.clicked.connect(self._delete)
+
+        self.table = QTreeWidget()
+        self.table.setObjectName("runsTable")
+        self.table.setAccessibleName("Runs")
+        self.table.setHeaderLabels(list(COLUMNS))
+        self.table.setRootIsDecorated(False)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setColumnWidth(0, 300)
+        self.table.setColumnWidth(4, 160)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.itemDoubleClicked.connect(lambda *_: self._open_model())
+        self.empty_label = QLabel("")
+        self.empty_label.setProperty("role", "muted")
+
+        self.quantity_combo = QComboBox()
+        self.quantity_combo.setObjectName("overlayQuantityCombo")
+        self.quantity_combo.addItem("Training loss (smoothed)", "train_loss")
+        self.quantity_combo.addItem("Validation loss", "val_loss")
+        self.quantity_combo.currentIndexChanged.connect(self._draw_overlay)
+        self.overlay_plot = make_plot("overlayPlot", "Compare selected runs", "")
+        self.overlay_plot.addLegend(offset=(-10, 10))
+        self.details = QPlainTextEdit()
+        self.details.setObjectName("runDetails")
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Select a run to see its config.")
+
+        overlay = QWidget()
+        overlay_layout = QVBoxLayout(overlay)
+        overlay_layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Compare"))
+        row.addWidget(self.quantity_combo)
+        row.addStretch(1)
+        overlay_layout.addLayout(row)
+        overlay_layout.addWidget(self.overlay_plot, 1)
+        bottom = QSplitter()
+        bottom.addWidget(overlay)
+        bottom.addWidget(self.details)
+        bottom.setSizes([700, 400])
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.table, 1)
+        top_layout.addWidget(self.empty_label)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        splitter.setSizes([300, 450])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(
+            page_header(
+                "Runs",
+                "Every run in the workspace. Select several to compare their curves.",
+                self.refresh_button,
+                self.resume_button,
+                self.open_model_button,
+                self.reveal_button,
+                self.delete_button,
+            )
+        )
+        layout.addWidget(splitter, 1)
+        state.workspace_changed.connect(self.refresh)
+        self._selection_changed()
+
+    # ----- listing -----
+    def refresh(self, *_: object) -> None:
+        run_in_background(
+            list_runs,
+            self.state.runs_dir,
+            owner=self,
+            on_done=self._show_runs,
+            on_error=lambda e: show_error(self, e),
+        )
+
+    def _show_runs(self, runs: list[dict[str, Any]]) -> None:
+        selected = {item.data(0, Qt.ItemDataRole.UserRole) for item in self.table.selectedItems()}
+        self.table.clear()
+        self.runs = {run["path"]: run for run in runs}
+        for run in runs:
+            status = run["status"] + (" (resumable)" if run["resumable"] else "")
+            if run["path"] == self.state.running_run:
+                status = "running (this window)"
+            item = QTreeWidgetItem(
+                [
+                    run["name"],
+                    status,
+                    run["task"],
+                    run["model"],
+                    run["best"],
+                    f"{run['step']:,}",
+                    run["updated"],
+                ]
+            )
+            item.setData(0, Qt.ItemDataRole.UserRole, run["path"])
+            item.setToolTip(0, run["path"])
+            if run.get("error"):
+                item.setToolTip(1, str(run["error"].get("message", "")))
+            self.table.addTopLevelItem(item)
+            item.setSelected(run["path"] in selected)
+        self.empty_label.setText(
+            "" if runs else f"No runs yet in {self.state.runs_dir}. Start one on the Train page."
+        )
+        self._selection_changed()
+
+    def selected_runs(self) -> list[dict[str, Any]]:
+        paths = [item.data(0, Qt.ItemDataRole.UserRole) for item in self.table.selectedItems()]
+        return [self.runs[p] for p in paths if p in self.runs]
+
+    def select_run(self, path: str) -> None:
+        for row in range(self.table.topLevelItemCount()):
+            item = self.table.topLevelItem(row)
+            item.setSelected(item.data(0, Qt.ItemDataRole.UserRole) == path)
+
+    def _selection_changed(self) -> None:
+        runs = self.selected_runs()
+        single = runs[0] if len(runs) == 1 else None
+        self.resume_button.setEnabled(
+            bool(single and single["resumable"] and single["path"] != self.state.running_run)
+        )
+        self.open_model_button.setEnabled(bool(single and single["model_dir"]))
+        self.reveal_button.setEnabled(single is not None)
+        self.delete_button.setEnabled(bool(runs) and all(r["path"] != self.state.running_run for r in runs))
+        if single is not None:
+            import json
+
+            text = json.dumps(single["config"], indent=2)
+            if single.get("error"):
+                text = (
+                    f"Error: {single['error'].get('message', '')}\n{single['error'].get('hint', '')}\n\n"
+                    + text
+                )
+            self.details.setPlainText(text)
+        else:
+            self.details.setPlainText(f"{len(runs)} runs selected." if runs else "")
+        paths = [r["path"] for r in runs]
+        if paths:
+            run_in_background(
+                read_curves,
+                paths,
+                owner=self,
+                on_done=self._curves_read,
+                on_error=lambda e: show_error(self, e),
+            )
+        else:
+            self._records = {}
+            self._draw_overlay()
+
+    def _curves_read(self, records: dict[str, list[dict]]) -> None:
+        self._records = records
+        known = {self.quantity_combo.itemData(i) for i in range(self.quantity_combo.count())}
+        for events in records.values():
+            for record in events:
+                if record.get("kind") == "eval":
+                    for name, value in (record.get("metrics") or {}).items():
+                        key = f"val_{name}"
+                        if isinstance(value, (int, float)) and key not in known:
+                            known.add(key)
+                            self.quantity_combo.addItem(f"Validation {name}", key)
+        self._draw_overlay()
+
+    def _draw_overlay(self) -> None:
+        self.overlay_plot.clear()
+        key = self.quantity_combo.currentData()
+        for index, (path, records) in enumerate(self._records.items()):
+            steps, _, values = series_from_events(records, key)
+            if not len(values):
+                continue
+            if key == "train_loss":
+                values = smooth(values, 0.6)
+            color = theme.SERIES_COLORS[index % len(theme.SERIES_COLORS)]
+            curve = make_curve(self.overlay_plot, color, Path(path).name)
+            if len(values) < 50:
+                curve.setSymbol("o")
+                curve.setSymbolSize(5)
+                curve.setSymbolBrush(pg.mkBrush(color))
+            curve.setData(np.asarray(steps), np.asarray(values))
+        self.overlay_plot.setLabel("bottom", "step")
+
+    def curve_count(self) -> int:
+        return sum(
+            1 for item in self.overlay_plot.listDataItems() if item.xData is not None and len(item.xData)
+        )
+
+    # ----- actions -----
+    def _single(self) -> dict[str, Any] | None:
+        runs = self.selected_runs()
+        return runs[0] if len(runs) == 1 else None
+
+    def _resume(self) -> None:
+        run = self._single()
+        if run and run["resumable"]:
+            self.resume_requested.emit(run["path"])
+
+    def _open_model(self) -> None:
+        run = self._single()
+        if run and run["model_dir"]:
+            self.open_model_requested.emit(Path(run["model_dir"]))
+
+    def _reveal(self) -> None:
+        run = self._single()
+        if run:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(run["path"]))
+
+    def _delete(self) -> None:
+        runs = self.selected_runs()
+        if not runs:
+            return
+        names = "\n".join(r["name"] for r in runs[:10]) + ("\n..." if len(runs) > 10 else "")
+        answer = QMessageBox.warning(
+            self,
+            "Delete runs",
+            f"Delete {len(runs)} run folder(s) with their checkpoints and models? This cannot be undone.\n\n{names}",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_runs([r["path"] for r in runs])
+
+    def delete_runs(self, paths: list[str]) -> None:
+        for path in paths:
+            if path == self.state.running_run:
+                continue
+            # rename first so a half-deleted folder never looks like a run
+            doomed = Path(path).with_name(f".deleting-{Path(path).name}")
+            try:
+                Path(path).rename(doomed)
+                shutil.rmtree(doomed)
+            except OSError as exc:
+                from bertstudio.errors import RunStoreError
+
+                show_error(self, RunStoreError(f"Could not delete the run ({exc}).", path=path))
+        self.refresh()

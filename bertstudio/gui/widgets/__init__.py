@@ -1,0 +1,1 @@
+"""Reusable Qt widgets: tables, plots, charts, log panel."""

@@ -1,0 +1,309 @@
+"""The attention tab: a heatmap, the model view and the head view of one example, with the filters
+(layer, head or mean / max, hide [CLS]/[SEP], A->B / B->A, threshold or top-k %, word level, rollout)
+and exports (PNG / SVG exactly as drawn, the numbers as CSV)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bertstudio.errors import BertStudioError
+from bertstudio.gui.error_dialog import show_error
+from bertstudio.gui.widgets.attention_export import EXPORT_FILTERS, export_widget
+from bertstudio.gui.widgets.attention_head_view import AttentionHeadView, head_color
+from bertstudio.gui.widgets.attention_heatmap import AttentionHeatmap
+from bertstudio.gui.widgets.attention_model_view import AttentionModelView
+from bertstudio.gui.widgets.attention_worker import LatestJobs
+from bertstudio.inspect.maps import AttentionMaps
+from bertstudio.inspect.view_filters import (
+    ViewMatrix,
+    ViewOptions,
+    shown_positions,
+    view_matrix,
+    write_matrix_csv,
+)
+
+HEATMAP, MODEL_VIEW, HEAD_VIEW = range(3)
+DIRECTIONS = (("All tokens", "all"), ("Text A → text B", "a_to_b"), ("Text B → text A", "b_to_a"))
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    return area
+
+
+class AttentionExplorer(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.base: AttentionMaps | None = None  # token level, straight from the model
+        self._derived: dict[tuple[bool, bool], AttentionMaps] = {}
+        self.current: ViewMatrix | None = None
+        self.jobs = LatestJobs(self)  # word-level pooling and rollout of long inputs take a moment
+
+        self.views = QTabWidget()
+        self.heatmap = AttentionHeatmap()
+        self.model_view = AttentionModelView()
+        self.head_view = AttentionHeadView()
+        self.views.addTab(self.heatmap, "Heatmap")
+        self.views.addTab(_scrolled(self.model_view), "Model view")
+        self.views.addTab(_scrolled(self.head_view), "Head view")
+        self.views.currentChanged.connect(self.refresh)
+        self.heatmap.step_requested.connect(self.step)
+        self.model_view.opened.connect(self.open_head)
+
+        self.layer = QSpinBox()
+        self.layer.setToolTip("Layer (Up / Down in the heatmap)")
+        self.head = QComboBox()
+        self.head.setToolTip("Head, or the mean / max over the layer's heads (Left / Right in the heatmap)")
+        self.hide_special = QCheckBox("Hide [CLS] / [SEP]")
+        self.direction = QComboBox()
+        for text, value in DIRECTIONS:
+            self.direction.addItem(text, value)
+        self.word_level = QCheckBox("Word level")
+        self.word_level.setToolTip("Pool word pieces into words: sum over key pieces, mean over query pieces")
+        self.rollout = QCheckBox("Rollout")
+        self.rollout.setToolTip("Attention rolled out through the layers (Abnar & Zuidema 2020)")
+        self.filter_mode = QComboBox()
+        self.filter_mode.addItems(["Threshold", "Top %"])
+        self.filter_slider = QSlider(Qt.Orientation.Horizontal)
+        self.filter_slider.setRange(0, 100)
+        self.filter_label = QLabel()
+        self.head_list = QListWidget()
+        self.head_list.setToolTip("Heads drawn together in the head view, each in its colour")
+        self.head_list.setMaximumHeight(160)
+        export_image = QPushButton("Export image…")
+        export_image.setToolTip("Save the current view as PNG or SVG, exactly as shown")
+        export_image.clicked.connect(self._choose_image_file)
+        export_csv = QPushButton("Export CSV…")
+        export_csv.setToolTip("Save the numbers of the current layer / head with the filters applied")
+        export_csv.clicked.connect(self._choose_csv_file)
+
+        controls = QFormLayout()
+        controls.addRow("Layer", self.layer)
+        controls.addRow("Head", self.head)
+        controls.addRow(self.hide_special)
+        controls.addRow("Pairs", self.direction)
+        controls.addRow(self.word_level)
+        controls.addRow(self.rollout)
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(self.filter_mode)
+        filter_row.addWidget(self.filter_label)
+        controls.addRow(filter_row)
+        controls.addRow(self.filter_slider)
+        controls.addRow(QLabel("Head view heads"))
+        controls.addRow(self.head_list)
+        controls.addRow(export_image)
+        controls.addRow(export_csv)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addLayout(controls)
+        side_layout.addStretch(1)
+        side.setFixedWidth(230)
+        layout = QHBoxLayout(self)
+        layout.addWidget(side)
+        layout.addWidget(self.views, 1)
+
+        for signal in (
+            self.layer.valueChanged,
+            self.head.currentIndexChanged,
+            self.hide_special.toggled,
+            self.direction.currentIndexChanged,
+            self.word_level.toggled,
+            self.rollout.toggled,
+            self.filter_mode.currentIndexChanged,
+            self.filter_slider.valueChanged,
+            self.head_list.itemChanged,
+        ):
+            signal.connect(self.refresh)
+        self.filter_mode.currentIndexChanged.connect(self._reset_filter)
+        self._reset_filter()
+        self.setEnabled(False)
+
+    # ----- data -----
+    def set_maps(self, maps: AttentionMaps) -> None:
+        """Show a new example (token-level maps); keeps the layer, head and filters chosen."""
+        same_shape = self.base is not None and self.base.maps.shape[:2] == maps.maps.shape[:2]
+        self.base = maps
+        self._derived = {(False, False): maps}
+        if not same_shape:
+            self._fill_choices(maps.num_layers, maps.num_heads)
+        self.direction.setEnabled(maps.text_pair is not None)
+        self.setEnabled(True)
+        self.refresh()
+
+    def _fill_choices(self, layers: int, heads: int) -> None:
+        widgets = (self.layer, self.head, self.head_list)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.layer.setRange(0, layers - 1)
+        self.head.clear()
+        for head in range(heads):
+            self.head.addItem(f"Head {head}", head)
+        self.head.addItem("Mean of heads", "mean")
+        self.head.addItem("Max of heads", "max")
+        self.head_list.clear()
+        for head in range(heads):
+            item = QListWidgetItem(f"Head {head}")
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if head < 2 else Qt.CheckState.Unchecked)
+            item.setForeground(head_color(head))
+            self.head_list.addItem(item)
+        for widget in widgets:
+            widget.blockSignals(False)
+
+    def derived_key(self) -> tuple[bool, bool]:
+        return self.word_level.isChecked(), self.rollout.isChecked()
+
+    def shown_maps(self) -> AttentionMaps | None:
+        """The maps the views draw (word-level and / or rolled out as the toggles say), None while
+        they are still being computed."""
+        return self._derived.get(self.derived_key())
+
+    def _derive(self, key: tuple[bool, bool]) -> None:
+        """Compute word-level / rolled-out maps off the GUI thread, then draw them."""
+        base = self.base
+
+        def work(job) -> AttentionMaps:
+            maps = base.rollout() if key[1] else base
+            return maps.to_word_level() if key[0] else maps
+
+        def done(maps: AttentionMaps) -> None:
+            if base is self.base:
+                self._derived[key] = maps
+                self.refresh()
+
+        self.views.setEnabled(False)
+        self.jobs.submit(
+            "derive", work, done, lambda exc: show_error(self, exc, "Could not compute the view")
+        )
+
+    def options(self, head: int | str | None = None) -> ViewOptions:
+        value = self.filter_slider.value()
+        threshold_mode = self.filter_mode.currentIndex() == 0
+        chosen = self.head.currentData() if head is None else head
+        return ViewOptions(
+            layer=self.layer.value(),
+            head=0 if self.rollout.isChecked() else chosen if chosen is not None else 0,
+            hide_special=self.hide_special.isChecked(),
+            direction=self.direction.currentData() if self.direction.isEnabled() else "all",
+            min_weight=value / 100 if threshold_mode else 0.0,
+            top_percent=100.0 if threshold_mode else float(max(value, 1)),
+        )
+
+    # ----- drawing -----
+    def refresh(self) -> None:
+        if self.base is None:
+            return
+        self.head.setEnabled(not self.rollout.isChecked())
+        self._update_filter_label()
+        maps, options = self.shown_maps(), self.options()
+        if maps is None:
+            self._derive(self.derived_key())
+            return
+        self.views.setEnabled(True)
+        self.current = view_matrix(maps, options)
+        index = self.views.currentIndex()
+        if index == HEATMAP:
+            self.heatmap.set_view(self.current, self.title())
+        elif index == MODEL_VIEW:
+            rows, cols = shown_positions(maps, options)
+            everything = len(rows) == len(cols) == len(maps.tokens)
+            grid = maps.maps if everything else maps.maps[:, :, np.asarray(rows)[:, None], np.asarray(cols)]
+            head = options.head if isinstance(options.head, int) else None
+            self.model_view.set_maps(grid, (options.layer, head) if head is not None else None)
+        else:
+            heads = self.checked_heads() if not self.rollout.isChecked() else [0]
+            self.head_view.set_heads(
+                [(self._head_name(h), head_color(h), view_matrix(maps, self.options(head=h))) for h in heads]
+            )
+
+    def checked_heads(self) -> list[int]:
+        items = [self.head_list.item(i) for i in range(self.head_list.count())]
+        return [i for i, item in enumerate(items) if item.checkState() == Qt.CheckState.Checked]
+
+    def _head_name(self, head: int) -> str:
+        return "rollout" if self.rollout.isChecked() else f"L{self.layer.value()} H{head}"
+
+    def title(self) -> str:
+        if self.rollout.isChecked():
+            return f"Rollout through layer {self.layer.value()}"
+        head = self.head.currentData()
+        which = f"head {head}" if isinstance(head, int) else f"{head} over heads"
+        return f"Layer {self.layer.value()} · {which}"
+
+    def _reset_filter(self) -> None:
+        self.filter_slider.setValue(0 if self.filter_mode.currentIndex() == 0 else 100)
+
+    def _update_filter_label(self) -> None:
+        value = self.filter_slider.value()
+        self.filter_label.setText(
+            f"≥ {value / 100:.2f}" if self.filter_mode.currentIndex() == 0 else f"top {value}%"
+        )
+
+    # ----- navigation -----
+    def step(self, layers: int, heads: int) -> None:
+        """Move by `layers` and `heads` (arrow keys); wraps around at the ends."""
+        if self.base is None:
+            return
+        if layers:
+            self.layer.setValue((self.layer.value() + layers) % (self.layer.maximum() + 1))
+        if heads and self.head.isEnabled():
+            self.head.setCurrentIndex((self.head.currentIndex() + heads) % self.head.count())
+
+    def open_head(self, layer: int, head: int) -> None:
+        """Open one thumbnail of the model view in the heatmap."""
+        self.rollout.setChecked(False)
+        self.layer.setValue(layer)
+        self.head.setCurrentIndex(head)
+        self.views.setCurrentIndex(HEATMAP)
+        self.heatmap.setFocus()
+
+    # ----- export -----
+    def current_view_widget(self) -> QWidget:
+        return (self.heatmap.graphics, self.model_view, self.head_view)[self.views.currentIndex()]
+
+    def export_image(self, path: str | Path) -> None:
+        export_widget(self.current_view_widget(), path)
+
+    def export_csv(self, path: str | Path) -> None:
+        write_matrix_csv(path, self.current)
+
+    def _choose_image_file(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(self, "Export view", "attention.png", EXPORT_FILTERS)
+        if path:
+            if not Path(path).suffix:
+                path += ".svg" if "svg" in chosen.lower() else ".png"
+            try:
+                self.export_image(path)
+            except (BertStudioError, OSError) as exc:
+                show_error(self, exc, "Could not export the view")
+
+    def _choose_csv_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export numbers", "attention.csv", "CSV (*.csv)")
+        if path and self.current is not None:
+            try:
+                self.export_csv(path)
+            except OSError as exc:
+                show_error(self, exc, "Could not export the numbers")

@@ -1,0 +1,88 @@
+"""Small pyqtgraph charts: a labelled bar chart (label balance, per-class scores) and a histogram
+with a marker (token lengths against the max length)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from bertstudio.gui import theme
+from bertstudio.gui.widgets.curves import make_plot
+
+MAX_BARS = 40
+
+
+class BarChart(pg.PlotWidget):
+    """Vertical bars with category names on the x axis (the most frequent MAX_BARS when there are more)."""
+
+    def __init__(self, name: str, title: str, y_label: str = "rows") -> None:
+        plot = make_plot(name, title, y_label)
+        super().__init__(background=theme.plot_colors()[0], plotItem=plot.getPlotItem())
+        plot.deleteLater()
+        self.setObjectName(name)
+        self.setAccessibleName(title)
+        self.setMouseEnabled(x=False, y=False)
+        self.bars: pg.BarGraphItem | None = None
+        self.categories: list[str] = []
+        self.values = np.empty(0)
+
+    def set_bars(self, categories: Sequence[str], values: Sequence[float]) -> None:
+        categories, values = list(categories), np.asarray(values, dtype=float)
+        if len(categories) > MAX_BARS:
+            top = np.argsort(-values, kind="stable")[:MAX_BARS]
+            categories, values = [categories[i] for i in top], values[top]
+        self.categories, self.values = categories, values
+        if self.bars is not None:
+            self.removeItem(self.bars)
+        x = np.arange(len(values))
+        self.bars = pg.BarGraphItem(x=x, height=values, width=0.7, brush=pg.mkBrush(theme.SERIES_COLORS[0]))
+        self.addItem(self.bars)
+        shown = [(i, _short(name)) for i, name in enumerate(categories)]
+        self.getAxis("bottom").setTicks([shown])
+        self.setXRange(-0.6, max(len(values) - 0.4, 0.6), padding=0)
+        self.setYRange(0, float(values.max()) * 1.1 if len(values) else 1, padding=0)
+
+
+class Histogram(pg.PlotWidget):
+    """A histogram of integer values with a vertical marker line; bars beyond the marker are red."""
+
+    def __init__(self, name: str, title: str, x_label: str) -> None:
+        plot = make_plot(name, title, "rows")
+        super().__init__(background=theme.plot_colors()[0], plotItem=plot.getPlotItem())
+        plot.deleteLater()
+        self.setObjectName(name)
+        self.setAccessibleName(title)
+        self.setLabel("bottom", x_label, color=theme.plot_colors()[1])
+        self.setMouseEnabled(x=False, y=False)
+        self.kept = pg.BarGraphItem(x0=[], x1=[], height=[], brush=pg.mkBrush(theme.SERIES_COLORS[0]))
+        self.cut = pg.BarGraphItem(x0=[], x1=[], height=[], brush=pg.mkBrush(theme.SERIES_COLORS[3]))
+        self.addItem(self.kept)
+        self.addItem(self.cut)
+        self.marker = pg.InfiniteLine(
+            angle=90, movable=False, pen=pg.mkPen(theme.SERIES_COLORS[3], width=2, style=Qt.PenStyle.DashLine)
+        )
+        self.addItem(self.marker)
+
+    def set_histogram(self, edges: Sequence[float], counts: Sequence[int], marker: float) -> None:
+        """Bars from bin edges and counts; bins starting at or beyond the marker are drawn red."""
+        edges, counts = np.asarray(edges, dtype=float), np.asarray(counts, dtype=float)
+        if not len(counts):
+            self.kept.setOpts(x0=[], x1=[], height=[])
+            self.cut.setOpts(x0=[], x1=[], height=[])
+            return
+        over = edges[:-1] >= marker
+        self.kept.setOpts(x0=edges[:-1][~over], x1=edges[1:][~over], height=counts[~over])
+        self.cut.setOpts(x0=edges[:-1][over], x1=edges[1:][over], height=counts[over])
+        self.setXRange(0, max(float(edges[-1]), marker) * 1.05, padding=0)
+        self.setYRange(0, float(counts.max()) * 1.1 or 1.0, padding=0)
+        self.set_marker(marker)
+
+    def set_marker(self, marker: float) -> None:
+        self.marker.setPos(marker)
+
+
+def _short(name: str, limit: int = 14) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"

@@ -1,0 +1,81 @@
+"""Confusion-matrix heatmap: ImageItem + ColorBarItem + labelled ticks; clicking a cell emits (true, predicted)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+
+from bertstudio.gui import theme
+from bertstudio.gui.widgets.curves import make_plot
+
+MAX_ANNOTATED = 15  # write the counts in the cells up to this many classes
+
+
+class _ClickableImage(pg.ImageItem):
+    def __init__(self, on_click) -> None:
+        super().__init__(axisOrder="row-major")
+        self._on_click = on_click
+
+    def mouseClickEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        pos = event.pos()
+        self._on_click(int(pos.y()), int(pos.x()))
+        event.accept()
+
+
+class ConfusionMatrixView(pg.PlotWidget):
+    cell_clicked = Signal(int, int)  # true class, predicted class
+
+    def __init__(self) -> None:
+        plot = make_plot("confusionMatrix", "Confusion matrix (rows: true, columns: predicted)", "true")
+        super().__init__(background=theme.plot_colors()[0], plotItem=plot.getPlotItem())
+        plot.deleteLater()
+        self.setObjectName("confusionMatrix")
+        self.setAccessibleName("Confusion matrix")
+        self.setLabel("bottom", "predicted", color=theme.plot_colors()[1])
+        self.showGrid(x=False, y=False)
+        self.getPlotItem().invertY(True)
+        self.setMouseEnabled(x=False, y=False)
+        self.image = _ClickableImage(self._clicked)
+        self.addItem(self.image)
+        self.color_bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, width=12)
+        self.color_bar.setImageItem(self.image, insert_in=self.getPlotItem())
+        self.texts: list[pg.TextItem] = []
+        self.matrix = np.zeros((0, 0))
+        self.labels: list[str] = []
+
+    def set_matrix(self, matrix: Sequence[Sequence[float]], labels: Sequence[str]) -> None:
+        self.matrix = np.asarray(matrix, dtype=float)
+        self.labels = list(labels)
+        for text in self.texts:
+            self.removeItem(text)
+        self.texts = []
+        n = len(self.labels)
+        if not n:
+            self.image.clear()
+            return
+        self.image.setImage(self.matrix, autoLevels=False)
+        self.color_bar.setLevels((0, max(float(self.matrix.max()), 1.0)))
+        ticks = [
+            (i + 0.5, label if len(label) <= 12 else label[:11] + "…") for i, label in enumerate(self.labels)
+        ]
+        self.getAxis("bottom").setTicks([ticks])
+        self.getAxis("left").setTicks([ticks])
+        if n <= MAX_ANNOTATED:
+            high = float(self.matrix.max()) or 1.0
+            for row in range(n):
+                for col in range(n):
+                    value = self.matrix[row, col]
+                    color = "#000000" if value > 0.6 * high else "#ffffff"
+                    text = pg.TextItem(f"{value:.0f}", color=color, anchor=(0.5, 0.5))
+                    text.setPos(col + 0.5, row + 0.5)
+                    self.addItem(text)
+                    self.texts.append(text)
+        self.setXRange(0, n, padding=0.02)
+        self.setYRange(0, n, padding=0.02)
+
+    def _clicked(self, row: int, col: int) -> None:
+        if 0 <= row < len(self.labels) and 0 <= col < len(self.labels):
+            self.cell_clicked.emit(row, col)

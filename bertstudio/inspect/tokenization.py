@@ -1,0 +1,215 @@
+"""How a tokenizer cuts text: per-token chips for one example, two tokenizers side by side, and
+statistics over a whole column of a dataset. No torch needed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from tokenizers import Encoding, Tokenizer
+
+from bertstudio.text import encode, max_length_of
+
+UNK = "[UNK]"
+
+
+@dataclass
+class TokenChip:
+    index: int  # position in the encoding
+    token: str
+    id: int
+    word: int | None  # word number across the whole example (pair texts continue the count); None: special
+    segment: int  # 0: text A (and [CLS]), 1: text B
+    start: int  # character span in its own source text (text A or text B)
+    end: int
+    continuation: bool  # a "##" piece continuing the previous token's word
+    special: bool
+    unknown: bool
+
+
+@dataclass
+class TokenizationView:
+    text: str
+    text_pair: str | None
+    chips: list[TokenChip]
+    characters: int
+    words: int
+    tokens: int  # tokens the model sees (after truncation, with special tokens)
+    untruncated_tokens: int  # tokens the text needs in full
+    max_length: int | None
+
+    @property
+    def truncated(self) -> bool:
+        return self.untruncated_tokens > self.tokens
+
+    def chip_at(self, segment: int, offset: int) -> TokenChip | None:
+        """The non-special chip whose span holds character `offset` of text `segment`."""
+        for chip in self.chips:
+            if not chip.special and chip.segment == segment and chip.start <= offset < chip.end:
+                return chip
+        return None
+
+
+def _untruncated(tokenizer: Tokenizer) -> Tokenizer:
+    copy = Tokenizer.from_str(tokenizer.to_str())
+    copy.no_truncation()
+    copy.no_padding()
+    return copy
+
+
+def _chips(encoding: Encoding) -> list[TokenChip]:
+    chips = []
+    word_numbers: dict[tuple[int, int], int] = {}
+    for index, token in enumerate(encoding.tokens):
+        sequence, word = encoding.sequence_ids[index], encoding.word_ids[index]
+        special = bool(encoding.special_tokens_mask[index])
+        number = None
+        if word is not None and not special:
+            number = word_numbers.setdefault((sequence, word), len(word_numbers))
+        start, end = encoding.offsets[index]
+        previous_word = chips[-1].word if chips else None
+        chips.append(
+            TokenChip(
+                index=index,
+                token=token,
+                id=encoding.ids[index],
+                word=number,
+                segment=int(encoding.type_ids[index]),
+                start=start,
+                end=end,
+                continuation=number is not None and number == previous_word,
+                special=special,
+                unknown=token == UNK,
+            )
+        )
+    return chips
+
+
+def analyse_tokenization(tokenizer: Tokenizer, text: str, text_pair: str | None = None) -> TokenizationView:
+    """Chips and counts for one example, as the model would see it (truncated at its max length)."""
+    pairs = [text_pair] if text_pair is not None else None
+    encoding = encode(tokenizer, [text], pairs)[0]
+    full = encode(_untruncated(tokenizer), [text], pairs)[0]
+    chips = _chips(encoding)
+    full_words = {(s, w) for s, w in zip(full.sequence_ids, full.word_ids, strict=True) if w is not None}
+    return TokenizationView(
+        text=text,
+        text_pair=text_pair,
+        chips=chips,
+        characters=len(text) + len(text_pair or ""),
+        words=len(full_words),
+        tokens=len(encoding.ids),
+        untruncated_tokens=len(full.ids),
+        max_length=max_length_of(tokenizer),
+    )
+
+
+@dataclass
+class TokenizerComparison:
+    left: TokenizationView
+    right: TokenizationView
+    differently_split: list[tuple[str, list[str], list[str]]]  # word, pieces left, pieces right
+
+
+def _pieces_by_word(view: TokenizationView) -> dict[tuple[int, int, int], list[str]]:
+    """Pieces of each word, keyed by its character span (segment, start, end) in the source."""
+    words: dict[int, list[TokenChip]] = {}
+    for chip in view.chips:
+        if chip.word is not None:
+            words.setdefault(chip.word, []).append(chip)
+    return {(c[0].segment, c[0].start, c[-1].end): [chip.token for chip in c] for c in words.values()}
+
+
+def compare_tokenizers(
+    left: Tokenizer, right: Tokenizer, text: str, text_pair: str | None = None
+) -> TokenizerComparison:
+    """Both tokenizations of one example and the words (same characters) they cut differently."""
+    left_view = analyse_tokenization(left, text, text_pair)
+    right_view = analyse_tokenization(right, text, text_pair)
+    left_words, right_words = _pieces_by_word(left_view), _pieces_by_word(right_view)
+    differing = []
+    for span, pieces in left_words.items():
+        other = right_words.get(span)
+        if other is not None and [p.removeprefix("##") for p in pieces] != [
+            p.removeprefix("##") for p in other
+        ]:
+            source = text if span[0] == 0 else text_pair or ""
+            differing.append((source[span[1] : span[2]], pieces, other))
+    return TokenizerComparison(left_view, right_view, differing)
+
+
+@dataclass
+class DatasetTokenStats:
+    examples: int = 0
+    words: int = 0
+    tokens: int = 0  # word-piece tokens of the text, without special tokens, before truncation
+    unknown_tokens: int = 0
+    truncated_examples: int = 0
+    max_length: int | None = None
+    longest_example: int = 0  # tokens with special tokens, before truncation
+    split_words: Counter = field(default_factory=Counter)  # (word, pieces) -> occurrences
+
+    @property
+    def tokens_per_word(self) -> float:
+        return self.tokens / self.words if self.words else 0.0
+
+    @property
+    def unknown_rate(self) -> float:
+        return self.unknown_tokens / self.tokens if self.tokens else 0.0
+
+    @property
+    def truncated_share(self) -> float:
+        return self.truncated_examples / self.examples if self.examples else 0.0
+
+    def most_split_words(self, count: int = 20) -> list[tuple[str, int, int]]:
+        """(word, pieces, occurrences) of the words cut into the most pieces, frequent ones first on ties."""
+        ranked = sorted(self.split_words.items(), key=lambda item: (-len(item[0][1]), -item[1], item[0][0]))
+        return [(word, len(pieces), seen) for (word, pieces), seen in ranked[:count]]
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def dataset_token_stats(
+    tokenizer: Tokenizer,
+    texts: Iterable[str],
+    pairs: Iterable[str] | None = None,
+    batch_size: int = 512,
+) -> DatasetTokenStats:
+    """Tokens per word, [UNK] rate, most split words and the share of examples longer than the
+    tokenizer's max length, over a stream of texts (and pair texts), read in batches."""
+    full_tokenizer = _untruncated(tokenizer)
+    stats = DatasetTokenStats(max_length=max_length_of(tokenizer))
+    examples = zip(texts, pairs, strict=True) if pairs is not None else ((t, None) for t in texts)
+    for batch in _batches(examples, batch_size):
+        firsts = [a for a, _ in batch]
+        seconds = [b for _, b in batch] if pairs is not None else None
+        for encoding, (text, text_pair) in zip(encode(full_tokenizer, firsts, seconds), batch, strict=True):
+            _count_example(stats, encoding, text, text_pair)
+    return stats
+
+
+def _count_example(stats: DatasetTokenStats, encoding: Encoding, text: str, text_pair: str | None) -> None:
+    stats.examples += 1
+    stats.longest_example = max(stats.longest_example, len(encoding.ids))
+    if stats.max_length is not None and len(encoding.ids) > stats.max_length:
+        stats.truncated_examples += 1
+    pieces_of: dict[tuple[int, int], list[int]] = {}
+    for index, (sequence, word) in enumerate(zip(encoding.sequence_ids, encoding.word_ids, strict=True)):
+        if word is None or encoding.special_tokens_mask[index]:
+            continue
+        pieces_of.setdefault((sequence, word), []).append(index)
+        stats.tokens += 1
+        if encoding.tokens[index] == UNK:
+            stats.unknown_tokens += 1
+    stats.words += len(pieces_of)
+    for (sequence, _), positions in pieces_of.items():
+        if len(positions) > 1:
+            source = text if sequence == 0 else text_pair or ""
+            word = source[encoding.offsets[positions[0]][0] : encoding.offsets[positions[-1]][1]]
+            stats.split_words[(word, tuple(encoding.tokens[i] for i in positions))] += 1

@@ -1,0 +1,165 @@
+"""Evaluation passes: run a model over a dataset, gather the outputs across processes, score them.
+
+Outputs are kept per example in dataset order as numpy (probabilities, values or tag ids), small
+enough to write as predictions; masked-LM evaluation streams running totals instead of logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from bertstudio.training.device import DeviceSetup
+from bertstudio.training.distributed import DistributedContext
+from bertstudio.training.metrics import compute_metrics, masked_lm_metrics_from_totals
+
+IGNORE_INDEX = -100
+
+
+class BatchSource(Protocol):
+    """A dataset the engine batches: `lengths` per example, `batch(indices, generator)` -> tensors."""
+
+    lengths: Sequence[int]
+
+    def batch(
+        self, indices: list[int], generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]: ...
+
+
+@dataclass
+class EvalResult:
+    metrics: dict[str, Any]
+    outputs: list[Any] = field(default_factory=list)  # per example, dataset order (empty for masked-LM)
+    labels: list[Any] = field(default_factory=list)
+
+
+def metrics_task(task: str) -> str:
+    """The compute_metrics task of a run task."""
+    return "masked_lm" if task in ("pretraining", "continued_pretraining") else task
+
+
+def eval_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Length-sorted batches (little padding); results are put back in dataset order afterwards."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+@torch.no_grad()
+def predict_outputs(
+    model: torch.nn.Module,
+    source: BatchSource,
+    task: str,
+    setup: DeviceSetup,
+    batch_size: int,
+    context: DistributedContext | None = None,
+    with_labels: bool = True,
+    generator_seed: int | None = None,
+) -> tuple[dict[int, Any], dict[int, Any], list[float]]:
+    """Forward every example once; returns ({index: output}, {index: label}, totals) with totals
+    [loss sum, scored count, masked-LM correct, NSP correct, NSP count].
+    Under torchrun each process takes every world_size-th batch and the results are gathered."""
+    context = context or DistributedContext()
+    was_training = model.training
+    model.eval()
+    outputs: dict[int, Any] = {}
+    labels: dict[int, Any] = {}
+    totals = [0.0] * 5  # loss sum, scored count, correct (masked-LM), NSP correct, NSP count
+    generator = None
+    if generator_seed is not None:
+        generator = torch.Generator().manual_seed(generator_seed)  # the same masks at every evaluation
+    for number, indices in enumerate(eval_batches(source.lengths, batch_size)):
+        if number % context.world_size != context.rank:
+            if generator is not None:
+                source.batch(indices, generator)  # draw its masks anyway: the same masks on any world size
+            continue
+        batch = source.batch(indices, generator)
+        batch = {k: v.to(setup.device, non_blocking=True) for k, v in batch.items()}
+        inputs = batch if with_labels else {k: v for k, v in batch.items() if k != "labels"}
+        with setup.autocast():
+            out = model(**inputs)
+        _collect(task, indices, batch, out, outputs, labels, totals, with_labels)
+    model.train(was_training)
+    if context.enabled:
+        merged_outputs: dict[int, Any] = {}
+        merged_labels: dict[int, Any] = {}
+        for part_outputs, part_labels in context.gather((outputs, labels)):
+            merged_outputs.update(part_outputs)
+            merged_labels.update(part_labels)
+        totals = context.sum(torch.tensor(totals, dtype=torch.float64)).tolist()
+        return merged_outputs, merged_labels, totals
+    return outputs, labels, totals
+
+
+def _collect(task, indices, batch, out, outputs, labels, totals, with_labels) -> None:
+    logits = out.logits.float()
+    batch_labels = batch.get("labels")
+    if task in ("pretraining", "continued_pretraining"):
+        if batch_labels is not None:
+            target = batch_labels[batch_labels != IGNORE_INDEX]  # logits hold only these positions
+            totals[0] += float(torch.nn.functional.cross_entropy(logits, target, reduction="sum"))
+            totals[1] += int(target.numel())
+            totals[2] += int((logits.argmax(-1) == target).sum())
+        nsp_label = batch.get("next_sentence_label")
+        if out.nsp_logits is not None and nsp_label is not None:
+            totals[3] += int((out.nsp_logits.argmax(-1) == nsp_label.view(-1)).sum())
+            totals[4] += int(nsp_label.numel())
+        return
+    if out.loss is not None:
+        count = int((batch_labels != IGNORE_INDEX).sum()) if task == "token_classification" else len(indices)
+        totals[0] += float(out.loss.float()) * count
+        totals[1] += count
+    if task in ("classification", "pair_classification"):
+        values = logits.softmax(-1).cpu().numpy()
+    elif task == "multi_label":
+        values = logits.sigmoid().cpu().numpy()
+    elif task == "regression":
+        values = logits[:, 0].cpu().numpy()
+    else:  # token_classification: tag ids at the scored positions (first sub-word of each word)
+        values = logits.argmax(-1).cpu().numpy()
+    label_array = batch_labels.cpu().numpy() if batch_labels is not None else None
+    for row, index in enumerate(indices):
+        if task == "token_classification":
+            keep = label_array[row] != IGNORE_INDEX  # first sub-word of each word (labels or placeholders)
+            outputs[index] = values[row][keep]
+            if with_labels:
+                labels[index] = label_array[row][keep]
+        else:
+            outputs[index] = values[row]
+            if with_labels:
+                labels[index] = label_array[row]
+
+
+def evaluate(
+    model: torch.nn.Module,
+    source: BatchSource,
+    task: str,
+    label_names: list[str] | None,
+    setup: DeviceSetup,
+    batch_size: int,
+    context: DistributedContext | None = None,
+    generator_seed: int | None = None,
+) -> EvalResult:
+    """Loss and the task's metrics (metrics.compute_metrics) over a labelled dataset."""
+    outputs, labels, (loss_sum, count, correct, nsp_correct, nsp_count) = predict_outputs(
+        model, source, task, setup, batch_size, context, generator_seed=generator_seed
+    )
+    if task in ("pretraining", "continued_pretraining"):
+        metrics = masked_lm_metrics_from_totals(loss_sum, int(correct), int(count))
+        metrics["loss"] = metrics["mlm_loss"]
+        if nsp_count:
+            metrics["nsp_accuracy"] = nsp_correct / nsp_count
+        return EvalResult(metrics)
+    order = sorted(outputs)
+    ordered_outputs = [outputs[i] for i in order]
+    ordered_labels = [labels[i] for i in order]
+    if task == "token_classification":
+        predictions, targets = ordered_outputs, ordered_labels
+    else:
+        predictions, targets = np.stack(ordered_outputs), np.stack(ordered_labels)
+    metrics = {"loss": loss_sum / count if count else None}
+    metrics.update(compute_metrics(metrics_task(task), predictions, targets, label_names))
+    return EvalResult(metrics, ordered_outputs, ordered_labels)

@@ -1,0 +1,175 @@
+"""Predict with and evaluate a saved model on a table: what `bertstudio predict` and `evaluate` run.
+
+The table goes through the data layer (reading, column mapping, encoding, collation) as in training;
+unlabelled rows get placeholder targets that are never shown to the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bertstudio.errors import ConfigError
+from bertstudio.training.device import DeviceSetup, setup_device
+from bertstudio.training.evaluation import EvalResult, evaluate, predict_outputs
+from bertstudio.training.results import prediction_rows, write_csv
+
+DATA_TASK_OF_MODEL = {
+    "classification": "classification",
+    "multi_label": "multi_label",
+    "regression": "regression",
+    "token_classification": "token_classification",
+}
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    tokenizer: Any
+    task: str  # data task: classification, pair_classification, multi_label, regression, token_classification
+    label_names: list[str]
+    setup: DeviceSetup
+
+
+def load_for_inference(
+    model_dir: str | Path, pair: bool = False, device: str = "auto", precision: str = "fp32"
+) -> LoadedModel:
+    """A fine-tuned model folder, on the chosen device; ConfigError if it has no task head."""
+    from bertstudio.model import load_pretrained
+
+    model, tokenizer = load_pretrained(model_dir)
+    if model.task not in DATA_TASK_OF_MODEL:
+        raise ConfigError(
+            f"The model in {model_dir} has no fine-tuned task head (it is a {model.task} model).",
+            "Predict and evaluate need a fine-tuned model, e.g. the model/ folder of a training run.",
+        )
+    task = DATA_TASK_OF_MODEL[model.task]
+    if task == "classification" and pair:
+        task = "pair_classification"
+    names = [model.config.id2label[i] for i in sorted(model.config.id2label)]
+    setup = setup_device(device, precision)
+    return LoadedModel(model.to(setup.device), tokenizer, task, names, setup)
+
+
+def _max_length(loaded: LoadedModel, max_length: int | None) -> int:
+    limit = loaded.model.config.max_position_embeddings
+    return min(max_length or limit, limit)
+
+
+def unlabelled_dataset(table, task: str, text_column: str, pair_column: str | None, label_names: list[str]):
+    """A LabeledDataset over every row with placeholder targets (prediction needs no labels)."""
+    from bertstudio.data import LabeledDataset
+
+    texts = ["" if v is None else str(v) for v in table.column(text_column)]
+    pairs = ["" if v is None else str(v) for v in table.column(pair_column)] if pair_column else None
+    words = None
+    if task == "token_classification":
+        words = [list(v) if isinstance(v, list) else str(v or "").split() for v in table.column(text_column)]
+        texts = [" ".join(w) for w in words]
+        labels: list[Any] = [[0] * len(w) for w in words]
+    elif task == "multi_label":
+        labels = [[0.0] * len(label_names) for _ in texts]
+    elif task == "regression":
+        labels = [0.0] * len(texts)
+    else:
+        labels = [0] * len(texts)
+    return LabeledDataset(task, texts, labels, label_names, table.line_numbers, pairs=pairs, words=words)
+
+
+def predict_file(
+    model_dir: str | Path,
+    data_path: str | Path,
+    text_column: str,
+    out_path: str | Path,
+    pair_column: str | None = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    device: str = "auto",
+) -> int:
+    """Write `out_path` (CSV): every input column, the predicted label and each label's probability
+    (or the predicted value for regression; space-separated tags for token tagging). Returns rows written."""
+    from bertstudio.data import read_table
+    from bertstudio.training.prepare import LabeledSource
+
+    loaded = load_for_inference(model_dir, pair=bool(pair_column), device=device)
+    table = read_table(data_path)
+    dataset = unlabelled_dataset(table, loaded.task, text_column, pair_column, loaded.label_names)
+    source = LabeledSource(dataset, loaded.tokenizer, _max_length(loaded, max_length))
+    outputs, _, _ = predict_outputs(
+        loaded.model, source, loaded.task, loaded.setup, batch_size, with_labels=False
+    )
+    ordered = [outputs[i] for i in range(len(dataset))]
+    if loaded.task == "token_classification":
+        extra = [{"predicted": " ".join(loaded.label_names[int(t)] for t in tags)} for tags in ordered]
+    else:
+        extra = prediction_rows(loaded.task, ordered, loaded.label_names)
+    header = list(table.columns) + [c for c in extra[0]] if extra else list(table.columns)
+    rows = [_cells(table.row(i)) + list(extra[i].values()) for i in range(len(dataset))]
+    write_csv(Path(out_path), header, rows)
+    return len(rows)
+
+
+def _cells(values: list[Any]) -> list[Any]:
+    return ["" if v is None else (" ".join(map(str, v)) if isinstance(v, list) else v) for v in values]
+
+
+def evaluate_file(
+    model_dir: str | Path,
+    data_path: str | Path,
+    text_column: str,
+    label_columns: list[str],
+    pair_column: str | None = None,
+    label_delimiter: str | None = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    device: str = "auto",
+    exclude_problem_rows: bool = False,
+) -> tuple[EvalResult, Any]:
+    """Metrics of a model on a labelled table (labels read in the model's own label order)."""
+    from bertstudio.data import ColumnMapping, build_dataset, read_table
+    from bertstudio.training.prepare import LabeledSource
+
+    loaded = load_for_inference(model_dir, pair=bool(pair_column), device=device)
+    mapping = ColumnMapping(
+        text=text_column,
+        text_pair=pair_column,
+        labels=list(label_columns),
+        task=loaded.task,
+        label_delimiter=label_delimiter,
+    )
+    names = loaded.label_names if loaded.task != "regression" else None
+    dataset = build_dataset(
+        read_table(data_path), mapping, label_names=names, exclude_problem_rows=exclude_problem_rows
+    )
+    source = LabeledSource(dataset, loaded.tokenizer, _max_length(loaded, max_length))
+    result = evaluate(loaded.model, source, loaded.task, loaded.label_names, loaded.setup, batch_size)
+    return result, source
+
+
+def summary_lines(metrics: dict[str, Any]) -> list[str]:
+    """Readable lines: scalar metrics, then per-class tables and the confusion matrix."""
+    lines = [
+        f"{k:>16}: {v:.4f}" if isinstance(v, float) else f"{k:>16}: {v}"
+        for k, v in metrics.items()
+        if isinstance(v, (int, float)) or v is None
+    ]
+    for key in ("per_class", "per_label", "per_type"):
+        if key in metrics:
+            lines.append(f"{'':>16}  precision  recall     f1  support")
+            for name, scores in metrics[key].items():
+                lines.append(
+                    f"{name:>16}: {scores['precision']:9.4f} {scores['recall']:7.4f} "
+                    f"{scores['f1']:6.4f} {scores['support']:8d}"
+                )
+    if "confusion_matrix" in metrics:
+        lines.append("confusion matrix (rows: true, columns: predicted):")
+        width = max(len(str(n)) for n in metrics["labels"]) + 1
+        lines.append(" " * width + "".join(f"{n:>{width}}" for n in metrics["labels"]))
+        for name, row in zip(
+            metrics["labels"], np.asarray(metrics["confusion_matrix"]).tolist(), strict=True
+        ):
+            lines.append(f"{name:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+    return lines

@@ -1,0 +1,228 @@
+"""Turn a RunConfig into a model, a tokenizer and batch sources for train / validation / test.
+
+Fine-tuning reads a table through the data layer (bertstudio.data); pretraining trains a WordPiece
+tokenizer on the corpus (or reuses the loaded model's), then cuts the corpus into masked-LM examples.
+Splits are deterministic per seed, so a resumed run rebuilds exactly the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tokenizers import Tokenizer
+
+from bertstudio.errors import DataImportError
+from bertstudio.training.config import RunConfig
+from bertstudio.training.distributed import DistributedContext
+from bertstudio.training.run_store import RunFolder
+
+MAX_HELD_OUT_EXAMPLES = 10_000  # pretraining: enough for a stable masked-LM loss, quick to evaluate
+MODEL_TASK = {
+    "classification": "classification",
+    "pair_classification": "classification",
+    "multi_label": "multi_label",
+    "regression": "regression",
+    "token_classification": "token_classification",
+}
+
+
+class LabeledSource:
+    """A labelled, encoded dataset the trainer batches with the data layer's dynamic-padding collate."""
+
+    def __init__(self, dataset, tokenizer: Tokenizer, max_length: int) -> None:
+        from bertstudio.data import encode_dataset
+        from bertstudio.text import special_token_ids
+
+        self.dataset = dataset
+        self.encoded = encode_dataset(dataset, tokenizer, max_length)
+        self.lengths = self.encoded.lengths
+        self.pad_id = special_token_ids(tokenizer)["pad"]
+
+    def batch(self, indices: list[int], generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        from bertstudio.data import collate
+
+        return collate(self.encoded, indices, self.pad_id)
+
+
+class MaskedSource:
+    """Some examples of a pretraining corpus (`build_pretraining_dataset`), masked per batch; the
+    generator (seeded per step) decides the masks."""
+
+    def __init__(self, encoded, rows: np.ndarray, collator) -> None:
+        self.dataset = None
+        self.encoded = encoded
+        self.rows = rows  # indices into `encoded` that this source covers
+        self.lengths = encoded.lengths[rows]
+        self.collator = collator
+
+    def batch(self, indices: list[int], generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        return self.collator.collate(self.encoded, self.rows[np.asarray(indices, dtype=np.int64)], generator)
+
+
+@dataclass
+class PreparedRun:
+    model: torch.nn.Module  # on CPU, train mode
+    tokenizer: Tokenizer
+    model_task: str
+    label_names: list[str] | None
+    train: Any  # LabeledSource or MaskedSource
+    validation: Any | None
+    test: Any | None
+    data_files: list[Path] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+
+def prepare_run(
+    config: RunConfig,
+    folder: RunFolder,
+    log: Callable[[str], None],
+    context: DistributedContext | None = None,
+) -> PreparedRun:
+    if config.is_pretraining:
+        prepared = _prepare_pretraining(config, folder, log, context or DistributedContext())
+    else:
+        prepared = _prepare_fine_tuning(config, folder, log)
+    prepared.model.train()
+    prepared.sizes = {
+        "train": len(prepared.train.lengths),
+        "validation": len(prepared.validation.lengths) if prepared.validation else 0,
+        "test": len(prepared.test.lengths) if prepared.test else 0,
+    }
+    return prepared
+
+
+def column_mapping(config: RunConfig):
+    from bertstudio.data import ColumnMapping
+
+    return ColumnMapping(
+        text=config.text_column,
+        text_pair=config.text_pair_column or None,
+        labels=list(config.label_columns),
+        task=config.task,
+        label_delimiter=config.label_delimiter or None,
+        split_column=config.split_column or None,
+    )
+
+
+def load_splits(
+    config: RunConfig, label_names: list[str] | None = None, log: Callable[..., None] | None = None
+) -> dict[str, Any]:
+    """train / validation / test LabeledDatasets (validation and test None when absent). The label
+    space is the training data's, or `label_names` when given (run.json's, on resume). Rows left out
+    (exclude_problem_rows) are reported through `log`, never dropped silently."""
+    from bertstudio.data import build_dataset, load_split_files, read_table, split_by_column, split_dataset
+    from bertstudio.training.config import read_options
+
+    mapping = column_mapping(config)
+    exclude = config.exclude_problem_rows
+    options = read_options(config)
+    if config.validation_path or config.test_path:
+        files = {"train": config.data_path, "validation": config.validation_path, "test": config.test_path}
+        splits = load_split_files(
+            {k: v for k, v in files.items() if v}, mapping, exclude_problem_rows=exclude, **options
+        )
+        built = list(splits.values())
+    else:
+        data = build_dataset(
+            read_table(config.data_path, **options),
+            mapping,
+            label_names=label_names,
+            exclude_problem_rows=exclude,
+        )
+        built = [data]
+        if config.split_column:
+            splits = split_by_column(data)
+        else:
+            fractions = (
+                1.0 - config.validation_fraction - config.test_fraction,
+                config.validation_fraction,
+                config.test_fraction,
+            )
+            splits = split_dataset(data, sizes=fractions, seed=config.seed)
+    for dataset in built:
+        if dataset.excluded and log is not None:
+            shown = "; ".join(f"line {p.line}: {p.message}" for p in dataset.excluded[:5])
+            log(f"{len(dataset.excluded)} unusable rows of {dataset.source} left out ({shown}).", "warning")
+    result = {
+        name: (splits.get(name) if splits.get(name) is not None and len(splits[name]) else None)
+        for name in ("train", "validation", "test")
+    }
+    if result["train"] is None:
+        raise DataImportError(
+            "No rows are left for training after the split.",
+            "Use more data, or smaller validation_fraction / test_fraction.",
+            path=config.data_path,
+        )
+    return result
+
+
+def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[..., None]) -> PreparedRun:
+    from bertstudio.model import load_pretrained
+
+    saved_names = folder.read_info().get("label_names") if folder.exists() else None
+    splits = load_splits(config, saved_names, log)
+    train = splits["train"]
+    names = list(train.label_names)
+    model_task = MODEL_TASK[config.task]
+    # A head trained for another label set is replaced by a fresh one (model.load_report says so).
+    model, tokenizer = load_pretrained(config.model_path, task=model_task, labels=names)
+    fresh = sorted({name.split(".")[0] for name in model.load_report.newly_initialized})
+    if fresh:
+        log(f"New head initialised: {', '.join(fresh)}")
+    max_length = min(config.max_length, model.config.max_position_embeddings)
+    sources = {
+        k: (LabeledSource(v, tokenizer, max_length) if v is not None else None) for k, v in splits.items()
+    }
+    files = [Path(p) for p in (config.data_path, config.validation_path, config.test_path) if p]
+    return PreparedRun(
+        model, tokenizer, model_task, names, sources["train"], sources["validation"], sources["test"], files
+    )
+
+
+def _prepare_pretraining(
+    config: RunConfig, folder: RunFolder, log: Callable[[str], None], context: DistributedContext
+) -> PreparedRun:
+    from bertstudio.data import MaskedLMCollator, build_pretraining_dataset, iter_documents
+    from bertstudio.model import BertConfig, build_model, load_pretrained
+    from bertstudio.text import load_tokenizer, save_tokenizer, train_wordpiece
+
+    model_task = "pretraining" if config.nsp else "masked_lm"
+    paths = [Path(p) for p in config.corpus_paths]
+    if config.task == "continued_pretraining":
+        model, tokenizer = load_pretrained(config.model_path, task=model_task)
+        if model.load_report.newly_initialized:
+            log("The checkpoint has no masked-LM head; a new one was initialised.")
+    else:
+        # One process trains the vocabulary; every process then reads the same saved files.
+        if context.is_main and not (folder.tokenizer_dir / "tokenizer.json").is_file():
+            log(f"Training a WordPiece tokenizer (vocabulary {config.vocab_size}) on the corpus.")
+            trained = train_wordpiece(
+                iter_documents(paths), vocab_size=config.vocab_size, lowercase=config.lowercase
+            )
+            save_tokenizer(trained, folder.tokenizer_dir, config.max_length)
+        context.barrier()
+        tokenizer = load_tokenizer(folder.tokenizer_dir, max_length=config.max_length)
+        model_config = BertConfig.preset(
+            config.preset,
+            vocab_size=tokenizer.get_vocab_size(),
+            max_position_embeddings=max(512, config.max_length),
+        )
+        model = build_model(model_config, model_task)
+    max_length = min(config.max_length, model.config.max_position_embeddings)
+    encoded = build_pretraining_dataset(
+        paths, tokenizer, max_length, next_sentence=config.nsp, seed=config.seed
+    )
+    order = np.random.default_rng(config.seed).permutation(len(encoded))
+    held_out = min(int(len(encoded) * config.validation_fraction), MAX_HELD_OUT_EXAMPLES)
+    collator = MaskedLMCollator(
+        tokenizer, probability=config.mlm_probability, whole_word=config.whole_word_mask
+    )
+    train = MaskedSource(encoded, np.sort(order[held_out:]), collator)
+    validation = MaskedSource(encoded, np.sort(order[:held_out]), collator) if held_out else None
+    log(f"Corpus: {len(encoded)} examples of up to {max_length} tokens ({held_out} held out for evaluation).")
+    return PreparedRun(model, tokenizer, model_task, None, train, validation, None, paths)

@@ -1,0 +1,201 @@
+"""The run folder, the contract between engine, CLI and GUI (DESIGN.md).
+
+    run.json        config, label names, data fingerprints, versions, status (rewritten atomically)
+    metrics.jsonl   one JSON object per event, appended and flushed as it happens
+    checkpoints/    resumable states, step-NNNNNNNN/ each (see checkpoint.py)
+    tokenizer/      the tokenizer trained for a pretraining run (reused on resume)
+    model/          the final model in the Hugging Face layout
+    eval/           predictions and metrics of the evaluation sets
+
+Readers tolerate a torn last line in metrics.jsonl (a kill mid-write), so a folder is always readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bertstudio import __version__
+from bertstudio.atomic import atomic_write_text
+from bertstudio.errors import RunStoreError
+from bertstudio.training.config import RunConfig
+from bertstudio.training.events import Event, event_to_record
+
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.jsonl"
+
+
+class RunFolder:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def run_file(self) -> Path:
+        return self.path / RUN_FILE
+
+    @property
+    def metrics_file(self) -> Path:
+        return self.path / METRICS_FILE
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / "model"
+
+    @property
+    def eval_dir(self) -> Path:
+        return self.path / "eval"
+
+    @property
+    def tokenizer_dir(self) -> Path:
+        return self.path / "tokenizer"
+
+    def exists(self) -> bool:
+        return self.run_file.is_file()
+
+    def read_info(self) -> dict[str, Any]:
+        """The contents of run.json; RunStoreError if this is not a run folder."""
+        try:
+            data = json.loads(self.run_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RunStoreError(
+                "This folder is not a run (run.json is missing).",
+                "Choose a folder written by a training run.",
+                path=self.path,
+            ) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RunStoreError(f"run.json cannot be read ({exc}).", path=self.run_file) from None
+        if not isinstance(data, dict) or "config" not in data:
+            raise RunStoreError("run.json has no run config.", path=self.run_file)
+        return data
+
+    def read_config(self) -> RunConfig:
+        return RunConfig.from_dict(self.read_info()["config"], source=self.run_file)
+
+    def write_info(self, info: dict[str, Any]) -> None:
+        atomic_write_text(self.run_file, json.dumps(info, indent=2, default=str))
+
+    def update_info(self, **changes: Any) -> None:
+        info = self.read_info()
+        info.update(changes, updated=_now())
+        self.write_info(info)
+
+    def create(self, config: RunConfig, **extra: Any) -> None:
+        """Start a new run folder; refuses a folder that already holds a run (resume that instead)."""
+        if self.exists():
+            raise RunStoreError(
+                "The run folder already holds a run.",
+                "Resume it (bertstudio train --resume RUN_DIR) or choose a new folder.",
+                path=self.path,
+            )
+        self.path.mkdir(parents=True, exist_ok=True)
+        info = {
+            "format": 1,
+            "config": config.to_dict(),
+            "status": "running",
+            "created": _now(),
+            "updated": _now(),
+            "versions": versions(),
+            **extra,
+        }
+        self.write_info(info)
+        self.metrics_file.touch()
+
+    def append_event(self, event: Event) -> None:
+        """Append one JSON line and flush it to the OS (visible to readers, survives a kill of this process)."""
+        line = json.dumps(event_to_record(event), allow_nan=True, default=str) + "\n"
+        with open(self.metrics_file, "a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+
+    def read_events(self) -> list[dict[str, Any]]:
+        """Every complete record of metrics.jsonl (a torn last line from a kill is skipped)."""
+        return read_jsonl(self.metrics_file)
+
+    def drop_events_after(self, step: int) -> None:
+        """On resume: forget step/eval/checkpoint records newer than the checkpoint resumed from,
+        so the curves continue from there without a doubled stretch."""
+        kept = [
+            r
+            for r in self.read_events()
+            if not (r.get("step", 0) > step and r.get("kind") in ("step", "eval", "checkpoint"))
+        ]
+        atomic_write_text(self.metrics_file, "".join(json.dumps(r, allow_nan=True) + "\n" for r in kept))
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    records = []
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # torn line from a kill mid-write
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def fingerprint(path: str | Path) -> dict[str, Any]:
+    """Size and SHA-256 of a data file, so a resume can tell when the data changed underneath."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": str(path), "size": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def versions() -> dict[str, str]:
+    import numpy
+    import tokenizers
+    import torch
+
+    return {
+        "bertstudio": __version__,
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "tokenizers": tokenizers.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (a run marked running but dead was interrupted)."""
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def run_status(path: str | Path) -> str:
+    """ "running", "completed", "failed", "cancelled" or "interrupted" (killed: resumable), from run.json."""
+    info = RunFolder(path).read_info()
+    status = info.get("status", "interrupted")
+    if status == "running":
+        same_host = info.get("host") in (None, socket.gethostname())
+        pid = int(info.get("pid") or 0)
+        if not same_host or pid <= 0 or not process_alive(pid):
+            return "interrupted"
+    return status

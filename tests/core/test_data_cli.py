@@ -1,0 +1,62 @@
+"""`bertstudio data inspect`: the report on the terminal, JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bertstudio.cli import main
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def test_excel_export_needs_its_encoding_then_reports(capsys):
+    path = DATA / "excel_semicolon_cp1252.csv"
+    assert main(["data", "inspect", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert "line 2" in error and "--encoding cp1252" in error
+    assert main(["data", "inspect", str(path), "--encoding", "cp1252"]) == 0
+    out = capsys.readouterr().out
+    assert "delimiter ';'" in out and "labels='Rating'" in out
+    assert "line 7: empty_text" in out and "line 8: missing_label" in out
+    assert "line 9: duplicate (warning): same text and label as line 5" in out
+    assert "Result    usable: 6 rows" in out
+
+
+def test_json_report_with_overrides_and_tokenizer(capsys, tiny_model_dir):
+    path = DATA / "excel_semicolon_cp1252.csv"
+    options = ["--text", "Review", "--label", "Rating", "--model", str(tiny_model_dir), "--max-length", "8"]
+    code = main(["data", "inspect", str(path), "--encoding", "cp1252", *options, "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["usable"]
+    assert report["mapping"]["text"] == "Review" and report["mapping"]["labels"] == ["Rating"]
+    assert report["label_counts"] == {"negative": 2, "neutral": 2, "positive": 2}
+    assert report["tokens"]["max_length"] == 8 and report["tokens"]["truncated_share"] > 0
+    assert report["dialect"]["encoding"] == "cp1252"
+    assert [p["line"] for p in report["problems"]] == [7, 8, 9]
+
+
+def test_token_tagging_jsonl(capsys):
+    assert main(["data", "inspect", str(DATA / "ner.jsonl"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["task"] == "token_classification"
+    assert [(p["line"], p["reason"]) for p in report["problems"]] == [(3, "tag_count")]
+
+
+def test_unusable_data_exits_2_with_the_reason(tmp_path, capsys):
+    path = tmp_path / "one_class.csv"
+    path.write_text("text,label\na b,x\nc d,x\n")
+    assert main(["data", "inspect", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "NOT USABLE" in captured.out
+    assert "not usable" in captured.err and "at least two" in captured.err
+
+
+def test_bad_mapping_and_bad_split_are_clear(tmp_path, capsys):
+    path = tmp_path / "a.csv"
+    path.write_text("text,label\na b,x\nc d,y\n")
+    assert main(["data", "inspect", str(path), "--label", "sentiment"]) == 2
+    assert "no column 'sentiment'" in capsys.readouterr().err
+    assert main(["data", "inspect", str(path), "--split", "eighty,ten"]) == 2
+    assert "--split" in capsys.readouterr().err
+    assert main(["data", "inspect", str(path), "--split", "0.5,0.5", "--delimiter", ","]) == 0

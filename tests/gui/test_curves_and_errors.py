@@ -1,0 +1,116 @@
+"""Curves widget (smoothing, 100,000 points, crosshair read-out, exports) and error dialogs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from bertstudio.errors import DataImportError
+from bertstudio.gui.error_dialog import ErrorDialog, describe, show_error
+from bertstudio.gui.widgets.curves import LiveCurves, series_from_events, smooth, smooth_continue
+
+pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
+
+
+def tensorboard_smoothing(values, weight):
+    last, out = 0.0, []
+    for i, value in enumerate(values, start=1):
+        last = last * weight + (1 - weight) * value
+        out.append(last / (1 - weight**i))
+    return out
+
+
+def test_smoothing_is_tensorboards_debiased_average_and_continues_incrementally():
+    values = np.random.default_rng(0).normal(size=200)
+    np.testing.assert_allclose(smooth(values, 0.9), tensorboard_smoothing(values, 0.9))
+    first, state = smooth_continue(values[:120], 0.6, 0.0, 0)
+    rest, _ = smooth_continue(values[120:], 0.6, *state)
+    np.testing.assert_allclose(np.concatenate([first, rest]), smooth(values, 0.6))
+    np.testing.assert_allclose(smooth(values, 0.0), values)
+
+
+@pytest.fixture
+def curves(qtbot):
+    widget = LiveCurves()
+    qtbot.addWidget(widget)
+    widget.resize(900, 600)
+    widget.show()
+    return widget
+
+
+def test_one_hundred_thousand_points_stay_interactive(curves, tmp_path):
+    steps = 100_000
+    for step in range(1, steps + 1):
+        curves.add_step(step, step / 1000, 2.0 * math.exp(-step / 20_000), 1e-4)
+    curves.set_metric("macro_f1")  # not reported yet: chosen when it arrives
+    curves.add_eval(50_000, 50.0, {"loss": 0.9, "accuracy": 0.7, "macro_f1": 0.6, "per_class": {"a": {}}})
+    curves.redraw()
+    assert curves.point_count() == steps
+    assert curves.metric_combo.currentText() == "macro_f1"
+    view = curves.loss_plot.getPlotItem().vb
+    view.setXRange(10_000, 20_000)
+    curves.smoothing_slider.setValue(90)  # recomputes 100k smoothed points
+    x, _ = curves.smooth_curve.getData()  # what is drawn: clipped to the view and downsampled
+    assert len(x) < 20_000
+    assert "step 50,000" in curves.describe_point(49_999) and "val accuracy 0.7" in curves.describe_point(
+        49_999
+    )
+    curves.x_axis_combo.setCurrentIndex(1)
+    assert curves.smooth_curve.xData[-1] == pytest.approx(100.0)
+    curves.export_csv(tmp_path / "c.csv")
+    lines = (tmp_path / "c.csv").read_text().splitlines()
+    assert len(lines) == steps + 1 and lines[0].endswith("val_loss,val_accuracy,val_macro_f1")
+    assert lines[50_000].endswith(",0.9,0.7,0.6") and lines[50_001].endswith(",,,")
+
+
+def test_series_from_metrics_records():
+    records = [
+        {"kind": "step", "step": 1, "epoch": 0.1, "loss": 2.0, "learning_rate": 1e-4},
+        {"kind": "eval", "step": 1, "epoch": 0.1, "split": "validation", "metrics": {"accuracy": 0.5}},
+        {"kind": "eval", "step": 1, "epoch": 0.1, "split": "test", "metrics": {"accuracy": 0.9}},
+        {"kind": "step", "step": 2, "epoch": 0.2, "loss": 1.5, "learning_rate": 2e-4},
+    ]
+    steps, _, values = series_from_events(records, "train_loss")
+    assert list(steps) == [1, 2] and list(values) == [2.0, 1.5]
+    assert list(series_from_events(records, "val_accuracy")[2]) == [0.5]
+
+
+def test_a_bertstudio_error_says_what_and_what_to_do_with_details(qtbot):
+    error = DataImportError(
+        "Undecodable bytes.", "Choose the encoding.", path="a.csv", line=7, byte_offset=120
+    )
+    what, hint, details = describe(error)
+    assert what == "a.csv, line 7, byte 120: Undecodable bytes." and hint == "Choose the encoding."
+    dialog = show_error(None, error)
+    assert dialog.isVisible() and not dialog.details_view.isVisible()
+    dialog.toggle_button.click()
+    assert dialog.details_view.isVisible() and "DataImportError" in dialog.details_view.toPlainText()
+    dialog.findChild(type(dialog.toggle_button), "copyDetailsButton").click()
+    assert "DataImportError" in QApplication.clipboard().text()
+    dialog.close()
+
+
+def test_other_exceptions_are_unexpected_errors_with_a_traceback(qtbot):
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        dialog = show_error(None, exc)
+    assert "Unexpected error: KeyError" in dialog.what_label.text()
+    assert "Traceback" in dialog.details and "still usable" in dialog.hint_label.text()
+    assert isinstance(dialog, ErrorDialog)
+    dialog.close()
+
+
+def test_example_loss_per_kind_of_prediction():
+    from bertstudio.gui.pages.evaluate_page import example_loss, is_wrong
+
+    single = {"label": "pos", "predicted": "neg", "p_neg": "0.75", "p_pos": "0.25"}
+    assert example_loss(single) == pytest.approx(-math.log(0.25)) and is_wrong(single)
+    multi = {"label": "a|b", "predicted": "a", "p_a": "0.9", "p_b": "0.2", "p_c": "0.1"}
+    assert example_loss(multi) == pytest.approx(-(math.log(0.9) + math.log(0.2) + math.log(0.9)))
+    regression = {"label": "2.0", "predicted": "1.5"}
+    assert example_loss(regression) == pytest.approx(0.25) and is_wrong(regression)
+    assert not is_wrong({"label": "pos", "predicted": "pos", "p_pos": "0.9"})

@@ -1,0 +1,163 @@
+"""The Inspect page on tiny real models: tokens hover-linked to the text, attention computed off the
+GUI thread, attributions, fill-mask, head masking and ranking, probes across training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint
+
+from bertstudio.data import Table
+from bertstudio.gui.pages.inspect_page import InspectPage
+from bertstudio.inspect import ProbeRecorder, attention
+from bertstudio.model import load_pretrained
+from tests.conftest import make_tiny_model_dir
+from tests.gui.test_inspect_views import hover
+
+pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    return load_pretrained(
+        make_tiny_model_dir(tmp_path_factory.mktemp("cls"), "classification", ["neg", "pos"])
+    )
+
+
+@pytest.fixture
+def page(qtbot, classifier):
+    widget = InspectPage()
+    qtbot.addWidget(widget)
+    widget.resize(1300, 850)
+    widget.show()
+    widget.text.setText("the movie was wow ☃")
+    widget.set_model(*classifier)
+    qtbot.waitUntil(lambda: widget.explorer.base is not None, timeout=10_000)
+    return widget
+
+
+def test_attention_arrives_from_the_background(page, classifier):
+    expected = attention(*classifier, "the movie was wow ☃")
+    np.testing.assert_allclose(page.explorer.base.maps, expected.maps, atol=1e-6)
+    assert "neg" in page.status.text() and page.explorer.isEnabled()
+
+
+def test_chips_and_source_text_highlight_each_other(page):
+    panel = page.tokens_panel
+    panel.chips.resize(900, panel.chips.heightForWidth(900))
+    chips = panel.view.chips
+    assert [c.token for c in chips] == ["[CLS]", "the", "movie", "was", "w", "##o", "##w", "[UNK]", "[SEP]"]
+    movie = chips[2]
+    hover(panel.chips, panel.chips.rects[2].center())
+    selections = panel.source.extraSelections()
+    cursor = selections[0].cursor
+    assert (cursor.selectionStart(), cursor.selectionEnd()) == (movie.start, movie.end)
+    assert "9 tokens" in panel.counts.text() and "1 [UNK]" in panel.counts.text()
+    cursor = panel.source.textCursor()
+    cursor.setPosition(panel.view.text.index("wow") + 1)
+    point = panel.source.cursorRect(cursor).center() + QPoint(2, 0)
+    hover(panel.source.viewport(), point)
+    assert panel.chips.highlighted == 5  # the "##o" piece of "wow"
+
+
+def test_compare_tokenizers_and_dataset_statistics(page, qtbot, minilm_path):
+    from bertstudio.text import load_tokenizer
+
+    page.set_compare_tokenizer(load_tokenizer(minilm_path), "all-MiniLM-L6-v2")
+    assert page.compare_panel.isVisible()
+    assert [c.token for c in page.compare_panel.view.chips][4] == "wow"
+    assert (
+        "Cut differently (1 words" in page.compare_summary.text()
+        and "w ##o ##w | wow" in page.compare_summary.text()
+    )
+    page.set_compare_tokenizer(None)
+    assert not page.compare_panel.isVisible() and page.tokens_panel.view.chips[4].token == "w"
+    table = Table.from_rows(["text", "label"], [["the movie", "pos"], ["wow ☃", "neg"], [None, "pos"]])
+    page.dataset_statistics(table, "text")
+    qtbot.waitUntil(page.stats_view.isVisible, timeout=10_000)
+    html = page.stats_view.toPlainText()
+    assert "2 examples" in html and "1 rows had no value" in html and "wow" in html
+
+
+def test_attributions_render_a_strip_per_class(page, qtbot):
+    page.steps.setValue(8)
+    page.compute_attributions()
+    qtbot.waitUntil(lambda: bool(page.strips.attributions), timeout=20_000)
+    assert [a.label for a in page.strips.attributions] == ["neg", "pos"]
+    assert "completeness error" in page.attribution_note.text()
+    assert page.strips.minimumHeight() > 40
+
+
+def test_switching_a_head_off_updates_prediction_and_attention(page, qtbot):
+    before = page.explorer.base.maps.copy()
+    page.head_masking.set_head(0, 1, False)
+    qtbot.waitUntil(lambda: not page.explorer.base.maps[0, 1].any(), timeout=10_000)
+    assert "1 head(s) off" in page.head_masking.prediction.text()
+    assert not np.allclose(page.explorer.base.maps[1], before[1], atol=1e-8)
+    page.head_masking.reset()
+    qtbot.waitUntil(lambda: page.explorer.base.maps[0, 1].any(), timeout=10_000)
+
+
+def test_rank_heads_fills_the_table(page, qtbot):
+    page.head_masking.examples.setPlainText("the movie was good\na bad film")
+    page.head_masking.rank()
+    qtbot.waitUntil(lambda: page.head_masking.ranking.rowCount() == 4, timeout=20_000)
+    effects = [float(page.head_masking.ranking.item(r, 2).text()) for r in range(4)]
+    assert effects == sorted(effects, reverse=True) and page.head_masking.rank_button.isEnabled()
+
+
+def test_fill_mask_panel(qtbot, tmp_path):
+    page = InspectPage()
+    qtbot.addWidget(page)
+    page.set_model(*load_pretrained(make_tiny_model_dir(tmp_path, "masked_lm")))
+    assert page.fill_mask.run_button.isEnabled() and not page.attribute_button.isEnabled()
+    page.fill_mask.sentence.setText("the [MASK] was good")
+    page.fill_mask.top_k.setValue(3)
+    page.fill_mask.run()
+    qtbot.waitUntil(lambda: page.fill_mask.results.rowCount() == 3, timeout=10_000)
+    probabilities = [float(page.fill_mask.results.item(r, 3).text()) for r in range(3)]
+    assert probabilities == sorted(probabilities, reverse=True)
+
+
+def test_scrub_probes_across_training(page, classifier, tmp_path):
+    import torch
+
+    model, tokenizer = classifier
+    recorder = ProbeRecorder(tmp_path, ["the movie was good", "a bad film"])
+    recorder.record(model, tokenizer, 5, {"loss": 0.9})
+    with torch.no_grad():
+        model.bert.encoder.layer[0].attention.self.query.weight.mul_(3.0)
+    try:
+        recorder.record(model, tokenizer, 10, {"loss": 0.4})
+    finally:
+        with torch.no_grad():
+            model.bert.encoder.layer[0].attention.self.query.weight.div_(3.0)
+    (tmp_path / "metrics.jsonl").write_text(
+        '{"kind": "step", "step": 5, "loss": 1.0}\n{"kind": "step", "step": 10, "loss": 0.5}\n',
+        encoding="utf-8",
+    )
+    panel = page.training
+    panel.open_run(tmp_path)
+    assert panel.slider.maximum() == 1 and "Step 10" in panel.heatmap.plot.titleLabel.text
+    late = panel.heatmap.view.matrix.copy()
+    panel.slider.setValue(0)
+    assert "Step 5" in panel.heatmap.plot.titleLabel.text and panel.marker.value() == 5
+    assert not np.allclose(panel.heatmap.view.matrix, late)
+    assert "neg" in panel.prediction.text()
+    panel.sentence.setCurrentIndex(1)
+    assert panel.heatmap.view.row_labels == ["[CLS]", "a", "bad", "film", "[SEP]"]
+
+
+def test_the_page_loads_without_torch():
+    """The window starts fast: building the Inspect page must not import torch (the model brings it)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nimport bertstudio.gui.pages.inspect_page\n"
+        "import bertstudio.inspect.training_probes, bertstudio.inspect.view_filters\n"
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,145 @@
+"""Model page (open, list, create, errors) and Data page (preview, options, mapping, report, charts)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from bertstudio.gui.widgets.table_model import TableModel
+from tests.gui.conftest import error_dialogs, write_reviews
+
+pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
+
+
+def test_open_model_shows_the_architecture_summary(window, qtbot, tiny_encoder_dir):
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.state.model_path == tiny_encoder_dir, timeout=20_000)
+    labels = window.model_page.summary_labels
+    assert labels["layers"].text() == "2"
+    assert labels["hidden_size"].text() == "32"
+    assert labels["attention_heads"].text() == "2"
+    assert labels["task"].text() == "base"
+    assert int(labels["vocabulary"].text()) == window.state.model_summary["vocabulary"]
+
+
+def test_local_models_list_offers_the_bundled_demo(window, qtbot):
+    page = window.model_page
+    qtbot.waitUntil(lambda: page.models_list.topLevelItemCount() > 0, timeout=20_000)
+    names = [page.models_list.topLevelItem(i).text(0) for i in range(page.models_list.topLevelItemCount())]
+    assert "BERT Studio demo model" in names
+    page.models_list.setCurrentItem(page.models_list.topLevelItem(names.index("BERT Studio demo model")))
+    page.open_selected_button.click()
+    qtbot.waitUntil(lambda: window.state.model_path is not None, timeout=20_000)
+    assert window.state.model_path.name == "model"
+
+
+def test_create_from_preset_writes_a_loadable_model(window, qtbot, tiny_encoder_dir):
+    page = window.model_page
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.state.model_path == tiny_encoder_dir, timeout=20_000)
+    page.preset_combo.setCurrentIndex(page.preset_combo.findData("tiny"))
+    page.tokenizer_combo.setCurrentIndex(page.tokenizer_combo.findData(str(tiny_encoder_dir)))
+    page.preset_name.setText("fresh")
+    page.create_button.click()
+    created = window.state.models_dir / "fresh"
+    qtbot.waitUntil(lambda: window.state.model_path == created, timeout=30_000)
+    assert page.summary_labels["layers"].text() == "2"
+    assert page.summary_labels["hidden_size"].text() == "128"
+    assert page.summary_labels["task"].text() == "masked_lm"
+
+
+def test_a_folder_without_weights_becomes_an_error_dialog(window, qtbot, tmp_path, tiny_encoder_dir):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text((tiny_encoder_dir / "config.json").read_text())
+    window.open_model(broken)
+    qtbot.waitUntil(lambda: bool(error_dialogs()), timeout=20_000)
+    dialog = error_dialogs()[0]
+    assert "No weights found" in dialog.what_label.text()
+    assert "weights file" in dialog.hint_label.text()
+    assert window.state.model_path is None and window.model_page.open_button.isEnabled()
+    dialog.close()
+
+
+def _import(window, qtbot, path):
+    window.data_page.import_file(path)
+    qtbot.waitUntil(lambda: window.data_page.report is not None, timeout=30_000)
+    return window.data_page
+
+
+def test_import_previews_suggests_and_checks(window, qtbot, tmp_path, tiny_encoder_dir):
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.state.model_path is not None, timeout=20_000)
+    page = _import(window, qtbot, write_reviews(tmp_path / "reviews.csv", extra=[["", "pos"]]))
+    assert page.preview_model.rowCount() == 61 and page.preview_model.columnCount() == 2
+    assert page.preview_model.headerData(0, Qt.Orientation.Vertical) == "2"  # source line numbers
+    mapping = page.mapping()
+    assert (mapping.task, mapping.text, mapping.labels) == ("classification", "review", ["sentiment"])
+    assert "Text classification" in page.suggestion_label.text()
+    report = page.report
+    assert report.usable and report.problem_rows == 1
+    assert report.tokens is not None and report.tokens.rows == 60
+    assert page.label_chart.categories == ["neg", "pos"]
+    # one row has an error: training needs it fixed or explicitly left out
+    assert not page.use_button.isEnabled()
+    page.exclude_check.setChecked(True)
+    assert page.use_button.isEnabled()
+    # the problem row is listed (with the duplicates, as warnings) and clicking it selects its row
+    listed = [page.problems.item(row, 0).text() for row in range(page.problems.rowCount())]
+    assert "62" in listed
+    page.problems.cellClicked.emit(listed.index("62"), 0)
+    assert page.preview.selectionModel().selectedRows()[0].row() == 60
+    page.use_button.click()
+    assert window.state.data.exclude_problem_rows and window.state.data.mapping.labels == ["sentiment"]
+    assert "review → sentiment" in window.train_page.data_label.text()
+
+
+def test_changing_the_delimiter_re_previews(window, qtbot, tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("text;label\nthe movie was good;pos\nthe film was bad;neg\n", encoding="utf-8")
+    page = _import(window, qtbot, path)
+    assert page.preview_model.columnCount() == 2
+    page.delimiter_combo.setCurrentIndex(page.delimiter_combo.findData(","))
+    qtbot.waitUntil(lambda: page.preview_model.columnCount() == 1, timeout=20_000)
+    assert page.preview_model.table.columns == ["text;label"]
+
+
+def test_a_binary_file_becomes_an_error_dialog(window, qtbot, tmp_path):
+    path = tmp_path / "book.csv"
+    path.write_bytes(b"PK\x03\x04" + bytes(200))
+    window.data_page.import_file(path)
+    qtbot.waitUntil(lambda: bool(error_dialogs()), timeout=20_000)
+    dialog = error_dialogs()[0]
+    assert "ZIP" in dialog.what_label.text() and "CSV" in dialog.hint_label.text()
+    dialog.close()
+    assert window.data_page.rows_label.text() == "The file could not be read."
+
+
+def test_the_table_model_is_virtual_over_a_million_rows(qtbot):
+    from bertstudio.data import Table
+
+    rows = 1_000_000
+    table = Table.from_rows(["text", "label"], [])
+    table.data = [["row"] * rows, ["x"] * rows]
+    import numpy as np
+
+    table.line_numbers = np.arange(2, rows + 2)
+    model = TableModel(table)
+    assert model.rowCount() == rows
+    assert model.data(model.index(rows - 1, 0)) == "row"
+    assert model.row_of_line(rows + 1) == rows - 1
+
+
+def test_read_options_chosen_here_reach_the_run_config(window, qtbot, tmp_path, tiny_encoder_dir):
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.state.model_path is not None, timeout=20_000)
+    path = write_reviews(tmp_path / "reviews.csv")
+    page = _import(window, qtbot, path)
+    page.delimiter_combo.setCurrentIndex(page.delimiter_combo.findData(","))
+    page.header_combo.setCurrentIndex(page.header_combo.findData(True))
+    qtbot.waitUntil(lambda: page.report is not None and page.use_button.isEnabled(), timeout=30_000)
+    page.use_button.click()
+    assert window.state.data is not None and not error_dialogs()
+    assert window.state.data.read_options["delimiter"] == ","
+    config = window.train_page.build_config()
+    assert (config.delimiter, config.header, config.encoding) == (",", "yes", "")

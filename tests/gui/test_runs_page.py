@@ -1,0 +1,50 @@
+"""Runs page over run folders written through the engine's run store: statuses, overlay, delete."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from bertstudio.training import RunConfig, RunFolder
+from bertstudio.training.events import EvalEvent, StepEvent
+
+pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
+
+
+def make_run(path, status: str, losses: list[float]) -> str:
+    folder = RunFolder(path)
+    folder.create(
+        RunConfig(
+            model_path="m", data_path="d.csv", text_column="t", label_columns=["l"], output_dir=str(path)
+        )
+    )
+    for step, loss in enumerate(losses, start=1):
+        folder.append_event(StepEvent(step, len(losses), step / len(losses), loss, 1e-4, 1.0, 10.0, step))
+    folder.append_event(EvalEvent(len(losses), 1.0, "validation", {"loss": losses[-1], "accuracy": 0.75}))
+    folder.update_info(status=status, result={"best_metric": 0.75, "step": len(losses)})
+    return str(path)
+
+
+def test_runs_are_listed_compared_and_deleted_after_confirmation(window, qtbot, monkeypatch):
+    runs_dir = window.state.runs_dir
+    first = make_run(runs_dir / "first", "completed", [1.0, 0.8, 0.6])
+    second = make_run(runs_dir / "second", "failed", [1.2, 1.1])
+    page = window.runs_page
+    page.refresh()
+    qtbot.waitUntil(lambda: set(page.runs) == {first, second}, timeout=20_000)
+    assert page.runs[first]["best"] == "accuracy 0.75"
+    assert page.runs[second]["status"] == "failed" and not page.runs[second]["resumable"]  # no checkpoint
+    page.table.selectAll()
+    qtbot.waitUntil(lambda: page.curve_count() == 2, timeout=20_000)
+    page.quantity_combo.setCurrentIndex(page.quantity_combo.findData("val_accuracy"))
+    assert page.curve_count() == 2
+    assert not page.resume_button.isEnabled() and page.delete_button.isEnabled()
+
+    page.select_run(second)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: QMessageBox.StandardButton.Cancel)
+    page.delete_button.click()
+    assert (runs_dir / "second").is_dir()
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: QMessageBox.StandardButton.Yes)
+    page.delete_button.click()
+    qtbot.waitUntil(lambda: set(page.runs) == {first}, timeout=20_000)
+    assert not (runs_dir / "second").exists()

@@ -1,0 +1,183 @@
+"""The whole flow on a tiny real model: import -> map -> train a few steps on the worker thread ->
+curves have points -> evaluate -> predict -> batch predict; pause / resume / cancel, and resuming a
+cancelled run from the Runs page; a soak test of the live curves while a run trains."""
+
+from __future__ import annotations
+
+import csv
+import time
+
+import pytest
+
+from tests.gui.conftest import error_dialogs, write_reviews
+
+pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
+
+
+@pytest.fixture
+def ready(window, qtbot, tmp_path, tiny_encoder_dir):
+    """A window with the tiny model open and the reviews imported and handed to the Train page."""
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.state.model_path is not None, timeout=20_000)
+    page = window.data_page
+    page.import_file(write_reviews(tmp_path / "reviews.csv", rows=80))
+    qtbot.waitUntil(lambda: page.report is not None and page.use_button.isEnabled(), timeout=30_000)
+    page.use_button.click()
+    train = window.train_page
+    assert train.task() == "classification" and train.start_button.isEnabled()
+    train.set_field("batch_size", 8)
+    train.set_field("learning_rate", 1e-3)
+    train.set_field("max_length", 32)
+    return window
+
+
+def test_import_train_evaluate_predict(ready, qtbot, tmp_path):
+    window, train = ready, ready.train_page
+    train.set_field("max_steps", 12)
+    train.set_field("eval_every_steps", 4)
+    train.start_button.click()
+    assert train.is_running() and not train.start_button.isEnabled() and train.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    assert not error_dialogs()
+    train.curves.redraw()
+    assert train.curves.point_count() == 12
+    assert len(train.curves.smooth_curve.xData) == 12
+    assert train.curves.eval_series["loss"].size == 3  # validation at steps 4, 8, 12
+    assert train.progress.value() == 12 and "Finished (completed)" in train.result_label.text()
+    assert "samples/s" in train.throughput_label.text() and "tokens/s" in train.throughput_label.text()
+    assert "Step 12 / 12" in train.progress_label.text() or "Finished" in train.progress_label.text()
+
+    evaluate = window.evaluate_page
+    qtbot.waitUntil(lambda: evaluate.split_combo.count() > 0, timeout=20_000)
+    metrics = {evaluate.metrics_table.item(r, 0).text() for r in range(evaluate.metrics_table.rowCount())}
+    assert {"accuracy", "macro_f1", "loss"} <= metrics
+    assert evaluate.matrix_view.labels == ["neg", "pos"]
+    total = int(evaluate.matrix_view.matrix.sum())
+    assert total == len(evaluate.current()["rows"]) > 0
+    evaluate.show_cell(1, 1)
+    assert evaluate.examples.rowCount() == int(evaluate.matrix_view.matrix[1, 1])
+
+    evaluate.predict_input.setPlainText("the movie was very good")
+    evaluate.predict_button.click()
+    qtbot.waitUntil(lambda: bool(evaluate.bars.bars), timeout=30_000)
+    assert {label for label, _ in evaluate.bars.bars} == {"neg", "pos"}
+    assert sum(score for _, score in evaluate.bars.bars) == pytest.approx(1.0, abs=1e-5)
+
+    source = write_reviews(tmp_path / "unlabelled.csv", rows=10)
+    evaluate.set_batch_input(source)
+    evaluate.batch_output.setText(str(tmp_path / "out.csv"))
+    evaluate.batch_button.click()
+    qtbot.waitUntil(lambda: "Wrote" in evaluate.batch_status.text(), timeout=30_000)
+    with open(tmp_path / "out.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 10 and {"review", "predicted", "p_neg", "p_pos"} <= set(rows[0])
+
+
+def test_curves_export_png_and_csv_after_training(ready, qtbot, tmp_path):
+    train = ready.train_page
+    train.set_field("max_steps", 5)
+    train.start()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    train.curves.export_csv(tmp_path / "curves.csv")
+    lines = (tmp_path / "curves.csv").read_text().splitlines()
+    assert lines[0].startswith("step,epoch,train_loss,train_loss_smoothed,learning_rate")
+    assert len(lines) == 6
+    train.curves.export_png(tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pause_resume_cancel_then_resume_from_the_runs_page(ready, qtbot):
+    window, train = ready, ready.train_page
+    train.set_field("max_steps", 400)
+    train.start()
+    qtbot.waitUntil(lambda: train.curves.point_count() >= 3, timeout=60_000)
+    train.pause_button.click()
+    assert train.pause_button.text() == "Resume"
+    time.sleep(0.5)
+    qtbot.wait(300)
+    paused_at = train.curves.point_count()
+    qtbot.wait(700)
+    assert train.curves.point_count() == paused_at  # no step while paused
+    train.pause_button.click()
+    qtbot.waitUntil(lambda: train.curves.point_count() > paused_at, timeout=30_000)
+    train.cancel_button.click()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    assert "Cancelled" in train.result_label.text()
+    stopped_at = train.curves.point_count()
+    assert stopped_at < 400
+
+    runs = window.runs_page
+    run_dir = str(train.run_dir)
+    qtbot.waitUntil(lambda: run_dir in runs.runs and runs.runs[run_dir]["resumable"], timeout=20_000)
+    assert runs.runs[run_dir]["status"] == "cancelled"
+    runs.select_run(run_dir)
+    assert runs.resume_button.isEnabled()
+    qtbot.waitUntil(lambda: runs.curve_count() == 1, timeout=20_000)
+    runs.resume_button.click()
+    assert train.is_running()
+    qtbot.waitUntil(lambda: train.curves.point_count() > stopped_at + 2, timeout=60_000)
+    train.cancel()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    steps = train.curves.train_loss.steps
+    assert list(steps) == sorted(set(steps))  # the resumed curve continues, no doubled stretch
+
+    # a run whose process died (status still "running", its pid gone) shows as interrupted and resumable
+    from bertstudio.training.run_store import RunFolder
+
+    RunFolder(run_dir).update_info(status="running", pid=2**22 + 12345)
+    runs.refresh()
+    qtbot.waitUntil(lambda: runs.runs[run_dir]["status"] == "interrupted", timeout=20_000)
+    assert runs.runs[run_dir]["resumable"]
+    runs.select_run(run_dir)
+    assert runs.resume_button.isEnabled()
+    assert runs.table.selectedItems()[0].text(1) == "interrupted (resumable)"
+
+
+def test_starting_without_data_explains_why(window):
+    train = window.train_page
+    assert not train.start_button.isEnabled()
+    assert "Open a model" in train.start_button.toolTip()
+
+
+def test_soak_live_curves_update_for_30_seconds_while_training(ready, qtbot):
+    """Catches binding regressions such as PySide6 6.12.0's abort under pyqtgraph updates."""
+    train = ready.train_page
+    train.set_field("max_steps", 1_000_000)
+    train.start()
+    deadline = time.monotonic() + 30
+    redraws = 0
+    while time.monotonic() < deadline:
+        qtbot.wait(100)
+        train.curves.log_check.setChecked(redraws % 50 == 25)
+        redraws += 1
+        assert train.is_running(), train.result_label.text()
+    points = train.curves.point_count()
+    train.cancel()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    assert points > 50 and len(train.curves.raw_curve.xData) >= points
+
+
+def test_pretraining_from_scratch_on_text_files(window, qtbot, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(f"the movie number {i} was good and the book was bad" for i in range(200)))
+    train = window.train_page
+    train.task_combo.setCurrentIndex(train.task_combo.findData("pretraining"))
+    assert not train.start_button.isEnabled()  # no text files yet
+    train.add_corpus_files([corpus])
+    assert train.start_button.isEnabled()
+    train.vocab_spin.setValue(600)
+    train.set_field("max_steps", 3)
+    train.set_field("batch_size", 8)
+    train.set_field("max_length", 32)
+    config = train.build_config()
+    assert (config.task, config.preset, config.vocab_size, config.corpus_paths) == (
+        "pretraining",
+        "tiny",
+        600,
+        [str(corpus)],
+    )
+    train.start_button.click()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=90_000)
+    assert not error_dialogs(), [d.what_label.text() for d in error_dialogs()]
+    assert train.curves.point_count() == 3 and "Finished (completed)" in train.result_label.text()
+    assert train.fields["metric_for_best"].currentText() == "loss"
