@@ -22,13 +22,6 @@ from bertstudio.training.distributed import DistributedContext
 from bertstudio.training.run_store import RunFolder
 
 MAX_HELD_OUT_EXAMPLES = 10_000  # pretraining: enough for a stable masked-LM loss, quick to evaluate
-MODEL_TASK = {
-    "classification": "classification",
-    "pair_classification": "classification",
-    "multi_label": "multi_label",
-    "regression": "regression",
-    "token_classification": "token_classification",
-}
 
 
 class LabeledSource:
@@ -168,7 +161,9 @@ def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[...
     splits = load_splits(config, saved_names, log)
     train = splits["train"]
     names = list(train.label_names)
-    model_task = MODEL_TASK[config.task]
+    from bertstudio.data import MODEL_TASKS
+
+    model_task = MODEL_TASKS[config.task]
     # A head trained for another label set is replaced by a fresh one (model.load_report says so).
     model, tokenizer = load_pretrained(config.model_path, task=model_task, labels=names)
     fresh = sorted({name.split(".")[0] for name in model.load_report.newly_initialized})
