@@ -49,7 +49,9 @@ class DistributedContext:
         self.initialized_here = True
 
     def shutdown(self) -> None:
+        """Leave together: a rank tearing down its connections while another still works can abort it."""
         if self.initialized_here and dist.is_initialized():
+            dist.barrier()
             dist.destroy_process_group()
             self.initialized_here = False
 

@@ -99,10 +99,10 @@ class Trainer:
             config.device, config.precision, config.cpu_threads, self.context.local_rank
         )
         self.context.init_process_group(self.setup.device)
-        try:
-            return self._run()
-        finally:
-            self.context.shutdown()
+        result = self._run()  # on an error the group is left to process exit: peers may sit in a collective
+        self.train_model = None  # DDP's reducer holds the group; release it before the group goes
+        self.context.shutdown()
+        return result
 
     def _run(self) -> RunResult:
         config = self.config
