@@ -17,6 +17,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from bertstudio.gui.gui_gc import collect_garbage_on_gui_thread
+
 
 class FunctionWorker(QObject):
     """Runs fn(*args) once on the thread it was moved to."""
@@ -80,6 +82,7 @@ class BackgroundJob:
         self.thread.finished.connect(self._release)
 
     def start(self) -> BackgroundJob:
+        collect_garbage_on_gui_thread()  # a worker must never be the thread that destroys garbage widgets
         BackgroundJob.active.add(self)
         self.thread.start()
         return self

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from bertstudio.errors import DataImportError
 from bertstudio.gui.error_dialog import ErrorDialog, describe, show_error
 from bertstudio.gui.widgets.curves import LiveCurves, series_from_events, smooth, smooth_continue
+from bertstudio.gui.widgets.x_extent import nice_ceiling, stepped_range
 
 pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
 
@@ -64,6 +65,42 @@ def test_one_hundred_thousand_points_stay_interactive(curves, tmp_path):
     lines = (tmp_path / "c.csv").read_text().splitlines()
     assert len(lines) == steps + 1 and lines[0].endswith("val_loss,val_accuracy,val_macro_f1")
     assert lines[50_000].endswith(",0.9,0.7,0.6") and lines[50_001].endswith(",,,")
+
+
+def test_nice_ceiling_rounds_up_to_few_round_numbers():
+    assert [nice_ceiling(v) for v in (1, 1.1, 7, 9, 10, 11, 0.031, 2_600)] == pytest.approx(
+        [1, 1.2, 8, 10, 10, 12, 0.04, 3_000]
+    )
+    values = np.geomspace(1, 1e6, 5_000)
+    ceilings = np.array([nice_ceiling(v) for v in values])
+    assert np.all(ceilings >= values) and np.all(ceilings <= values * 4 / 3 + 1e-9)  # data fills >= 75%
+    assert len(np.unique(ceilings)) == 6 * 10 + 1  # ten ranges per decade, not one per point
+    assert stepped_range(5.0, 5.0, 10.0) == (5.0, 15.0)
+    with pytest.raises(ValueError, match="positive"):
+        nice_ceiling(0.0)
+
+
+def test_x_range_moves_in_steps_while_points_arrive(curves, qtbot):
+    view = curves.loss_plot.getPlotItem().vb
+    ranges = []
+    for step in range(1, 301):
+        curves.add_step(step, step / 100, 1.0 / step, 1e-4)
+        if step % 60 == 0:
+            curves.add_eval(step, step / 100, {"loss": 0.5, "accuracy": 0.8})
+        curves.redraw()
+        QApplication.processEvents()
+        ranges.append(tuple(view.viewRange()[0]))
+        left, right = ranges[-1]
+        assert left <= 1 and right >= step  # every point stays in view
+    # 300 points: 16 round ranges from 10 to 300, each settling in one or two frames (symbol padding)
+    assert len(set(ranges)) <= 2 * 16
+    for plot in (curves.metric_plot, curves.lr_plot):  # the linked plots show the same steps
+        assert plot.getPlotItem().vb.viewRange()[0] == pytest.approx(list(ranges[-1]), rel=0.01)
+    view.setXRange(100, 120, padding=0)  # a person zooms in: the view stays where they put it
+    curves.add_step(301, 3.01, 0.1, 1e-4)
+    curves.redraw()
+    QApplication.processEvents()
+    assert view.viewRange()[0] == pytest.approx([100, 120])
 
 
 def test_series_from_metrics_records():

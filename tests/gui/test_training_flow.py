@@ -142,19 +142,24 @@ def test_starting_without_data_explains_why(window):
 def test_soak_live_curves_update_for_30_seconds_while_training(ready, qtbot):
     """Catches binding regressions such as PySide6 6.12.0's abort under pyqtgraph updates."""
     train = ready.train_page
+    ready.resize(1000, 700)  # narrow: the step / throughput text is as wide as the plots
     train.set_field("max_steps", 1_000_000)
     train.start()
     deadline = time.monotonic() + 30
     redraws = 0
+    plot_sizes = set()
     while time.monotonic() < deadline:
         qtbot.wait(100)
         train.curves.log_check.setChecked(redraws % 50 == 25)
         redraws += 1
         assert train.is_running(), train.result_label.text()
+        if redraws > 20:
+            plot_sizes.add(train.curves.loss_plot.size().toTuple())
     points = train.curves.point_count()
     train.cancel()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
     assert points > 50 and len(train.curves.raw_curve.xData) >= points
+    assert len(plot_sizes) == 1  # text changing every step never resizes (and so repaints) the plots
 
 
 def test_pretraining_from_scratch_on_text_files(window, qtbot, tmp_path):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -309,12 +310,13 @@ class TrainPage(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        progress_row = QHBoxLayout()
-        progress_row.addWidget(self.progress_label)
-        progress_row.addStretch(1)
-        progress_row.addWidget(self.throughput_label)
-        right_layout.addLayout(progress_row)
+        # Text that changes every step must not resize the plots (a resize repaints them from scratch): the
+        # labels take the width they are given instead of asking for their text's width.
+        for label in (self.progress_label, self.throughput_label):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        right_layout.addWidget(self.progress_label)
         right_layout.addWidget(self.progress)
+        right_layout.addWidget(self.throughput_label)
         right_layout.addWidget(self.result_label)
         right_layout.addWidget(self.curves, 1)
 

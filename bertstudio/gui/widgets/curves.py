@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
 from bertstudio.atomic import atomic_write, atomic_write_text
 from bertstudio.errors import BertStudioError
 from bertstudio.gui import theme
+from bertstudio.gui.widgets.x_extent import XExtent, stepped_range
 
 REDRAW_INTERVAL_MS = 100
+MINIMUM_X_SPAN = {"step": 10.0, "epoch": 0.01}
 
 
 def smooth(values: np.ndarray, weight: float) -> np.ndarray:
@@ -88,6 +90,7 @@ def make_plot(name: str, title: str, y_label: str) -> pg.PlotWidget:
     plot.setAccessibleName(title)
     plot.setTitle(title, color=foreground, size="10pt")
     plot.setLabel("left", y_label, color=foreground)
+    plot.setLabel("bottom", "step", color=foreground)
     # No grid: its minor lines cost ~20 ms of painting per plot per frame (measured offscreen), which with
     # three live plots at 10 Hz stalled the event loop; the crosshair read-out gives exact values instead.
     for axis in ("left", "bottom"):
@@ -121,6 +124,7 @@ class LiveCurves(QWidget):
         self._smoothed = np.empty(0)
         self._smooth_state: tuple = (0.0, 0)
         self._dirty = False
+        self._drawn: dict[pg.PlotDataItem, tuple[str, int]] = {}  # what each curve shows: (series, points)
         self._preferred_metric = ""
 
         self.x_axis_combo = QComboBox()
@@ -144,7 +148,7 @@ class LiveCurves(QWidget):
         self.metric_combo.setObjectName("metricCombo")
         self.metric_combo.setToolTip("Validation metric shown in the middle plot")
         self.metric_combo.setMinimumWidth(110)
-        self.metric_combo.currentIndexChanged.connect(self._mark_dirty)
+        self.metric_combo.currentIndexChanged.connect(self._metric_changed)
         export_menu = QMenu(self)
         export_menu.addAction("Curves as PNG image...", lambda: self._choose_export("png"))
         export_menu.addAction("Curves as CSV table...", lambda: self._choose_export("csv"))
@@ -191,6 +195,11 @@ class LiveCurves(QWidget):
         self.metric_curve.setSymbolBrush(pg.mkBrush(colors[2]))
         self.lr_curve = make_curve(self.lr_plot, colors[4], "learning rate")
         self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.x_extents = [XExtent() for _ in range(3)]
+        for plot, extent in zip(
+            (self.loss_plot, self.metric_plot, self.lr_plot), self.x_extents, strict=True
+        ):
+            plot.addItem(extent)
 
         self.crosshairs = []
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
@@ -231,6 +240,7 @@ class LiveCurves(QWidget):
         self._smoothed = np.empty(0)
         self._smooth_state = (0.0, 0)
         self.metric_combo.clear()
+        self._drawn.clear()
         self._dirty = True
 
     def add_step(self, step: float, epoch: float, loss: float, learning_rate: float) -> None:
@@ -262,7 +272,13 @@ class LiveCurves(QWidget):
         return self.train_loss.size
 
     # ----- drawing -----
-    def _mark_dirty(self, *_: object) -> None:
+    def _metric_changed(self) -> None:
+        metric = self.metric_combo.currentText()
+        self.metric_plot.setTitle(
+            f"Validation {metric}" if metric else "Validation metric",
+            color=theme.plot_colors()[1],
+            size="10pt",
+        )
         self._dirty = True
 
     def _axis(self) -> str:
@@ -278,35 +294,48 @@ class LiveCurves(QWidget):
             self._smoothed = np.concatenate([self._smoothed, more])
 
     def redraw(self) -> None:
+        """Hand the plots what changed since the last redraw: every setData costs a repaint of its plot."""
         if not self._dirty:
             return
         self._dirty = False
         axis = self._axis()
         self._update_smoothed()
         x = self.train_loss.x(axis)
-        self.raw_curve.setData(x, self.train_loss.values)
-        self.smooth_curve.setData(x, self._smoothed)
-        self.lr_curve.setData(self.learning_rate.x(axis), self.learning_rate.values)
-        val_loss = self.eval_series.get("loss")
-        if val_loss is not None:
-            self.val_loss_curve.setData(val_loss.x(axis), val_loss.values)
-        else:
-            self.val_loss_curve.setData([], [])
-        metric = self.metric_combo.currentText()
-        series = self.eval_series.get(metric)
-        self.metric_plot.setTitle(
-            f"Validation {metric}" if metric else "Validation metric", color=theme.plot_colors()[1]
-        )
-        if series is not None:
-            self.metric_curve.setData(series.x(axis), series.values)
-        else:
-            self.metric_curve.setData([], [])
-        self.loss_plot.setLabel("bottom", axis)
-        self.lr_plot.setLabel("bottom", axis)
+        self._set_curve(self.raw_curve, x, self.train_loss.values)
+        self._set_curve(self.smooth_curve, x, self._smoothed)
+        self._set_curve(self.lr_curve, self.learning_rate.x(axis), self.learning_rate.values)
+        for curve, name in (
+            (self.val_loss_curve, "loss"),
+            (self.metric_curve, self.metric_combo.currentText()),
+        ):
+            series = self.eval_series.get(name) or SeriesBuffer()
+            self._set_curve(curve, series.x(axis), series.values, name)
+        extent = None
+        if len(x):
+            extent = stepped_range(float(x[0]), float(x[-1]), MINIMUM_X_SPAN[axis])
+        for item in self.x_extents:
+            item.set_extent(extent)
+        # pyqtgraph fits the auto ranges inside the paint, which changes them and so paints every plot a second
+        # time; fitting them now makes one paint per frame.
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.scene().prepareForPaint()
 
-    def _axis_changed(self) -> None:
+    def _set_curve(self, curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray, name: str = "") -> None:
+        if self._drawn.get(curve) == (name, len(y)):
+            return
+        self._drawn[curve] = (name, len(y))
+        curve.setData(x, y)
+
+    def _redraw_all(self) -> None:
+        self._drawn.clear()
         self._dirty = True
         self.redraw()
+
+    def _axis_changed(self) -> None:
+        axis = self._axis()
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.setLabel("bottom", axis, color=theme.plot_colors()[1])
+        self._redraw_all()
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
             plot.enableAutoRange()
 
@@ -314,8 +343,7 @@ class LiveCurves(QWidget):
         self.smoothing_label.setText(f"{value / 100:.2f}")
         self._smoothed = np.empty(0)
         self._smooth_state = (0.0, 0)
-        self._dirty = True
-        self.redraw()
+        self._redraw_all()
 
     def _log_changed(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
