@@ -31,7 +31,6 @@ class DataSelection:
     max_length: int = 128
     label_names: list[str] = field(default_factory=list)
     exclude_problem_rows: bool = False  # train on the usable rows, leaving rows with errors out
-    mean_tokens: float | None = None  # tokens per example after truncation (from the report), if measured
     read_options: dict[str, Any] = field(default_factory=dict)  # encoding / delimiter / has_header chosen
 
     @property

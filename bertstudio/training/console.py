@@ -81,7 +81,8 @@ class ConsoleReporter:
         eta = (event.total_steps - event.step) / rate if rate > 0 else 0.0
         text = (
             f"[{bar}] {event.step}/{event.total_steps} {done:4.0%} loss {event.loss:.4f} "
-            f"lr {event.learning_rate:.1e} {rate:.1f} it/s ETA {format_duration(eta)}"
+            f"lr {event.learning_rate:.1e} {rate:.1f} it/s {event.tokens_per_second:,.0f} tok/s "
+            f"ETA {format_duration(eta)}"
         )
         self.stream.write("\r\033[K" + text)
         self.stream.flush()

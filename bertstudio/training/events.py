@@ -36,6 +36,7 @@ class StepEvent:
     grad_norm: float  # before clipping
     samples_per_second: float
     elapsed_seconds: float  # training time so far, across resumes
+    tokens_per_second: float = 0.0  # real (non-padding) tokens of the step's batches, all processes
     kind: str = "step"
 
 

@@ -250,7 +250,7 @@ class Trainer:
                     return "cancelled"
                 window = batches[state.batch_in_epoch : state.batch_in_epoch + config.gradient_accumulation]
                 started = time.monotonic()
-                loss, grad_norm, examples = self._optimizer_step(window)
+                loss, grad_norm, examples, tokens = self._optimizer_step(window)
                 state.step += 1
                 state.batch_in_epoch += len(window)
                 now = time.monotonic()
@@ -261,7 +261,8 @@ class Trainer:
                     epoch_done = True
                 else:
                     epoch_done = False
-                self._report_step(loss, grad_norm, examples / max(now - started, 1e-9))
+                seconds = max(now - started, 1e-9)
+                self._report_step(loss, grad_norm, examples / seconds, tokens / seconds)
                 stop = self._after_step(epoch_done)
                 if stop:
                     return stop
@@ -281,8 +282,9 @@ class Trainer:
             cancelled = bool(self.context.sum(torch.tensor([float(cancelled)])).item() > 0)
         return cancelled
 
-    def _optimizer_step(self, window: list[list[int]]) -> tuple[float, float, int]:
-        """Forward/backward over the window's batches, then one optimizer step.
+    def _optimizer_step(self, window: list[list[int]]) -> tuple[float, float, int, int]:
+        """Forward/backward over the window's batches, then one optimizer step; returns the loss, the
+        gradient norm, and the examples and real tokens stepped over.
         Each batch's loss is weighted by its share of the window's scored items (examples, tagged
         tokens, masked tokens), so accumulation and data parallelism give the mean over the window."""
         config, setup, context = self.config, self.setup, self.context
@@ -325,9 +327,12 @@ class Trainer:
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         examples = sum(len(indices) for indices in window)
-        return loss, grad_norm_value, examples
+        tokens = sum(int(batch["attention_mask"].sum()) for batch in batches)
+        return loss, grad_norm_value, examples, tokens
 
-    def _report_step(self, loss: float, grad_norm: float, samples_per_second: float) -> None:
+    def _report_step(
+        self, loss: float, grad_norm: float, samples_per_second: float, tokens_per_second: float
+    ) -> None:
         state = self.state
         epoch = state.epoch + state.batch_in_epoch / max(self.batches_per_epoch, 1)
         self.emit(
@@ -340,6 +345,7 @@ class Trainer:
                 grad_norm=grad_norm,
                 samples_per_second=samples_per_second,
                 elapsed_seconds=state.elapsed_seconds,
+                tokens_per_second=tokens_per_second,
             )
         )
         if self.config.log_every_steps and state.step % self.config.log_every_steps == 0:

@@ -212,7 +212,7 @@ def test_ctrl_c_saves_a_checkpoint_exits_130_and_the_run_resumes(tmp_path):
 
 def test_progress_bar_on_a_terminal_and_plain_lines_otherwise():
     def step(number):
-        return StepEvent(number, 10, number / 10, 0.5, 1e-4, 1.0, 100.0, number)
+        return StepEvent(number, 10, number / 10, 0.5, 1e-4, 1.0, 100.0, number, tokens_per_second=12_345.0)
 
     terminal = io.StringIO()
     reporter = ConsoleReporter(terminal, interactive=True)
@@ -220,7 +220,7 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise():
         reporter(step(number))
     reporter(EvalEvent(10, 1.0, "validation", {"accuracy": 0.75}, is_best=True))
     text = terminal.getvalue()
-    assert "\r" in text and "10/10" in text and "ETA" in text and "#" * 24 in text
+    assert "\r" in text and "10/10" in text and "ETA" in text and "#" * 24 in text and "12,345 tok/s" in text
     assert "validation at step 10: accuracy 0.7500 (best so far)\n" in text
 
     plain = io.StringIO()

@@ -9,6 +9,7 @@ import random
 import pytest
 
 from bertstudio.model import load_pretrained
+from bertstudio.text import load_tokenizer
 from bertstudio.training import RunFolder, run_training
 from bertstudio.training.inference import predict_file
 from tests.core.test_training_fixtures import (
@@ -43,6 +44,9 @@ def test_classification_fits_a_separable_set_and_writes_the_run_folder(tmp_path)
     kinds = [e.kind for e in events]
     assert kinds[0] == "log" and "started" in kinds and kinds[-1] == "finished"
     assert len(events.kinds("step")) == result.step == 8 * 6  # 96 training rows / 16
+    (length,) = {len(load_tokenizer(model).encode(text).ids) for text, _ in sentiment_rows(120)}
+    for step in events.kinds("step"):  # every text is 5 whole words: tokens/s is samples/s x its length
+        assert step.tokens_per_second == pytest.approx(step.samples_per_second * length)
     folder = RunFolder(tmp_path / "run")
     info = folder.read_info()
     assert info["status"] == "completed" and info["label_names"] == ["neg", "pos"]

@@ -82,14 +82,6 @@ def check_data(
     return validate(table, mapping, tokenizer=tokenizer, max_length=max_length, sizes=sizes)
 
 
-def truncated_mean(tokens: Any) -> float:
-    """Mean tokens per example once cut at max_length, from the report's length histogram."""
-    edges, counts = tokens.histogram_edges, tokens.histogram_counts
-    centres = [min((low + high) / 2, tokens.max_length) for low, high in zip(edges, edges[1:], strict=False)]
-    total = sum(counts)
-    return sum(c * n for c, n in zip(centres, counts, strict=True)) / total if total else 0.0
-
-
 class DataPage(QWidget):
     file_opened = Signal(object)
     report_ready = Signal()  # a validation report (or its failure) for the current mapping arrived
@@ -674,7 +666,6 @@ class DataPage(QWidget):
             max_length=self.max_length_spin.value(),
             label_names=list(getattr(self.report, "label_names", []) or []),
             exclude_problem_rows=self.exclude_check.isChecked(),
-            mean_tokens=truncated_mean(self.report.tokens) if self.report.tokens else None,
             read_options=self.read_options(),
         )
         self.state.set_data(selection)

@@ -300,8 +300,7 @@ class TrainPage(QWidget):
         self.throughput_label.setObjectName("throughputLabel")
         self.throughput_label.setProperty("role", "muted")
         self.throughput_label.setToolTip(
-            "Samples per second as the engine measures them; tokens per second estimated from the "
-            "data's mean token length (Data page, after truncation)"
+            "Examples and real (non-padding) tokens per second of the last training step"
         )
         self.result_label = QLabel("")
         self.result_label.setObjectName("resultLabel")
@@ -680,11 +679,7 @@ class TrainPage(QWidget):
             f"Step {event.step:,} / {event.total_steps:,}  ·  epoch {event.epoch:.2f} / {epochs}  ·  "
             f"ETA {format_duration(eta)}  ·  elapsed {format_duration(event.elapsed_seconds)}{paused}"
         )
-        throughput = f"{event.samples_per_second:,.1f} samples/s"
-        data = self.state.data
-        if data is not None and data.mean_tokens and self.task() == data.task:
-            # the engine counts samples; tokens follow from the data's measured mean length
-            throughput += f"  ·  ≈{event.samples_per_second * data.mean_tokens:,.0f} tokens/s"
+        throughput = f"{event.samples_per_second:,.1f} samples/s  ·  {event.tokens_per_second:,.0f} tokens/s"
         self.throughput_label.setText(throughput + f"  ·  loss {event.loss:.4f}")
 
     def _on_eval(self, event) -> None:
