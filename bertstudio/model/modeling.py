@@ -456,7 +456,12 @@ class BertForTokenClassification(_BertWithHead):
         logits = self.classifier(self.dropout(out.last_hidden_state))
         out.logits = logits
         if labels is not None:
-            out.loss = F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100)
+            # a sum over the tagged tokens divided by their count: the mean, yet 0 rather than NaN for a batch
+            # (or a data-parallel shard) without one, and no host sync to find out
+            total = F.cross_entropy(
+                logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100, reduction="sum"
+            )
+            out.loss = total / (labels != -100).sum().clamp(min=1)
 
 
 def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:

@@ -280,3 +280,16 @@ def test_training_mode_packing_changes_no_loss_or_gradient(tiny_model_dir):
     assert packed_grads.keys() == plain_grads.keys()
     for name, grad in plain_grads.items():
         assert max_diff(packed_grads[name], grad) < 1e-6, name
+
+
+@pytest.mark.parametrize("task", ["masked_lm", "token_classification"])
+def test_a_batch_without_scored_tokens_has_zero_loss_not_nan(tiny_model_dir, task):
+    """A data-parallel shard can hold no masked or tagged token: its loss must add nothing to the mean
+    (NaN would spread to every process's gradients through the all-reduce)."""
+    model, _ = load_pretrained(tiny_model_dir, task=task, num_labels=3)
+    ids, mask, types = random_ids(vocab=model.config.vocab_size)
+    out = model(ids, mask, types, labels=torch.full_like(ids, -100))
+    out.loss.backward()
+    assert out.loss.item() == 0.0
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    assert grads and all(torch.equal(g, torch.zeros_like(g)) for g in grads)
