@@ -62,6 +62,7 @@ class InspectSlot(QWidget):
         self.setObjectName("inspectPage")
         self.page: QWidget | None = None
         self._pending_model: tuple | None = None
+        self._data = None  # the imported data, handed over once the page exists
         self.label = QLabel("Loading the inspection tools...")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setWordWrap(True)
@@ -86,6 +87,7 @@ class InspectSlot(QWidget):
         if self._pending_model is not None:
             self.page.set_model(*self._pending_model)
             self._pending_model = None
+        self.page.set_data(self._data)
 
     def _unavailable(self, exc: BaseException) -> None:
         if not isinstance(exc, ImportError):
@@ -94,6 +96,11 @@ class InspectSlot(QWidget):
             "<h3>Inspect</h3><p>The inspection tools are not part of this build.</p>"
             f"<p style='color:gray'>({type(exc).__name__}: {exc})</p>"
         )
+
+    def set_data(self, selection) -> None:
+        self._data = selection
+        if self.page is not None:
+            self.page.set_data(selection)
 
     def set_model(self, model, tokenizer) -> None:
         if self.page is None:
@@ -178,6 +185,7 @@ class MainWindow(QMainWindow):
         self.runs_page.open_model_requested.connect(self.open_model)
         self.runs_page.resume_requested.connect(self._resume_run)
         self.train_page.run_started.connect(lambda: self.go_to("Train"))
+        self.state.data_changed.connect(lambda: self.inspect_page.set_data(self.state.data))
         self.state.run_started.connect(self.runs_page.refresh)
         self.state.run_finished.connect(self.runs_page.refresh)
         self._restore()

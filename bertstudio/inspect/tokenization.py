@@ -180,11 +180,12 @@ def dataset_token_stats(
     texts: Iterable[str],
     pairs: Iterable[str] | None = None,
     batch_size: int = 512,
+    max_length: int | None = None,
 ) -> DatasetTokenStats:
-    """Tokens per word, [UNK] rate, most split words and the share of examples longer than the
-    tokenizer's max length, over a stream of texts (and pair texts), read in batches."""
+    """Tokens per word, [UNK] rate, most split words and the share of examples longer than
+    `max_length` (default: the tokenizer's), over a stream of texts (and pair texts), read in batches."""
     full_tokenizer = _untruncated(tokenizer)
-    stats = DatasetTokenStats(max_length=max_length_of(tokenizer))
+    stats = DatasetTokenStats(max_length=max_length or max_length_of(tokenizer))
     examples = zip(texts, pairs, strict=True) if pairs is not None else ((t, None) for t in texts)
     for batch in _batches(examples, batch_size):
         firsts = [a for a, _ in batch]

@@ -79,6 +79,31 @@ def test_compare_tokenizers_and_dataset_statistics(page, qtbot, minilm_path):
     assert "2 examples" in html and "1 rows had no value" in html and "wow" in html
 
 
+def test_dataset_statistics_of_the_imported_data_at_its_max_length(page, qtbot, tmp_path):
+    from bertstudio.data import ColumnMapping
+    from bertstudio.gui.state import DataSelection
+
+    assert not page.imported_data_action.isEnabled()  # nothing imported yet
+    data = tmp_path / "export.csv"
+    rows = ["the movie was good;pos", "a film;neg", "the the the the the the the the the movie;pos"]
+    data.write_bytes(("note;label\r\n" + "\r\n".join(rows) + "\r\n").encode("cp1252"))
+    selection = DataSelection(
+        data,
+        ColumnMapping(text="note", labels=["label"]),
+        max_length=8,
+        read_options={"encoding": "cp1252", "delimiter": ";", "has_header": True},
+    )
+    page.set_data(selection)
+    assert page.imported_data_action.isEnabled() and "export.csv, note" in page.imported_data_action.text()
+    page.imported_data_action.trigger()
+    qtbot.waitUntil(page.stats_view.isVisible, timeout=10_000)
+    text = page.stats_view.toPlainText()
+    assert "Column 'note': 3 examples" in text
+    assert "33.3% longer than the max length (8)" in text  # the 10-word review, at the Data page's length
+    page.set_data(None)
+    assert not page.imported_data_action.isEnabled()
+
+
 def test_attributions_render_a_strip_per_class(page, qtbot):
     page.steps.setValue(8)
     page.compute_attributions()

@@ -33,6 +33,8 @@ def ready(window, qtbot, tmp_path, tiny_encoder_dir):
 
 def test_import_train_evaluate_predict(ready, qtbot, tmp_path):
     window, train = ready, ready.train_page
+    qtbot.waitUntil(lambda: window.inspect_page.page is not None, timeout=30_000)
+    assert "reviews.csv, review" in window.inspect_page.page.imported_data_action.text()  # statistics ready
     train.set_field("max_steps", 12)
     train.set_field("eval_every_steps", 4)
     train.start_button.click()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -65,6 +66,7 @@ class InspectPage(QWidget):
         self.model = self.tokenizer = None
         self.compare_tokenizer = None
         self.head_mask = None
+        self.data_selection = None
         self.jobs = LatestJobs(self)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -135,8 +137,13 @@ class InspectPage(QWidget):
         self.stop_compare.hide()
         self.stop_compare.clicked.connect(lambda: self.set_compare_tokenizer(None))
         stats = QPushButton("Dataset statistics…")
-        stats.setToolTip("Tokens per word, [UNK] rate, most split words and truncated share of a CSV column")
-        stats.clicked.connect(self._choose_dataset)
+        stats.setObjectName("datasetStatisticsButton")
+        stats.setToolTip("Tokens per word, [UNK] rate, most split words and truncated share of a text column")
+        stats_menu = QMenu(stats)
+        self.imported_data_action = stats_menu.addAction("Imported data", self.imported_data_statistics)
+        self.imported_data_action.setEnabled(False)
+        stats_menu.addAction("Another file…", self._choose_dataset)
+        stats.setMenu(stats_menu)
         self.compare_summary = QLabel()
         self.compare_summary.setWordWrap(True)
         self.compare_summary.hide()
@@ -337,6 +344,31 @@ class InspectPage(QWidget):
             self.compare_panel.set_title(f"Compared tokenizer: {name}")
         self.analyse()
 
+    def set_data(self, selection) -> None:
+        """The data imported on the Data page (a gui.state.DataSelection, or None): statistics of its
+        text column(s) at its max length are one click away."""
+        self.data_selection = selection
+        self.imported_data_action.setEnabled(selection is not None)
+        if selection is not None:
+            columns = " + ".join(c for c in (selection.mapping.text, selection.mapping.text_pair) if c)
+            self.imported_data_action.setText(f"Imported data: {selection.path.name}, {columns}")
+
+    def imported_data_statistics(self) -> None:
+        selection = self.data_selection
+        if selection is None or self.tokenizer is None:
+            return
+        from bertstudio.data import read_table
+
+        self.status.setText(f"Reading {selection.path.name}…")
+        self.jobs.submit(
+            "dataset",
+            lambda job: read_table(selection.path, **selection.read_options),
+            lambda table: self.dataset_statistics(
+                table, selection.mapping.text, selection.mapping.text_pair, selection.max_length
+            ),
+            self._dataset_failed,
+        )
+
     def _choose_dataset(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Dataset", "", "Data files (*.csv *.tsv *.txt *.jsonl *.json);;All files (*)"
@@ -357,8 +389,11 @@ class InspectPage(QWidget):
         pair, ok = QInputDialog.getItem(self, "Pair column", "Second text column (pairs):", others, 0, False)
         self.dataset_statistics(table, column, pair if ok and pair != "(none)" else None)
 
-    def dataset_statistics(self, table, column: str, pair_column: str | None = None) -> None:
-        """Compute statistics of `column` (and `pair_column`) of a read table in the background."""
+    def dataset_statistics(
+        self, table, column: str, pair_column: str | None = None, max_length: int | None = None
+    ) -> None:
+        """Compute statistics of `column` (and `pair_column`) of a read table in the background; examples
+        longer than `max_length` (default: the tokenizer's) count as truncated."""
         from bertstudio.inspect.tokenization import dataset_token_stats
 
         firsts, seconds = table.column(column), table.column(pair_column) if pair_column else None
@@ -374,7 +409,7 @@ class InspectPage(QWidget):
         self.status.setText(f"Tokenizing {len(texts)} rows…")
         self.jobs.submit(
             "dataset",
-            lambda job: dataset_token_stats(tokenizer, texts, pairs),
+            lambda job: dataset_token_stats(tokenizer, texts, pairs, max_length=max_length),
             lambda stats: self._show_stats(stats, column, skipped),
             self._dataset_failed,
         )
