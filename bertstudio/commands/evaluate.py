@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from bertstudio.commands.train import READ_FLAGS, add_config_flags, read_options_from
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("evaluate", help="metrics of a fine-tuned model on a labelled file")
@@ -20,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, help="tokens per example (default: the model's limit)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    add_config_flags(parser, READ_FLAGS)
     parser.add_argument("--out", help="folder for metrics.json and predictions")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.set_defaults(handler=run_evaluate)
@@ -41,6 +44,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         max_length=args.max_length,
         device=args.device,
+        read_options=read_options_from(args),
         exclude_problem_rows=args.exclude_problem_rows,
     )
     if args.out:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from bertstudio.commands.train import READ_FLAGS, add_config_flags, read_options_from
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("predict", help="predict labels for a CSV/TSV/JSONL file")
@@ -16,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, help="tokens per example (default: the model's limit)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    add_config_flags(parser, READ_FLAGS)
     parser.set_defaults(handler=run_predict)
 
 
@@ -31,6 +34,7 @@ def run_predict(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         max_length=args.max_length,
         device=args.device,
+        read_options=read_options_from(args),
     )
     print(f"wrote {count} predictions to {args.out}")
     return 0

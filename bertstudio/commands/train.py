@@ -51,6 +51,13 @@ COMMON_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--threads": ("cpu_threads", int, "torch CPU threads (default: all cores but one)"),
 }
 
+# how data files are read; shared by train, predict and evaluate
+READ_FLAGS: dict[str, tuple[str, Any, str]] = {
+    "--encoding": ("encoding", str, "text encoding of the data files, e.g. cp1252 (default: detected)"),
+    "--delimiter": ("delimiter", str, "field separator, e.g. ';' or '\\t' for tab (default: detected)"),
+    "--header": ("header", str, "auto, yes or no: does the first row name the columns (default auto)"),
+}
+
 TRAIN_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--model": ("model_path", str, "starting model folder (Hugging Face layout)"),
     "--data": ("data_path", str, "training data: CSV, TSV or JSONL"),
@@ -61,9 +68,7 @@ TRAIN_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--label": ("label_columns", list, "label column (repeat for one 0/1 column per label)"),
     "--label-delimiter": ("label_delimiter", str, "multi-label cells: labels separated by this"),
     "--split-column": ("split_column", str, "column naming train / validation / test per row"),
-    "--encoding": ("encoding", str, "text encoding of the data files, e.g. cp1252 (default: detected)"),
-    "--delimiter": ("delimiter", str, "field separator, e.g. ';' or '\\t' for tab (default: detected)"),
-    "--header": ("header", str, "auto, yes or no: does the first row name the columns (default auto)"),
+    **READ_FLAGS,
     "--task": (
         "task",
         str,
@@ -98,6 +103,13 @@ def add_config_flags(parser: argparse.ArgumentParser, flags: dict[str, tuple[str
             parser.add_argument(flag, dest=field, action="append", help=text)
         else:
             parser.add_argument(flag, dest=field, type=kind, help=text)
+
+
+def read_options_from(args: argparse.Namespace) -> dict[str, Any]:
+    """read_table's options from the READ_FLAGS a command was given."""
+    from bertstudio.training.config import parse_read_options
+
+    return parse_read_options(args.encoding or "", args.delimiter or "", args.header or "auto")
 
 
 def add_output_flags(parser: argparse.ArgumentParser) -> None:

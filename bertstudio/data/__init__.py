@@ -14,7 +14,7 @@ Names are imported on first use, so `import bertstudio.data` loads neither numpy
 
 from __future__ import annotations
 
-import importlib
+from bertstudio.lazy import lazy_exports
 
 _EXPORTS = {
     "Dialect": "reading",
@@ -55,14 +55,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bertstudio.data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"bertstudio.data.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -7,7 +7,7 @@ not import torch.
 
 from __future__ import annotations
 
-import importlib
+from bertstudio.lazy import lazy_exports
 
 _EXPORTS = {
     "AttentionMaps": "maps",
@@ -45,10 +45,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bertstudio.inspect' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"bertstudio.inspect.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -220,10 +220,17 @@ HEADER_CHOICES = ("auto", "yes", "no")
 
 def read_options(config: RunConfig) -> dict[str, Any]:
     """How the data layer reads the run's data files (None leaves a setting to detection)."""
+    return parse_read_options(config.encoding, config.delimiter, config.header)
+
+
+def parse_read_options(encoding: str = "", delimiter: str = "", header: str = "auto") -> dict[str, Any]:
+    """read_table's options from their text form ('' = detect; delimiter '\\t' or 'tab' = tab; header
+    auto, yes or no)."""
+    _choice("header", header, HEADER_CHOICES)
     return {
-        "encoding": config.encoding or None,
-        "delimiter": {"\\t": "\t", "tab": "\t"}.get(config.delimiter, config.delimiter) or None,
-        "has_header": {"auto": None, "yes": True, "no": False}[config.header],
+        "encoding": encoding or None,
+        "delimiter": {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter) or None,
+        "has_header": {"auto": None, "yes": True, "no": False}[header],
     }
 
 

@@ -88,14 +88,16 @@ def predict_file(
     batch_size: int = 32,
     max_length: int | None = None,
     device: str = "auto",
+    read_options: dict[str, Any] | None = None,
 ) -> int:
     """Write `out_path` (CSV): every input column, the predicted label and each label's probability
-    (or the predicted value for regression; space-separated tags for token tagging). Returns rows written."""
+    (or the predicted value for regression; space-separated tags for token tagging). Returns rows written.
+    `read_options`: read_table's encoding / delimiter / has_header (None: detected)."""
     from bertstudio.data import read_table
     from bertstudio.training.prepare import LabeledSource
 
     loaded = load_for_inference(model_dir, pair=bool(pair_column), device=device)
-    table = read_table(data_path)
+    table = read_table(data_path, **(read_options or {}))
     dataset = unlabelled_dataset(table, loaded.task, text_column, pair_column, loaded.label_names)
     source = LabeledSource(dataset, loaded.tokenizer, _max_length(loaded, max_length))
     outputs, _, _ = predict_outputs(
@@ -127,6 +129,7 @@ def evaluate_file(
     max_length: int | None = None,
     device: str = "auto",
     exclude_problem_rows: bool = False,
+    read_options: dict[str, Any] | None = None,
 ) -> tuple[EvalResult, Any]:
     """Metrics of a model on a labelled table (labels read in the model's own label order)."""
     from bertstudio.data import ColumnMapping, build_dataset, read_table
@@ -142,7 +145,10 @@ def evaluate_file(
     )
     names = loaded.label_names if loaded.task != "regression" else None
     dataset = build_dataset(
-        read_table(data_path), mapping, label_names=names, exclude_problem_rows=exclude_problem_rows
+        read_table(data_path, **(read_options or {})),
+        mapping,
+        label_names=names,
+        exclude_problem_rows=exclude_problem_rows,
     )
     source = LabeledSource(dataset, loaded.tokenizer, _max_length(loaded, max_length))
     result = evaluate(loaded.model, source, loaded.task, loaded.label_names, loaded.setup, batch_size)

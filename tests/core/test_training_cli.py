@@ -247,3 +247,21 @@ def test_read_options_train_on_a_headerless_cp1252_semicolon_file(tmp_path, caps
     assert main([*common, *options, "--text", "column_1", "--label", "column_2", "--out", str(run)]) == 0
     config = RunFolder(run).read_config()
     assert (config.encoding, config.delimiter, config.header) == ("cp1252", ";", "no")
+    assert (run / "model").is_dir()
+
+    # the trained model predicts and evaluates the same file, read the same way
+    model_dir = str(run / "model")
+    predictions = tmp_path / "predictions.csv"
+    columns = ["--text", "column_1"]
+    predict = ["predict", "--model", model_dir, "--data", str(data), *columns, "--out", str(predictions)]
+    assert main([*predict, *options]) == 0
+    written = predictions.read_text(encoding="utf-8").splitlines()
+    assert len(written) == 49 and written[0].startswith("column_1,column_2,predicted")
+    assert "café" in written[1]
+    evaluate = ["evaluate", "--model", model_dir, "--data", str(data), *columns, "--label", "column_2"]
+    capsys.readouterr()
+    assert main([*evaluate, *options, "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert sum(map(sum, metrics["confusion_matrix"])) == 48
+    assert main([*evaluate, *options, "--header", "maybe"]) == 2
+    assert "header 'maybe' is not supported" in capsys.readouterr().err

@@ -143,3 +143,26 @@ def test_read_options_chosen_here_reach_the_run_config(window, qtbot, tmp_path, 
     assert window.state.data.read_options["delimiter"] == ","
     config = window.train_page.build_config()
     assert (config.delimiter, config.header, config.encoding) == (",", "yes", "")
+
+
+def test_batch_prediction_reads_the_imported_file_with_the_data_pages_choices(window, qtbot, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("review;verdict\nthe movie was good;pos\nthe film was bad;neg\n", encoding="utf-8")
+    page = _import(window, qtbot, path)
+    page.header_combo.setCurrentIndex(page.header_combo.findData(False))  # "review;verdict" is a data row
+    qtbot.waitUntil(lambda: page.preview_model.table.columns == ["column_1", "column_2"], timeout=20_000)
+    qtbot.waitUntil(lambda: page.report is not None and page.use_button.isEnabled(), timeout=30_000)
+    page.use_button.click()
+    evaluate = window.evaluate_page
+    evaluate.set_batch_input(path)
+    assert [evaluate.batch_text.itemText(i) for i in range(evaluate.batch_text.count())] == [
+        "column_1",
+        "column_2",
+    ]
+    other = tmp_path / "other.csv"  # any other file is read as detected
+    other.write_bytes(path.read_bytes())
+    evaluate.set_batch_input(other)
+    assert [evaluate.batch_text.itemText(i) for i in range(evaluate.batch_text.count())] == [
+        "review",
+        "verdict",
+    ]

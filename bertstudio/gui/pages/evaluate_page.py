@@ -97,10 +97,14 @@ def runs_with_evaluation(runs_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-def predict_file(model_dir: Path, data: Path, text_column: str, out: Path, pair_column: str | None) -> int:
+def predict_file(
+    model_dir: Path, data: Path, text_column: str, out: Path, pair_column: str | None, read_options: dict
+) -> int:
     from bertstudio.training.inference import predict_file as engine_predict_file
 
-    return engine_predict_file(model_dir, data, text_column, out, pair_column=pair_column)
+    return engine_predict_file(
+        model_dir, data, text_column, out, pair_column=pair_column, read_options=read_options
+    )
 
 
 def load_for_playground(model_dir: Path) -> tuple[Any, Any]:
@@ -536,7 +540,7 @@ class EvaluatePage(QWidget):
         from bertstudio.data.reading import preview_table
 
         try:
-            table = preview_table(path, n_rows=20)
+            table = preview_table(path, n_rows=20, **self._read_options(path))
         except Exception as exc:  # noqa: BLE001 - shown to the user
             show_error(self, exc, "Cannot read the file")
             return
@@ -549,6 +553,13 @@ class EvaluatePage(QWidget):
             self.batch_text.setCurrentText(self.state.data.mapping.text)
         if not self.batch_output.text():
             self.batch_output.setText(str(path.with_name(f"{path.stem}_predictions.csv")))
+
+    def _read_options(self, path: Path) -> dict:
+        """The Data page's encoding / delimiter / header choices when `path` is the imported file."""
+        data = self.state.data
+        if data is not None and Path(path).resolve() == Path(data.path).resolve():
+            return dict(data.read_options)
+        return {}
 
     def _choose_batch_output(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -572,6 +583,7 @@ class EvaluatePage(QWidget):
             self.batch_text.currentText(),
             Path(self.batch_output.text()),
             None if pair in ("", "(none)") else pair,
+            self._read_options(Path(self.batch_input.text())),
             on_done=self._file_predicted,
             on_error=self._file_failed,
         )
