@@ -304,14 +304,19 @@ class MainWindow(QMainWindow):
         else:
             from bertstudio.errors import BertStudioError
 
-            show_error(
-                self,
-                BertStudioError(
+            if not path.exists():
+                error = BertStudioError(
+                    "This file or folder no longer exists.",
+                    "It was moved, renamed or deleted; open it from its new place.",
+                    path=path,
+                )
+            else:
+                error = BertStudioError(
                     "This is neither a model folder nor a data file.",
                     "Drop a folder holding config.json, or a .csv / .tsv / .jsonl / .txt file.",
                     path=path,
-                ),
-            )
+                )
+            show_error(self, error)
 
     def choose_workspace(self) -> None:
         folder = QFileDialog.getExistingDirectory(

@@ -91,8 +91,15 @@ def per_class_scores(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def macro_f1(predicted: np.ndarray, labels: np.ndarray, num_classes: int) -> float:
-    """Unweighted mean of the per-class F1 over all `num_classes` classes."""
-    return float(per_class_scores(confusion_matrix(predicted, labels, num_classes))[2].mean())
+    """Unweighted mean of the per-class F1 over the classes that occur in `labels` or `predicted`."""
+    matrix = confusion_matrix(predicted, labels, num_classes)
+    return float(per_class_scores(matrix)[2][classes_in_play(matrix)].mean())
+
+
+def classes_in_play(matrix: np.ndarray) -> np.ndarray:
+    """Mask of the classes that occur as a label or a prediction: as in scikit-learn, a class of the
+    label set that does neither has no defined score and stays out of the macro averages."""
+    return (matrix.sum(axis=1) > 0) | (matrix.sum(axis=0) > 0)
 
 
 def classification_metrics(
@@ -106,11 +113,12 @@ def classification_metrics(
     names = _class_names(label_names, predicted, labels)
     matrix = confusion_matrix(predicted, labels, len(names))
     precision, recall, f1, support = per_class_scores(matrix)
+    scored = classes_in_play(matrix)
     return {
         "accuracy": accuracy(predicted, labels),
-        "macro_precision": _mean_or_none(precision),
-        "macro_recall": _mean_or_none(recall),
-        "macro_f1": _mean_or_none(f1),
+        "macro_precision": _mean_or_none(precision[scored]),
+        "macro_recall": _mean_or_none(recall[scored]),
+        "macro_f1": _mean_or_none(f1[scored]),
         "per_class": _score_table(names, precision, recall, f1, support),
         "labels": names,
         "confusion_matrix": matrix.tolist(),

@@ -53,9 +53,20 @@ def test_classification_from_logits_takes_argmax_and_counts_absent_classes():
     logits = np.array([[0.1, 2.0, 0.0], [3.0, 0.0, 0.0], [0.0, 0.5, 0.1]])
     result = compute_metrics("pair_classification", logits, [1, 0, 0], ["x", "y", "never"])
     assert result["accuracy"] == pytest.approx(2 / 3)
-    # a class never seen nor predicted still appears, with zero scores, and pulls macro-F1 down
+    # a class never seen nor predicted still appears, with zero scores, but stays out of the macro
+    # averages (its scores are undefined), as in scikit-learn
     assert result["per_class"]["never"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-    assert result["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 0) / 3)
+    assert result["macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    assert result["macro_f1"] == pytest.approx(
+        sklearn_metrics.f1_score([1, 0, 0], [1, 0, 1], average="macro")
+    )
+    wrongly_predicted = np.array([[0.0, 0.0, 5.0], [3.0, 0.0, 0.0], [0.0, 2.0, 0.0]])  # "never" once
+    predicted_only = compute_metrics("classification", wrongly_predicted, [1, 0, 1], ["x", "y", "never"])
+    assert predicted_only["macro_precision"] == pytest.approx(2 / 3)  # a class predicted but absent counts
+    assert predicted_only["macro_precision"] == pytest.approx(
+        sklearn_metrics.precision_score([1, 0, 1], [2, 0, 1], average="macro")
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

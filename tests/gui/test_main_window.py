@@ -102,6 +102,10 @@ def test_dropping_something_else_explains_what_is_accepted(window, tmp_path):
     dialogs = error_dialogs()
     assert len(dialogs) == 1 and "neither a model folder nor a data file" in dialogs[0].what_label.text()
     dialogs[0].close()
+    window.open_path(tmp_path / "moved.csv")  # e.g. a recent file deleted since
+    dialogs = error_dialogs()
+    assert len(dialogs) == 1 and "no longer exists" in dialogs[0].what_label.text()
+    dialogs[0].close()
 
 
 def test_help_and_theme(window, qtbot):

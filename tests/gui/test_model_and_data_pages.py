@@ -104,15 +104,36 @@ def test_changing_the_delimiter_re_previews(window, qtbot, tmp_path):
     assert page.preview_model.table.columns == ["text;label"]
 
 
-def test_a_binary_file_becomes_an_error_dialog(window, qtbot, tmp_path):
+def test_a_binary_file_becomes_an_error_dialog_and_leaves_nothing_of_the_file_before(window, qtbot, tmp_path):
+    page = _import(window, qtbot, write_reviews(tmp_path / "reviews.csv"))
+    qtbot.waitUntil(page.use_button.isEnabled, timeout=30_000)
     path = tmp_path / "book.csv"
     path.write_bytes(b"PK\x03\x04" + bytes(200))
-    window.data_page.import_file(path)
+    page.import_file(path)
     qtbot.waitUntil(lambda: bool(error_dialogs()), timeout=20_000)
     dialog = error_dialogs()[0]
     assert "ZIP" in dialog.what_label.text() and "CSV" in dialog.hint_label.text()
     dialog.close()
-    assert window.data_page.rows_label.text() == "The file could not be read."
+    assert page.rows_label.text() == "The file could not be read."
+    assert page.table is None and page.report is None and not page.use_button.isEnabled()
+    assert page.preview_model.rowCount() == 0 and page.text_combo.count() == 0
+    assert page.report_label.text() == "" and page.suggestion_label.text() == ""
+
+
+def test_a_new_file_with_the_same_columns_gets_its_own_suggestion(window, qtbot, tmp_path):
+    first = tmp_path / "scores.csv"
+    first.write_text(
+        "text,label\n" + "".join(f"row {i},{i * 0.37:.2f}\n" for i in range(40)), encoding="utf-8"
+    )
+    page = _import(window, qtbot, first)
+    assert page.suggestion.task == "regression"
+    second = write_reviews(tmp_path / "reviews.csv")
+    second.write_text(second.read_text(encoding="utf-8").replace("review,sentiment", "text,label", 1))
+    page = _import(window, qtbot, second)
+    assert (
+        page.suggestion.task == "classification"
+        and "Suggested: Text classification" in page.suggestion_label.text()
+    )
 
 
 def test_the_table_model_is_virtual_over_a_million_rows(qtbot):

@@ -131,6 +131,9 @@ class DataPage(QWidget):
             self.header_combo.addItem(title, value)
         for combo in (self.encoding_combo, self.delimiter_combo, self.header_combo):
             combo.currentIndexChanged.connect(self._options_changed)
+            # wide enough for what detection writes into the first item, e.g. "auto (semicolon)"
+            combo.setMinimumContentsLength(16)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.encoding_combo.lineEdit().editingFinished.connect(self._options_changed)
         options_row = QHBoxLayout()
         options_row.addWidget(self.file_label, 1)
@@ -328,6 +331,7 @@ class DataPage(QWidget):
         self.path = Path(path)
         self.file_label.setText(f"<b>{self.path.name}</b>")
         self.file_label.setToolTip(str(self.path))
+        self._forget_table()  # a new file gets a fresh suggestion, even with the same column names
         self._set_options(options or {})
         self._reload()
         self.file_opened.emit(self.path)
@@ -398,7 +402,24 @@ class DataPage(QWidget):
         self._read_generation += 1  # the other read of this generation is moot
         self.state.busy.emit("")
         self.rows_label.setText("The file could not be read.")
+        self._forget_table()
         show_error(self, exc, "Could not import the data")
+
+    def _forget_table(self) -> None:
+        """Drop the table, mapping and report: nothing of a file read before may pass for this one."""
+        self._check_generation += 1  # a check still running belongs to the old table
+        self.table = self.report = self.suggestion = None
+        self.preview_model.set_table(None)
+        self._set_columns([])
+        self.suggestion_label.setText("")
+        self.suggest_button.setEnabled(False)
+        self.report_label.setText("")
+        self.problems.setRowCount(0)
+        self.label_chart.set_bars([], [])
+        self.length_chart.set_histogram([], [], self.max_length_spin.value())
+        self.truncation_label.setText("")
+        self.split_note.setText("")
+        self._update_use_enabled()
 
     def _show_table(self, table: Any, whole: bool) -> None:
         previous_columns = list(self.table.columns) if self.table is not None else None
@@ -416,9 +437,9 @@ class DataPage(QWidget):
         if self.header_combo.currentData() is None:
             self.header_combo.setItemText(0, f"auto ({'header' if dialect.has_header else 'none'})")
         self._filling = False
-        count = len(table)
+        count, columns = len(table), len(table.columns)
         self.rows_label.setText(
-            f"{count:,} rows · {len(table.columns)} columns · {dialect.format.upper()}"
+            f"{count:,} rows · {columns} column{'s' if columns != 1 else ''} · {dialect.format.upper()}"
             if whole
             else f"First {count:,} rows (reading the whole file...)"
         )

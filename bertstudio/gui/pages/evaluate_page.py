@@ -79,6 +79,13 @@ def example_loss(row: dict[str, str]) -> float | None:
         return None
 
 
+def _rounded(value: str) -> str:
+    try:
+        return f"{float(value):.4g}"
+    except ValueError:
+        return value
+
+
 def is_wrong(row: dict[str, str]) -> bool:
     """Misclassified (labels differ); for regression, every row is listed, largest error first."""
     try:
@@ -86,6 +93,9 @@ def is_wrong(row: dict[str, str]) -> bool:
     except ValueError:
         return row.get("label") != row.get("predicted")
     return True
+
+
+SCORE_TABLES = {"per_class": "Class", "per_label": "Label", "per_type": "Entity type"}
 
 
 def runs_with_evaluation(runs_dir: Path) -> list[Path]:
@@ -386,7 +396,11 @@ class EvaluatePage(QWidget):
             self.metrics_table.setItem(
                 row, 1, QTableWidgetItem(f"{value:.4f}" if isinstance(value, float) else str(value))
             )
-        per_class = metrics.get("per_class") or {}
+        # per class (single-label), per label (multi-label) or per entity type (token tagging)
+        kind, per_class = next(
+            ((title, metrics[key]) for key, title in SCORE_TABLES.items() if metrics.get(key)), ("Class", {})
+        )
+        self.per_class_table.setHorizontalHeaderItem(0, QTableWidgetItem(kind))
         self.per_class_table.setSortingEnabled(False)
         self.per_class_table.setRowCount(len(per_class))
         for row, (name, scores) in enumerate(per_class.items()):
@@ -403,11 +417,17 @@ class EvaluatePage(QWidget):
             self.matrix_view.set_matrix(matrix, metrics.get("labels") or [str(i) for i in range(len(matrix))])
         self.show_misclassified()
 
+    def _is_regression(self) -> bool:
+        return "mse" in self.current()["metrics"]
+
     def show_misclassified(self) -> None:
-        rows = [
-            r for r in self.current()["rows"] if "predicted" in r and r.get("label") != r.get("predicted")
-        ]
-        self._show_examples(rows, "Misclassified examples, highest loss first")
+        rows = [r for r in self.current()["rows"] if "predicted" in r and is_wrong(r)]
+        if self._is_regression():
+            self.show_errors_button.setText("All Examples")
+            self._show_examples(rows, "Examples, largest squared error first")
+        else:
+            self.show_errors_button.setText("All Misclassified")
+            self._show_examples(rows, "Misclassified examples, highest loss first")
 
     def show_cell(self, true_index: int, predicted_index: int) -> None:
         """List the examples of one confusion-matrix cell."""
@@ -426,6 +446,7 @@ class EvaluatePage(QWidget):
         shown = scored[:MAX_EXAMPLES_SHOWN]
         self.examples_title.setText(f"{title} ({len(rows):,})")
         self.examples.setRowCount(len(shown))
+        regression = self._is_regression()
         for row, (loss, record) in enumerate(shown):
             text = record.get("text", "")
             if record.get("text_pair"):
@@ -434,7 +455,7 @@ class EvaluatePage(QWidget):
                 record.get("line", ""),
                 text,
                 record.get("label", ""),
-                record.get("predicted", ""),
+                _rounded(record.get("predicted", "")) if regression else record.get("predicted", ""),
                 f"{loss:.3f}" if loss is not None else "",
             ]
             for col, value in enumerate(cells):

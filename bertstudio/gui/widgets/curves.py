@@ -90,7 +90,6 @@ def make_plot(name: str, title: str, y_label: str) -> pg.PlotWidget:
     plot.setAccessibleName(title)
     plot.setTitle(title, color=foreground, size="10pt")
     plot.setLabel("left", y_label, color=foreground)
-    plot.setLabel("bottom", "step", color=foreground)
     # No grid: its minor lines cost ~20 ms of painting per plot per frame (measured offscreen), which with
     # three live plots at 10 Hz stalled the event loop; the crosshair read-out gives exact values instead.
     for axis in ("left", "bottom"):
@@ -182,6 +181,7 @@ class LiveCurves(QWidget):
             plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
             plot.getAxis("left").setWidth(64)  # the same width keeps the linked x axes aligned
+            plot.setLabel("bottom", "step", color=theme.plot_colors()[1])
         colors = theme.SERIES_COLORS
         self.raw_curve = make_curve(self.loss_plot, colors[0], "train (raw)", width=1.0, alpha=70)
         self.smooth_curve = make_curve(self.loss_plot, colors[0], "train (smoothed)")

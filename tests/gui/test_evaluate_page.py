@@ -1,0 +1,45 @@
+"""The Evaluate page shows every task's scores: per label for multi-label, errors for regression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bertstudio.training.metrics import compute_metrics
+
+pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
+
+
+def table_rows(table) -> list[list[str]]:
+    return [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
+
+
+def test_multi_label_scores_are_listed_per_label(window):
+    probabilities = np.array([[0.9, 0.2, 0.7], [0.1, 0.8, 0.6], [0.7, 0.4, 0.2]])
+    targets = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
+    metrics = compute_metrics("multi_label", probabilities, targets, ["sports", "politics", "tech"])
+    rows = [{"line": "2", "text": "match report", "label": "sports|tech", "predicted": "sports|tech"}]
+    page = window.evaluate_page
+    page._evaluation_read({"test": {"metrics": metrics, "rows": rows}})
+    assert page.per_class_table.isVisibleTo(page)
+    assert page.per_class_table.horizontalHeaderItem(0).text() == "Label"
+    listed = {row[0]: row for row in table_rows(page.per_class_table)}
+    assert set(listed) == {"sports", "politics", "tech"}
+    assert float(listed["politics"][2]) == pytest.approx(metrics["per_label"]["politics"]["recall"], abs=1e-4)
+
+
+def test_regression_lists_the_largest_errors_with_rounded_predictions(window):
+    metrics = compute_metrics("regression", np.array([2.94254970, 1.0, 4.5]), np.array([3.0, 1.0, 2.0]))
+    rows = [
+        {"line": "2", "text": "close", "label": "3.0", "predicted": "2.942549705505371"},
+        {"line": "3", "text": "exact", "label": "1.0", "predicted": "1.0"},
+        {"line": "4", "text": "far off", "label": "2.0", "predicted": "4.5"},
+    ]
+    page = window.evaluate_page
+    page._evaluation_read({"test": {"metrics": metrics, "rows": rows}})
+    assert not page.per_class_table.isVisibleTo(page)
+    assert page.examples_title.text() == "Examples, largest squared error first (3)"
+    assert page.show_errors_button.text() == "All Examples"
+    shown = table_rows(page.examples)
+    assert [row[1] for row in shown] == ["far off", "close", "exact"]
+    assert shown[1][3] == "2.943"
