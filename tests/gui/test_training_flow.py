@@ -158,6 +158,8 @@ def test_soak_live_curves_update_for_30_seconds_while_training(ready, qtbot):
         if redraws > 20:
             plot_sizes.add(train.curves.loss_plot.size().toTuple())
     points = train.curves.point_count()
+    progress = train.progress_label.text()  # max steps limits this run: no "epoch x / 3"
+    assert "Step " in progress and "epoch " in progress and " / 3" not in progress.split("epoch ")[1]
     train.cancel()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
     assert points > 50 and len(train.curves.raw_curve.xData) >= points

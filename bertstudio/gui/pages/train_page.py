@@ -145,7 +145,7 @@ class TrainPage(QWidget):
             None  # (elapsed seconds, step) at this session's first step
         )
         self._total_steps = 0
-        self._tokens_per_sample = 0.0
+        self._planned_epochs: int | None = None  # the run's epochs, None when max steps limits it
 
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("startTrainingButton")
@@ -561,6 +561,7 @@ class TrainPage(QWidget):
         self.curves.clear()
         self.curves.set_metric(config.best_metric)
         self._launch(start_new_run, config)
+        self._planned_epochs = None if config.max_steps else config.epochs
 
     def resume(self, run_dir: Path) -> None:
         """Continue an interrupted or cancelled run from its last checkpoint; the curves so far come first."""
@@ -584,6 +585,7 @@ class TrainPage(QWidget):
         self.handle_events(_events_from_records(records))
         self.curves.set_metric(config.best_metric)
         self._launch(resume_run, Path(run_dir))
+        self._planned_epochs = None if config.max_steps else config.epochs
 
     def _launch(self, start, argument) -> None:
         self.result_label.setText("")
@@ -673,10 +675,10 @@ class TrainPage(QWidget):
         done = event.step - start_step
         rate = (event.elapsed_seconds - start_elapsed) / done if done > 0 else float("nan")
         eta = rate * (event.total_steps - event.step)
-        epochs = self.field_value("epochs")
+        of_epochs = f" / {self._planned_epochs}" if self._planned_epochs else ""  # max steps: no epoch count
         paused = "  (paused)" if self.worker is not None and self.worker.control.paused else ""
         self.progress_label.setText(
-            f"Step {event.step:,} / {event.total_steps:,}  ·  epoch {event.epoch:.2f} / {epochs}  ·  "
+            f"Step {event.step:,} / {event.total_steps:,}  ·  epoch {event.epoch:.2f}{of_epochs}  ·  "
             f"ETA {format_duration(eta)}  ·  elapsed {format_duration(event.elapsed_seconds)}{paused}"
         )
         throughput = f"{event.samples_per_second:,.1f} samples/s  ·  {event.tokens_per_second:,.0f} tokens/s"
