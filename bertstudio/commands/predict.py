@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_predict(args: argparse.Namespace) -> int:
     from bertstudio.training.inference import predict_file
 
-    count = predict_file(
+    summary = predict_file(
         args.model,
         args.data,
         args.text,
@@ -36,5 +36,5 @@ def run_predict(args: argparse.Namespace) -> int:
         device=args.device,
         read_options=read_options_from(args),
     )
-    print(f"wrote {count} predictions to {args.out}")
+    print(summary.describe(args.out))
     return 0

@@ -89,10 +89,11 @@ def predict_file(
     max_length: int | None = None,
     device: str = "auto",
     read_options: dict[str, Any] | None = None,
-) -> int:
+) -> PredictionSummary:
     """Write `out_path` (CSV): every input column, the predicted label and each label's probability
-    (or the predicted value for regression; space-separated tags for token tagging). Returns rows written.
-    `read_options`: read_table's encoding / delimiter / has_header (None: detected)."""
+    (or the predicted value for regression; space-separated tags for token tagging). A row without text
+    is written with its prediction cells empty, not with a guess. `read_options`: read_table's encoding /
+    delimiter / has_header (None: detected)."""
     from bertstudio.data import read_table
     from bertstudio.training.prepare import LabeledSource
 
@@ -108,10 +109,28 @@ def predict_file(
         extra = [{"predicted": " ".join(loaded.label_names[int(t)] for t in tags)} for tags in ordered]
     else:
         extra = prediction_rows(loaded.task, ordered, loaded.label_names)
+    blank = [i for i, text in enumerate(dataset.texts) if not text.strip()]
+    for i in blank:
+        extra[i] = dict.fromkeys(extra[i], "")
     header = list(table.columns) + [c for c in extra[0]] if extra else list(table.columns)
     rows = [_cells(table.row(i)) + list(extra[i].values()) for i in range(len(dataset))]
     write_csv(Path(out_path), header, rows)
-    return len(rows)
+    return PredictionSummary(len(rows), [int(table.line_numbers[i]) for i in blank])
+
+
+@dataclass
+class PredictionSummary:
+    rows: int  # rows written, one per input row
+    blank_lines: list[int]  # file lines of the rows without text, written without a prediction
+
+    def describe(self, out_path: str | Path) -> str:
+        text = f"Wrote {self.rows:,} rows to {out_path}"
+        if self.blank_lines:
+            lines = ", ".join(map(str, self.blank_lines[:10])) + (
+                " ..." if len(self.blank_lines) > 10 else ""
+            )
+            text += f"; {len(self.blank_lines):,} had no text and no prediction (line {lines})"
+        return text + "."
 
 
 def _cells(values: list[Any]) -> list[Any]:

@@ -265,3 +265,18 @@ def test_read_options_train_on_a_headerless_cp1252_semicolon_file(tmp_path, caps
     assert sum(map(sum, metrics["confusion_matrix"])) == 48
     assert main([*evaluate, *options, "--header", "maybe"]) == 2
     assert "header 'maybe' is not supported" in capsys.readouterr().err
+
+    # a row without text is kept, without a made-up prediction, and the summary says where it is
+    gaps = tmp_path / "gaps.csv"
+    gaps.write_text("text,note\ngood movie,a\n,b\n   ,c\nbad film,d\n", encoding="utf-8")
+    out = tmp_path / "gaps_predicted.csv"
+    assert (
+        main(["predict", "--model", model_dir, "--data", str(gaps), "--text", "text", "--out", str(out)]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert f"Wrote 4 rows to {out}; 2 had no text and no prediction (line 3, 4)." in printed
+    with open(out, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["note"] for r in rows] == ["a", "b", "c", "d"]
+    assert rows[0]["predicted"] and rows[3]["predicted"]
+    assert rows[1]["predicted"] == rows[2]["predicted"] == "" and rows[1]["p_pos"] == ""

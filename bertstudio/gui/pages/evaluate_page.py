@@ -109,7 +109,7 @@ def runs_with_evaluation(runs_dir: Path) -> list[Path]:
 
 def predict_file(
     model_dir: Path, data: Path, text_column: str, out: Path, pair_column: str | None, read_options: dict
-) -> int:
+) -> Any:  # bertstudio.training.inference.PredictionSummary
     from bertstudio.training.inference import predict_file as engine_predict_file
 
     return engine_predict_file(
@@ -609,10 +609,10 @@ class EvaluatePage(QWidget):
             on_error=self._file_failed,
         )
 
-    def _file_predicted(self, count: int) -> None:
+    def _file_predicted(self, summary: Any) -> None:
         self.batch_button.setEnabled(True)
         self.state.busy.emit("")
-        self.batch_status.setText(f"Wrote {count:,} predictions to {self.batch_output.text()}.")
+        self.batch_status.setText(summary.describe(self.batch_output.text()))
 
     def _file_failed(self, exc: BaseException) -> None:
         self.batch_button.setEnabled(True)
