@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from operator import attrgetter, itemgetter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,8 @@ def build_dataset(
     """The dataset for `mapping`. Rows with problems raise DataImportError (naming the first ones)
     unless `exclude_problem_rows`: then they are left out and listed in `dataset.excluded`.
     `label_names` fixes the label space (e.g. a model's labels); unknown labels are problems."""
+    if not len(table):
+        raise no_data_rows(table.path)
     with bulk_objects():
         parsed = parse_rows(table, mapping, label_names)
     errors = [p for p in parsed.problems if p.severity == "error"]
@@ -144,6 +147,15 @@ def build_dataset(
     if not len(dataset):
         raise DataImportError("No usable rows are left.", "Check the column mapping.", path=table.path)
     return dataset
+
+
+def no_data_rows(path: str | Path | None) -> DataImportError:
+    """The error for a table that has a header row and nothing under it."""
+    return DataImportError(
+        f"The {'file' if path else 'table'} has a header row but no data rows.",
+        "Add the data rows below the header, or open the file that holds them.",
+        path=path,
+    )
 
 
 @contextmanager

@@ -137,6 +137,13 @@ class ColumnMapping:
 
 def suggest_task(table: Table) -> ColumnMapping:
     """A mapping proposed from column names and a sample of the contents (`reason` says why)."""
+    mapping = _suggest(table)
+    if not len(table):
+        mapping.reason = "the file has no data rows: columns picked by their names alone"
+    return mapping
+
+
+def _suggest(table: Table) -> ColumnMapping:
     sample = {name: table.head(name, SUGGEST_SAMPLE_ROWS) for name in table.columns}
     split_column = next(
         (name for name, values in sample.items() if _looks_like_split(name, values)),

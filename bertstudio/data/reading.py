@@ -455,16 +455,16 @@ def _parse_jsonl(lines: Iterator[str], path: Path, dialect: Dialect, limit: int 
         if limit is not None and count >= limit:
             complete = not _more_lines(lines)
             break
+    example = 'JSON Lines files hold one JSON object per line, e.g. {"text": "...", "label": "pos"}.'
     if not columns and unparsed:
         first_line, reason = unparsed[0]
         raise DataImportError(
-            f"No line is a JSON object; the first is {reason}.",
-            'JSON Lines files hold one JSON object per line, e.g. {"text": "...", "label": "pos"}.',
-            path=path,
-            line=first_line,
+            f"No line is a JSON object; the first is {reason}.", example, path=path, line=first_line
         )
     if not columns:
-        raise DataImportError("The file has no records.", path=path)
+        raise DataImportError(
+            "The file has no data rows (no JSON records, only blank lines).", example, path=path
+        )
     return Table(
         path,
         list(columns),
@@ -495,6 +495,6 @@ def _parse_text(lines: Iterator[str], path: Path, dialect: Dialect, limit: int |
             complete = not _more_lines(lines)
             break
     if not texts:
-        raise DataImportError("The file has no text (only blank lines).", path=path)
+        raise DataImportError("The file has no text (only blank lines).", "Put one text per line.", path=path)
     lines_array = np.asarray(line_numbers, dtype=np.int64)
     return Table(path, ["text"], [texts], lines_array, dialect, blank_lines=blank, complete=complete)

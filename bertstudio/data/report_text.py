@@ -29,6 +29,7 @@ def format_report(report: ValidationReport, max_problems: int = 20) -> str:
             f"{column.distinct:,} distinct{length}{example}"
         )
     lines += _labels(report)
+    lines += _splits(report)
     lines += _tokens(report)
     lines += _problems(report, max_problems)
     for warning in report.warnings:
@@ -67,11 +68,13 @@ def _labels(report: ValidationReport) -> list[str]:
         lines.append(f"  {name:<20} {count:>10,}  {count / total:6.1%}")
     if len(shown) > 30:
         lines.append(f"  ... and {len(shown) - 30} more labels")
-    if report.split_counts:
-        lines.append(
-            "Splits    " + ", ".join(f"{name} {count:,}" for name, count in report.split_counts.items())
-        )
     return lines
+
+
+def _splits(report: ValidationReport) -> list[str]:
+    if not report.split_counts:
+        return []
+    return ["Splits    " + ", ".join(f"{name} {count:,}" for name, count in report.split_counts.items())]
 
 
 def _tokens(report: ValidationReport) -> list[str]:

@@ -40,12 +40,22 @@ def split_indices(
         shuffled = rng.permutation(group)
         for name, piece in zip(SPLITS, np.split(shuffled, _cut_points(len(shuffled), fractions))):
             parts[name].append(piece)
-    return {name: np.sort(np.concatenate(pieces)) for name, pieces in parts.items()}
+    empty = np.zeros(0, dtype=np.int64)  # no rows, hence no strata
+    return {name: np.sort(np.concatenate([empty, *pieces])) for name, pieces in parts.items()}
 
 
-def _fractions(sizes: Sequence[float]) -> np.ndarray:
+def split_counts(n_rows: int, sizes: Sequence[float]) -> dict[str, int]:
+    """Rows per split that `sizes` would give `n_rows` rows, unstratified. Unlike `split_indices`
+    a train share of 0 (or below, as 1 - validation - test can be) is allowed, counted as 0: the
+    validation report uses this to say that nothing is left for training."""
+    shares = list(sizes) + [0.0] * (3 - len(sizes))
+    fractions = _fractions([0.0, *shares[1:]] if shares[0] <= 0 else shares, need_train=False)
+    return dict(zip(SPLITS, _split_sizes(n_rows, fractions).tolist()))
+
+
+def _fractions(sizes: Sequence[float], need_train: bool = True) -> np.ndarray:
     values = np.asarray(list(sizes) + [0.0] * (3 - len(sizes)), dtype=np.float64)
-    if len(values) != 3 or (values < 0).any() or values.sum() <= 0 or values[0] <= 0:
+    if len(values) != 3 or (values < 0).any() or values.sum() <= 0 or (need_train and values[0] <= 0):
         raise DataImportError(
             f"Split sizes {tuple(sizes)} are not usable.",
             "Give train, validation and test fractions, e.g. (0.8, 0.1, 0.1); train must be > 0.",
@@ -53,13 +63,18 @@ def _fractions(sizes: Sequence[float]) -> np.ndarray:
     return values / values.sum()
 
 
-def _cut_points(count: int, fractions: np.ndarray) -> list[int]:
-    """Where to cut `count` rows so each split gets its share (largest remainders rounded up)."""
+def _split_sizes(count: int, fractions: np.ndarray) -> np.ndarray:
+    """Rows per split so each gets its share of `count` (largest remainders rounded up)."""
     exact = fractions * count
     sizes = np.floor(exact).astype(int)
     for index in np.argsort(-(exact - sizes), kind="stable")[: count - sizes.sum()]:
         sizes[index] += 1
-    return list(np.cumsum(sizes)[:-1])
+    return sizes
+
+
+def _cut_points(count: int, fractions: np.ndarray) -> list[int]:
+    """Where to cut `count` rows so each split gets its share."""
+    return list(np.cumsum(_split_sizes(count, fractions))[:-1])
 
 
 def split_dataset(

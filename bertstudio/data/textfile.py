@@ -85,8 +85,8 @@ def choose_encoding(path: Path, head: bytes, encoding: str | None) -> str:
         raise DataImportError(
             "The file contains NUL bytes: it is binary, not a text table"
             + (" (or UTF-16 text without a byte-order mark)." if utf16 else "."),
-            "If it is UTF-16 text, read it with encoding='utf-16-le' (or 'utf-16-be'); "
-            "otherwise export the table as CSV UTF-8."
+            "If it is UTF-16 text, choose the encoding utf-16-le or utf-16-be (the Encoding box on the "
+            "Data page, or --encoding utf-16-le); otherwise export the table as CSV UTF-8."
             if utf16
             else "Export the table as CSV UTF-8 text.",
             path=path,
@@ -165,8 +165,8 @@ def _decode_error(path: Path, encoding: str) -> DataImportError:
     return DataImportError(
         f"The bytes {data[start:end]!r} are not valid {encoding}"
         + (f" (after {before[-1]!r})" if before else ""),
-        f"Re-read it with its real encoding, e.g. encoding='{guess}' (command line: --encoding {guess}), "
-        "or save the file as UTF-8 (in Excel: CSV UTF-8).",
+        f"Choose the file's encoding, e.g. {guess} (the Encoding box on the Data page, "
+        f"or --encoding {guess}), or save the file as UTF-8 (in Excel: CSV UTF-8).",
         path=path,
         line=line + data[:start].count(b"\n"),
         byte_offset=consumed - pending + start,

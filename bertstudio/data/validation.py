@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bertstudio.data.dataset import ParsedRows, Problem, bulk_objects, parse_rows
+from bertstudio.data.dataset import ParsedRows, Problem, bulk_objects, no_data_rows, parse_rows
 from bertstudio.data.encoded import UNTRUNCATED, unpadded
 from bertstudio.data.mapping import ColumnMapping
 from bertstudio.data.reading import Table
-from bertstudio.data.splits import SPLITS, STRATIFIED_TASKS, split_indices
+from bertstudio.data.splits import SPLITS, STRATIFIED_TASKS, split_counts, split_indices
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 IMBALANCE_RATIO = 10.0  # most common / least common class at or above this is flagged
 TOKEN_SAMPLE_ROWS = 100_000
 HISTOGRAM_BINS = 30
+ID_LIKE_MIN_ROWS = 20  # with this many labelled rows, most labels seen once means "not a label"
+CASE_VARIANTS_SHOWN = 5
 
 
 @dataclass
@@ -156,16 +158,22 @@ def _validate(
 def _conclude(report: ValidationReport, mapping: ColumnMapping) -> None:
     """Fill the warnings and errors a person reads first."""
     if report.rows == 0:
-        report.errors.append("The table has a header but no data rows.")
+        error = no_data_rows(report.source)
+        report.errors.append(f"{error.message} {error.hint}")
     elif report.usable_rows == 0:
         report.errors.append(f"All {report.rows} rows have problems; none can be used.")
-    if mapping.task in STRATIFIED_TASKS and report.rows:
+    if mapping.task in STRATIFIED_TASKS and report.usable_rows:
         present = [name for name, count in report.label_counts.items() if count]
         if len(present) < 2:
             report.errors.append(
                 f"Only {len(present)} class ({', '.join(present) or 'none'}) in {mapping.labels[0]!r}: "
                 "a classifier needs at least two. Is this the label column?"
             )
+    _split_verdict(report, mapping)
+    if mapping.task in STRATIFIED_TASKS:
+        _identifier_like_labels(report, mapping.labels[0])
+    if mapping.task != "regression" and len(mapping.labels) == 1:
+        _labels_differing_in_case(report, mapping.labels[0])
     if report.problem_rows:
         report.warnings.append(
             f"{report.problem_rows} of {report.rows} rows have problems; "
@@ -183,6 +191,68 @@ def _conclude(report: ValidationReport, mapping: ColumnMapping) -> None:
         )
     if not report.complete:
         report.warnings.append("Only the first rows were read (preview).")
+
+
+def _split_verdict(report: ValidationReport, mapping: ColumnMapping) -> None:
+    """An error when the split leaves nothing to train on, a warning when nothing to evaluate on."""
+    counts = report.split_counts
+    if not counts or not report.usable_rows:
+        return
+    sizes = ", ".join(f"{name} {counts[name]:,}" for name in SPLITS)
+    by_column = mapping.split_column is not None
+    if not counts["train"]:
+        report.errors.append(
+            f"The split column {mapping.split_column!r} marks no rows for training ({sizes}); "
+            "mark some rows 'train'."
+            if by_column
+            else f"The validation and test shares leave no rows for training ({sizes}); lower them."
+        )
+    elif not counts["validation"]:
+        what = (
+            f"The split column {mapping.split_column!r} marks no rows for validation ({sizes})"
+            if by_column
+            else f"The validation set is empty ({sizes})"
+        )
+        fix = "mark some rows 'validation'" if by_column else "raise the validation share or add rows"
+        report.warnings.append(
+            f"{what}: training will run without evaluation, so there is no best checkpoint and no early "
+            f"stopping; {fix} to have them."
+        )
+
+
+def _identifier_like_labels(report: ValidationReport, column: str) -> None:
+    """Warn when most rows have a label of their own: an id or a text column mapped as the label."""
+    labelled = sum(report.label_counts.values())
+    once = sum(1 for count in report.label_counts.values() if count == 1)
+    if labelled >= ID_LIKE_MIN_ROWS and once > labelled / 2:
+        distinct = sum(1 for count in report.label_counts.values() if count)
+        report.warnings.append(
+            f"{column!r} looks like an identifier or free text, not a label: {once:,} of {labelled:,} "
+            f"labelled rows have a value no other row has ({distinct:,} distinct values). "
+            "Map the column that holds the classes."
+        )
+
+
+def _labels_differing_in_case(report: ValidationReport, column: str) -> None:
+    """Warn about label values that differ only in case or surrounding spaces ('Pos' and 'pos')."""
+    groups: dict[str, list[str]] = {}
+    for name, count in report.label_counts.items():
+        if count:
+            groups.setdefault(name.strip().casefold(), []).append(name)
+    variants = [names for names in groups.values() if len(names) > 1]
+    unit = "tags" if report.task == "token_classification" else "rows"
+    for names in variants[:CASE_VARIANTS_SHOWN]:
+        shown = [f"{name!r} ({report.label_counts[name]:,} {unit})" for name in names]
+        listed = ", ".join(shown[:-1]) + f" and {shown[-1]}"
+        report.warnings.append(
+            f"Labels {listed} in {column!r} differ only in case or spacing, so they are trained as "
+            "different classes; if they mean the same, fix the file so they are written alike."
+        )
+    if len(variants) > CASE_VARIANTS_SHOWN:
+        report.warnings.append(
+            f"{len(variants) - CASE_VARIANTS_SHOWN} more groups of labels in {column!r} differ only in case "
+            "or spacing."
+        )
 
 
 def summarize_column(name: str, values: list[Any] | np.ndarray) -> ColumnSummary:
@@ -274,15 +344,20 @@ def _label_ids_of(task: str, label: Any) -> list[int]:
 
 def _split_check(table, mapping, parsed, usable, sizes, seed) -> tuple[dict[str, int], list[Problem]]:
     """Rows per split and rows whose label never occurs in the training split."""
-    if mapping.task == "regression" or (sizes is None and parsed.split_values is None):
+    if sizes is None and parsed.split_values is None:
         return {}, []
     rows = np.flatnonzero(usable)
     if parsed.split_values is not None:
-        names = np.asarray(parsed.split_values)[rows]
+        names = np.asarray(parsed.split_values, dtype=object)[rows]
         assignment = {name: rows[names == name] for name in SPLITS}
+    elif not sizes or sizes[0] <= 0:  # no training share (an error in the report): only count
+        return split_counts(len(rows), sizes), []
     else:
         strata = [parsed.labels[i] for i in rows] if mapping.task in STRATIFIED_TASKS else None
         assignment = {name: rows[idx] for name, idx in split_indices(len(rows), sizes, seed, strata).items()}
+    counts = {name: len(indices) for name, indices in assignment.items()}
+    if mapping.task == "regression" or not counts["train"]:
+        return counts, []
     in_train = {i for row in assignment["train"] for i in _label_ids_of(mapping.task, parsed.labels[row])}
     problems = []
     for split in SPLITS[1:]:
@@ -295,7 +370,7 @@ def _split_check(table, mapping, parsed, usable, sizes, seed) -> tuple[dict[str,
                 problems.append(
                     Problem(line, "label_not_in_train", message, int(row), None, label, "warning")
                 )
-    return {name: len(indices) for name, indices in assignment.items()}, problems
+    return counts, problems
 
 
 def _label_counts(task: str, parsed: ParsedRows, usable: np.ndarray) -> dict[str, int]:

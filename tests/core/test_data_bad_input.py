@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bertstudio.data import ColumnMapping, read_table, suggest_task, validate
+from bertstudio.data import ColumnMapping, build_dataset, load_split_files, read_table, suggest_task, validate
 from bertstudio.errors import DataImportError
 
 
@@ -48,6 +48,52 @@ def test_header_only_gives_a_report_that_is_not_usable(tmp_path):
     assert table.columns == ["text", "label"] and len(table) == 0
     report = validate(table, ColumnMapping("text", labels=["label"]))
     assert not report.usable and "no data rows" in report.errors[0]
+
+
+@pytest.mark.parametrize("name, header", [("header.csv", "text,label\n"), ("header.tsv", "text\tlabel\n")])
+def test_header_only_with_a_split_and_tokenizer_is_reported_and_refused(
+    tmp_path, tiny_tokenizer, name, header
+):
+    path = tmp_path / name
+    path.write_text(header)
+    table = read_table(path)
+    mapping = suggest_task(table)
+    assert (mapping.text, mapping.labels) == ("text", ["label"]) and "no data rows" in mapping.reason
+    report = validate(table, mapping, tokenizer=tiny_tokenizer, max_length=16, sizes=(0.8, 0.1, 0.1))
+    assert not report.usable and report.tokens is None
+    assert report.errors == [
+        "The file has a header row but no data rows. "
+        "Add the data rows below the header, or open the file that holds them."
+    ]
+    with pytest.raises(DataImportError, match="no data rows") as info:
+        build_dataset(table, mapping)
+    assert_actionable(info.value, path)
+
+
+def test_a_header_only_validation_file_is_refused_by_name(tmp_path):
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\ngood one,pos\nbad one,neg\n")
+    dev = tmp_path / "dev.csv"
+    dev.write_text("text,label\n")
+    with pytest.raises(DataImportError, match="no data rows") as info:
+        load_split_files({"train": train, "validation": dev}, ColumnMapping("text", labels=["label"]))
+    assert_actionable(info.value, dev)
+
+
+def test_jsonl_without_records(tmp_path):
+    path = tmp_path / "none.jsonl"
+    path.write_text("\n  \n")
+    with pytest.raises(DataImportError, match="no data rows") as info:
+        read_table(path)
+    assert_actionable(info.value, path)
+
+
+def test_all_rows_unusable_with_a_split_gives_one_clear_error(tmp_path):
+    path = tmp_path / "nolabels.csv"
+    path.write_text("text,label\nfirst,\nsecond,\n")
+    report = validate(read_table(path), ColumnMapping("text", labels=["label"]), sizes=(0.8, 0.1, 0.1))
+    assert report.errors == ["All 2 rows have problems; none can be used."]
+    assert report.split_counts == {"train": 0, "validation": 0, "test": 0}
 
 
 def test_truncated_inside_a_quoted_field(tmp_path):
@@ -117,7 +163,8 @@ def test_utf16_without_bom_is_explained_and_readable_when_named(tmp_path):
     path.write_bytes("text,label\nhello,pos\nbye,neg\n".encode("utf-16-le"))
     with pytest.raises(DataImportError, match="UTF-16") as info:
         read_table(path)
-    assert "utf-16-le" in info.value.hint
+    assert "utf-16-le" in info.value.hint and "--encoding utf-16-le" in info.value.hint
+    assert "encoding='" not in info.value.hint
     assert read_table(path, encoding="utf-16-le").column("text") == ["hello", "bye"]
 
 
@@ -127,7 +174,9 @@ def test_windows_1252_claimed_as_utf8(tmp_path):
     with pytest.raises(DataImportError, match="not valid utf-8") as info:
         read_table(path, encoding="utf-8")
     assert_actionable(info.value, path, line=2)
-    assert "encoding='cp1252'" in info.value.hint
+    assert info.value.hint.startswith(
+        "Choose the file's encoding, e.g. cp1252 (the Encoding box on the Data page, or --encoding cp1252)"
+    )
     assert read_table(path, encoding="cp1252").column("text") == ["\u201csmart quotes\u201d \u2013 caf\u00e9"]
 
 

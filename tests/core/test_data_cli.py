@@ -60,3 +60,19 @@ def test_bad_mapping_and_bad_split_are_clear(tmp_path, capsys):
     assert main(["data", "inspect", str(path), "--split", "eighty,ten"]) == 2
     assert "--split" in capsys.readouterr().err
     assert main(["data", "inspect", str(path), "--split", "0.5,0.5", "--delimiter", ","]) == 0
+
+
+def test_a_split_that_leaves_no_training_rows_exits_2(tmp_path, capsys):
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,label\n" + "".join(f"review {i},{'pos' if i % 2 else 'neg'}\n" for i in range(20)))
+    assert main(["data", "inspect", str(path), "--split", "0,0.5,0.5"]) == 2
+    captured = capsys.readouterr()
+    assert "leave no rows for training (train 0, validation 10, test 10); lower them." in captured.err
+    assert "Splits    train 0, validation 10, test 10" in captured.out
+
+
+def test_a_header_only_file_exits_2_with_what_to_do(tmp_path, capsys):
+    path = tmp_path / "header.csv"
+    path.write_text("text,label\n")
+    assert main(["data", "inspect", str(path), "--split", "0.8,0.1,0.1"]) == 2
+    assert "has a header row but no data rows. Add the data rows below the header" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from bertstudio.data import (
     load_split_files,
     split_by_column,
     split_dataset,
+    split_indices,
 )
 from bertstudio.errors import DataImportError
 
@@ -92,3 +93,13 @@ def test_separate_files_keep_a_given_label_space(tmp_path):
         label_names=["pos", "neg", "meh"],
     )
     assert splits["train"].label_names == ["pos", "neg", "meh"] and splits["train"].labels == [0, 1]
+
+
+def test_no_rows_split_into_three_empty_parts():
+    for strata in (None, []):
+        parts = split_indices(0, (0.8, 0.1, 0.1), seed=0, strata=strata)
+        assert {name: part.tolist() for name, part in parts.items()} == {
+            "train": [],
+            "validation": [],
+            "test": [],
+        }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bertstudio.data import ColumnMapping, Table, read_table, validate
 from bertstudio.data.report_text import format_report
 
@@ -138,3 +140,90 @@ def test_a_separate_validation_file_is_checked_against_the_training_labels(tmp_p
     path.write_text("text,label\nnice one,pos\nodd one,other\n")
     report = validate(read_table(path), ColumnMapping("text", labels=["label"]), label_names=["neg", "pos"])
     assert [(p.line, p.reason, p.value) for p in report.problems] == [(3, "unknown_label", "other")]
+
+
+def write_csv(path, header, rows):
+    path.write_text(header + "\n" + "".join(",".join(row) + "\n" for row in rows))
+    return read_table(path)
+
+
+def test_an_id_column_mapped_as_the_label_is_flagged(tmp_path):
+    rows = [[str(1000 + i), f"review number {i}", "pos" if i % 2 else "neg"] for i in range(40)]
+    table = write_csv(tmp_path / "ids.csv", "id,text,label", rows)
+    report = validate(table, ColumnMapping("text", labels=["id"]))
+    assert report.usable
+    assert (
+        "'id' looks like an identifier or free text, not a label: 40 of 40 labelled rows have a value "
+        "no other row has (40 distinct values). Map the column that holds the classes." in report.warnings
+    )
+    proper = validate(table, ColumnMapping("text", labels=["label"]))
+    assert not any("identifier" in warning for warning in proper.warnings)
+    few = write_csv(tmp_path / "few.csv", "id,text", [[str(i), f"review {i}"] for i in range(10)])
+    assert not any("identifier" in w for w in validate(few, ColumnMapping("text", labels=["id"])).warnings)
+
+
+def test_labels_differing_only_in_case_are_flagged(tmp_path):
+    labels = ["Pos"] * 3 + ["pos"] * 5 + ["neg"] * 4 + [" neg "] * 2
+    table = write_csv(
+        tmp_path / "case.csv", "text,label", [[f"text {i}", label] for i, label in enumerate(labels)]
+    )
+    report = validate(table, ColumnMapping("text", labels=["label"]))
+    assert report.usable and report.label_counts == {"Pos": 3, "neg": 6, "pos": 5}  # spaces are trimmed
+    assert report.warnings == [
+        "Labels 'Pos' (3 rows) and 'pos' (5 rows) in 'label' differ only in case or spacing, so they are "
+        "trained as different classes; if they mean the same, fix the file so they are written alike."
+    ]
+
+
+@pytest.mark.parametrize("sizes", [(1.0, 0.0, 0.0), (0.8, 0.1, 0.1)])
+def test_an_empty_validation_split_is_a_warning(tmp_path, sizes):
+    table = write_csv(tmp_path / "two.csv", "text,label", [["good film", "pos"], ["bad film", "neg"]])
+    report = validate(table, ColumnMapping("text", labels=["label"]), sizes=sizes)
+    assert report.usable and report.split_counts == {"train": 2, "validation": 0, "test": 0}
+    assert report.warnings == [
+        "The validation set is empty (train 2, validation 0, test 0): training will run without evaluation, "
+        "so there is no best checkpoint and no early stopping; raise the validation share or add rows to "
+        "have them."
+    ]
+
+
+def test_an_empty_validation_split_is_a_warning_for_regression_and_split_columns(tmp_path):
+    rows = [[f"text {i}", f"{i * 0.37:.2f}", "train" if i < 8 else "test"] for i in range(10)]
+    table = write_csv(tmp_path / "scores.csv", "text,score,split", rows)
+    regression = validate(
+        table, ColumnMapping("text", labels=["score"], task="regression"), sizes=(0.9, 0, 0.1)
+    )
+    assert regression.split_counts == {"train": 9, "validation": 0, "test": 1}
+    assert regression.usable and "The validation set is empty" in regression.warnings[0]
+    by_column = validate(
+        table, ColumnMapping("text", labels=["score"], task="regression", split_column="split")
+    )
+    assert by_column.usable and by_column.warnings[0].startswith(
+        "The split column 'split' marks no rows for validation (train 8, validation 0, test 2): "
+        "training will run without evaluation"
+    )
+
+
+@pytest.mark.parametrize("sizes", [(0.0, 0.5, 0.5), (-0.2, 0.6, 0.6)])
+def test_a_split_with_no_training_rows_is_an_error(tmp_path, sizes):
+    rows = [[f"text {i}", "pos" if i % 2 else "neg"] for i in range(200)]
+    table = write_csv(tmp_path / "many.csv", "text,label", rows)
+    report = validate(table, ColumnMapping("text", labels=["label"]), sizes=sizes)
+    assert not report.usable and report.split_counts == {"train": 0, "validation": 100, "test": 100}
+    message = (
+        "The validation and test shares leave no rows for training (train 0, validation 100, test 100); "
+        "lower them."
+    )
+    assert report.errors == [message]
+    assert f"Result    NOT USABLE: {message}" in format_report(report)
+
+
+def test_a_split_column_without_training_rows_is_an_error(tmp_path):
+    rows = [[f"text {i}", "pos" if i % 2 else "neg", "dev" if i < 4 else "test"] for i in range(10)]
+    table = write_csv(tmp_path / "split.csv", "text,label,split", rows)
+    report = validate(table, ColumnMapping("text", labels=["label"], split_column="split"))
+    assert report.errors == [
+        "The split column 'split' marks no rows for training (train 0, validation 4, test 6); "
+        "mark some rows 'train'."
+    ]
+    assert not [p for p in report.problems if p.reason == "label_not_in_train"]
