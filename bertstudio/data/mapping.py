@@ -105,7 +105,7 @@ class ColumnMapping:
         if not self.labels:
             raise DataImportError(
                 f"The {self.task} task needs a label column; none is mapped.",
-                f"{columns} Map the target column (command line: --label COLUMN).",
+                f"{columns} Map the target column (Target column(s) on the Data page, or --label COLUMN).",
                 path=table.path,
             )
         if len(self.labels) > 1 and self.task != "multi_label":
@@ -117,7 +117,7 @@ class ColumnMapping:
         if self.task == "pair_classification" and not self.text_pair:
             raise DataImportError(
                 "Sentence-pair classification needs a second text column.",
-                f"{columns} Map text_pair (command line: --text-pair COLUMN).",
+                f"{columns} Map the second text column (Second text on the Data page, or --text-pair COLUMN).",
                 path=table.path,
             )
 

@@ -200,7 +200,8 @@ def _read(path, encoding, delimiter, has_header, format, quoting, limit) -> Tabl
     if quoting is None and not dialect.quoting:
         table.warnings.append(
             "Quote characters (\") are read as plain text: the file's quotes do not pair up as CSV quoting "
-            "(bare quotes in text, or an unclosed quote). Pass quoting=True to force CSV quoting."
+            "(bare quotes in text, or an unclosed quote). If fields are quoted after all, fix the unpaired quote "
+            "(read_table(..., quoting=True) forces CSV quoting)."
         )
     return table
 

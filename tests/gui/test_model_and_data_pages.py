@@ -118,6 +118,7 @@ def test_a_binary_file_becomes_an_error_dialog_and_leaves_nothing_of_the_file_be
     assert page.table is None and page.report is None and not page.use_button.isEnabled()
     assert page.preview_model.rowCount() == 0 and page.text_combo.count() == 0
     assert page.report_label.text() == "" and page.suggestion_label.text() == ""
+    assert window.settings.recent("data") == [str(tmp_path / "reviews.csv")]  # the unreadable one is not kept
 
 
 def test_a_new_file_with_the_same_columns_gets_its_own_suggestion(window, qtbot, tmp_path):

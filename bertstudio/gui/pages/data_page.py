@@ -83,7 +83,7 @@ def check_data(
 
 
 class DataPage(QWidget):
-    file_opened = Signal(object)
+    file_opened = Signal(object)  # a file was read whole (path)
     report_ready = Signal()  # a validation report (or its failure) for the current mapping arrived
 
     def __init__(self, state: Workbench, settings: Settings) -> None:
@@ -334,7 +334,6 @@ class DataPage(QWidget):
         self._forget_table()  # a new file gets a fresh suggestion, even with the same column names
         self._set_options(options or {})
         self._reload()
-        self.file_opened.emit(self.path)
 
     def read_options(self) -> dict[str, Any]:
         combo = self.encoding_combo
@@ -395,6 +394,7 @@ class DataPage(QWidget):
         self._whole_read_generation = generation
         self.state.busy.emit("")
         self._show_table(table, whole=True)
+        self.file_opened.emit(self.path)  # read: worth a place in Open Recent
 
     def _read_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._read_generation:
