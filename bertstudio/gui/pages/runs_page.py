@@ -261,7 +261,12 @@ class RunsPage(QWidget):
         )
         self.open_model_button.setEnabled(bool(single and single["model_dir"]))
         self.reveal_button.setEnabled(single is not None)
-        self.delete_button.setEnabled(bool(runs) and all(r["path"] != self.state.running_run for r in runs))
+        self.delete_button.setEnabled(bool(runs) and not any(self._training(r["path"]) for r in runs))
+        self.delete_button.setToolTip(
+            "A run that is training (here or in another process) cannot be deleted: cancel it first."
+            if any(self._training(r["path"]) for r in runs)
+            else "Delete the selected run folders, with their checkpoints and models"
+        )
         if single is not None:
             import json
 
@@ -358,9 +363,30 @@ class RunsPage(QWidget):
         if answer == QMessageBox.StandardButton.Yes:
             self.delete_runs([r["path"] for r in runs])
 
+    def _training(self, path: str) -> bool:
+        """Whether a process (this window's worker or another program) is training this run now."""
+        from bertstudio.training.run_store import run_status
+
+        if path == self.state.running_run:
+            return True
+        try:
+            return run_status(path) == "running"
+        except Exception:  # noqa: BLE001 - an unreadable run.json is not a live run
+            return False
+
     def delete_runs(self, paths: list[str]) -> None:
         for path in paths:
-            if path == self.state.running_run:
+            if self._training(path):  # checked again: it may have started since it was selected
+                from bertstudio.errors import RunStoreError
+
+                show_error(
+                    self,
+                    RunStoreError(
+                        "This run is training now; deleting it would pull the folder from under it.",
+                        "Cancel the run (or wait until it ends), then delete it.",
+                        path=path,
+                    ),
+                )
                 continue
             # rename first so a half-deleted folder never looks like a run
             doomed = Path(path).with_name(f".deleting-{Path(path).name}")
