@@ -47,6 +47,23 @@ def test_create_from_preset_writes_a_loadable_model(window, qtbot, tiny_encoder_
     assert page.summary_labels["hidden_size"].text() == "128"
     assert page.summary_labels["task"].text() == "masked_lm"
 
+    for name, why in (("../escape", "contains '/'"), ("a:b*", "contains '*' ':'"), ("..", "'.' or '..'")):
+        page.preset_name.setText(name)
+        page.create_button.click()
+        dialogs = error_dialogs()
+        assert len(dialogs) == 1 and why in dialogs[0].what_label.text(), name
+        dialogs[0].close()
+    assert sorted(p.name for p in window.state.models_dir.iterdir()) == ["fresh"]
+    assert not (window.state.workspace / "escape").exists()
+
+
+def test_a_run_name_must_be_one_folder_name(window):
+    from bertstudio.errors import ConfigError
+
+    window.train_page.run_name.setText("runs/../../elsewhere")
+    with pytest.raises(ConfigError, match="contains '/'"):
+        window.train_page.build_config()
+
 
 def test_a_folder_without_weights_becomes_an_error_dialog(window, qtbot, tmp_path, tiny_encoder_dir):
     broken = tmp_path / "broken"

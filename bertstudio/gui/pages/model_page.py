@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from bertstudio.gui.error_dialog import show_error
+from bertstudio.gui.folder_names import checked_folder_name
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.state import Workbench, model_display_name
 from bertstudio.gui.widgets.common import page_header
@@ -320,11 +321,15 @@ class ModelPage(QWidget):
 
     def create_model(self) -> None:
         preset = self.preset_combo.currentData()
-        name = self.preset_name.text().strip() or f"{preset}-bert"
+        from bertstudio.errors import ConfigError
+
+        try:
+            name = checked_folder_name(self.preset_name.text() or f"{preset}-bert", "model")
+        except ConfigError as exc:
+            show_error(self, exc, "Cannot create the model")
+            return
         output = self.state.models_dir / name
         if output.exists():
-            from bertstudio.errors import ConfigError
-
             show_error(
                 self,
                 ConfigError(f"A model named {name!r} already exists.", "Choose another name.", path=output),

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from bertstudio.errors import ConfigError, TrainingError
 from bertstudio.gui.error_dialog import show_error
+from bertstudio.gui.folder_names import checked_folder_name
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.state import Workbench, model_display_name
 from bertstudio.gui.widgets.common import page_header
@@ -507,7 +508,8 @@ class TrainPage(QWidget):
             config.encoding = options.get("encoding") or ""
             config.delimiter = options.get("delimiter") or ""
             config.header = {None: "auto", True: "yes", False: "no"}[options.get("has_header")]
-        name = self.run_name.text().strip() or self._automatic_run_name(task)
+        typed = self.run_name.text().strip()
+        name = checked_folder_name(typed, "run") if typed else self._automatic_run_name(task)
         config.output_dir = str(self.state.runs_dir / name)
         return config
 
