@@ -142,6 +142,10 @@ def test_fill_mask_panel(qtbot, tmp_path):
     qtbot.waitUntil(lambda: page.fill_mask.results.rowCount() == 3, timeout=10_000)
     probabilities = [float(page.fill_mask.results.item(r, 3).text()) for r in range(3)]
     assert probabilities == sorted(probabilities, reverse=True)
+    page.fill_mask.sentence.setText("no mask in this one")
+    page.fill_mask.run()
+    qtbot.waitUntil(lambda: "[MASK]" in page.fill_mask.note.text(), timeout=10_000)
+    assert page.fill_mask.results.rowCount() == 0  # no candidates of the sentence before
 
 
 def test_scrub_probes_across_training(page, classifier, tmp_path):
@@ -161,6 +165,7 @@ def test_scrub_probes_across_training(page, classifier, tmp_path):
         '{"kind": "step", "step": 5, "loss": 1.0}\n{"kind": "step", "step": 10, "loss": 0.5}\n',
         encoding="utf-8",
     )
+    (tmp_path / "run.json").write_text("{}", encoding="utf-8")
     panel = page.training
     panel.open_run(tmp_path)
     assert panel.slider.maximum() == 1 and "Step 10" in panel.heatmap.plot.titleLabel.text
@@ -171,6 +176,18 @@ def test_scrub_probes_across_training(page, classifier, tmp_path):
     assert "neg" in panel.prediction.text()
     panel.sentence.setCurrentIndex(1)
     assert panel.heatmap.view.row_labels == ["[CLS]", "a", "bad", "film", "[SEP]"]
+
+    without_probes = tmp_path / "other_run"
+    without_probes.mkdir()
+    (without_probes / "run.json").write_text("{}", encoding="utf-8")
+    panel.open_run(without_probes)  # nothing of the run before stays on screen
+    assert "no probes recorded" in panel.run_label.text()
+    assert panel.prediction.text() == "" and not panel.heatmap.isVisibleTo(panel)
+    assert panel.train_curve.getData()[0] is None or len(panel.train_curve.getData()[0]) == 0
+    panel.open_run(tmp_path / "not_a_run_at_all")
+    assert "is not a run folder" in panel.run_label.text()
+    panel.open_run(tmp_path)
+    assert panel.heatmap.isVisibleTo(panel) and "neg" in panel.prediction.text()
 
 
 def test_the_page_loads_without_torch():

@@ -102,6 +102,7 @@ class FillMaskPanel(QGroupBox):
                 self.results.setItem(r, c, QTableWidgetItem(value))
 
     def _failed(self, exc: BaseException) -> None:
+        self.results.setRowCount(0)  # the candidates listed belong to another sentence
         self.note.setText(str(exc))
 
 

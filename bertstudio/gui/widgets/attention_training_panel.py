@@ -121,14 +121,19 @@ class TrainingProbesPanel(QWidget):
 
     def open_run(self, run_dir: str | Path) -> None:
         self.run_dir = Path(run_dir)
+        if not (self.run_dir / "run.json").is_file():
+            self._show_nothing(
+                f"{self.run_dir.name} is not a run folder (it has no run.json): open one from the workspace's runs/."
+            )
+            return
         self.steps = list_probe_steps(self.run_dir)
         if not self.steps:
-            self.run_label.setText(
+            self._show_nothing(
                 f"{self.run_dir.name}: no probes recorded. Give probe sentences when starting a run to follow "
                 "them across training."
             )
-            self.slider.setEnabled(False)
             return
+        self.heatmap.show()
         self.run_label.setText(f"{self.run_dir.name}: {len(self.steps)} recorded steps")
         records = read_jsonl(self.run_dir / METRICS_FILE)
         train = [(r["step"], r["loss"]) for r in records if r.get("kind") == "step" and "loss" in r]
@@ -140,6 +145,17 @@ class TrainingProbesPanel(QWidget):
         self.slider.setEnabled(True)
         self._load_step(self.slider.value())
         self._mark_probe_steps(train)
+
+    def _show_nothing(self, message: str) -> None:
+        """Say why there is nothing to show, and show nothing of a run opened before."""
+        self.run_label.setText(message)
+        self.steps, self.snapshot = [], None
+        self.slider.setEnabled(False)
+        self.step_label.setText("")
+        self.prediction.setText("")
+        self.train_curve.setData([], [])
+        self.probe_points.setData([], [])
+        self.heatmap.hide()
 
     def _mark_probe_steps(self, train: list[tuple[int, float]]) -> None:
         losses = dict(train)
