@@ -67,7 +67,7 @@ def predict_outputs(
     model.eval()
     outputs: dict[int, Any] = {}
     labels: dict[int, Any] = {}
-    totals = [0.0] * 5  # loss sum, scored count, correct (masked-LM), NSP correct, NSP count
+    totals = [0.0] * 6  # loss sum, scored count, correct (masked-LM), NSP correct, NSP count, NSP loss sum
     generator = None
     if generator_seed is not None:
         generator = torch.Generator().manual_seed(generator_seed)  # the same masks at every evaluation
@@ -105,8 +105,10 @@ def _collect(task, indices, batch, out, outputs, labels, totals, with_labels) ->
             totals[2] += int((logits.argmax(-1) == target).sum())
         nsp_label = batch.get("next_sentence_label")
         if out.nsp_logits is not None and nsp_label is not None:
-            totals[3] += int((out.nsp_logits.argmax(-1) == nsp_label.view(-1)).sum())
+            nsp_logits, nsp_target = out.nsp_logits.float(), nsp_label.view(-1)
+            totals[3] += int((nsp_logits.argmax(-1) == nsp_target).sum())
             totals[4] += int(nsp_label.numel())
+            totals[5] += float(torch.nn.functional.cross_entropy(nsp_logits, nsp_target, reduction="sum"))
         return
     if out.loss is not None:
         count = int((batch_labels != IGNORE_INDEX).sum()) if task == "token_classification" else len(indices)
@@ -144,14 +146,18 @@ def evaluate(
     generator_seed: int | None = None,
 ) -> EvalResult:
     """Loss and the task's metrics (metrics.compute_metrics) over a labelled dataset."""
-    outputs, labels, (loss_sum, count, correct, nsp_correct, nsp_count) = predict_outputs(
+    outputs, labels, (loss_sum, count, correct, nsp_correct, nsp_count, nsp_loss_sum) = predict_outputs(
         model, source, task, setup, batch_size, context, generator_seed=generator_seed
     )
     if task in ("pretraining", "continued_pretraining"):
         metrics = masked_lm_metrics_from_totals(loss_sum, int(correct), int(count))
         metrics["loss"] = metrics["mlm_loss"]
         if nsp_count:
+            # the training loss is masked-LM + NSP; so is this, or the two curves would not compare
+            metrics["nsp_loss"] = nsp_loss_sum / nsp_count
             metrics["nsp_accuracy"] = nsp_correct / nsp_count
+            if metrics["mlm_loss"] is not None:
+                metrics["loss"] = metrics["mlm_loss"] + metrics["nsp_loss"]
         return EvalResult(metrics)
     order = sorted(outputs)
     ordered_outputs = [outputs[i] for i in order]

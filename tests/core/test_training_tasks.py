@@ -220,6 +220,10 @@ def test_pretraining_from_a_preset_lowers_the_masked_lm_loss(tmp_path, nsp):
     assert evals[-1]["mlm_loss"] < first_step_loss - 1.0
     assert evals[-1]["perplexity"] < evals[0]["perplexity"]
     assert ("nsp_accuracy" in evals[0]) == nsp
+    for metrics in evals:  # validation loss means what the training loss means: masked-LM (+ NSP)
+        nsp_loss = metrics["nsp_loss"] if nsp else 0.0
+        assert metrics["loss"] == pytest.approx(metrics["mlm_loss"] + nsp_loss)
+        assert 0.0 < nsp_loss < 1.5 if nsp else "nsp_loss" not in metrics
     model, tokenizer = load_pretrained(tmp_path / "run" / "model")
     assert model.task == ("pretraining" if nsp else "masked_lm")
     assert tokenizer.get_vocab_size() == model.config.vocab_size <= 120
