@@ -115,11 +115,16 @@ def test_pause_resume_cancel_then_resume_from_the_runs_page(ready, qtbot):
     runs.select_run(run_dir)
     assert runs.resume_button.isEnabled()
     qtbot.waitUntil(lambda: runs.curve_count() == 1, timeout=20_000)
+    other_model = ready.state.models_dir / "other"  # what is open now is not what the run trains
+    ready.state.model_path = other_model
+    ready.state.model_changed.emit()
     runs.resume_button.click()
     assert train.is_running()
+    assert "(this run's)" in train.model_label.text() and "reviews.csv" in train.data_label.text()
     qtbot.waitUntil(lambda: train.curves.point_count() > stopped_at + 2, timeout=60_000)
     train.cancel()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    assert train.model_label.text() == "other"  # back to what is open
     steps = train.curves.train_loss.steps
     assert list(steps) == sorted(set(steps))  # the resumed curve continues, no doubled stretch
 

@@ -147,6 +147,7 @@ class TrainPage(QWidget):
         )
         self._total_steps = 0
         self._planned_epochs: int | None = None  # the run's epochs, None when max steps limits it
+        self._resumed_config: RunConfig | None = None  # the run being resumed, while it trains
 
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("startTrainingButton")
@@ -440,6 +441,8 @@ class TrainPage(QWidget):
         self._update_start_enabled()
 
     def _sources_changed(self) -> None:
+        if self._resumed_config is not None:
+            return  # the resumed run's own model and data stay shown until it ends
         model = self.state.model_path
         self.model_label.setText(
             model_display_name(model) if model else "<i>none — open one on the Model page</i>"
@@ -588,6 +591,16 @@ class TrainPage(QWidget):
         self.curves.set_metric(config.best_metric)
         self._launch(resume_run, Path(run_dir))
         self._planned_epochs = None if config.max_steps else config.epochs
+        self._show_run_sources(config)
+
+    def _show_run_sources(self, config: RunConfig) -> None:
+        """While a resumed run trains, the Model and Data rows name what it trains on, not what is open."""
+        self._resumed_config = config
+        self.model_label.setText(f"{model_display_name(Path(config.model_path))} (this run's)")
+        self.model_label.setToolTip(config.model_path)
+        labels = ", ".join(config.label_columns) or "?"
+        self.data_label.setText(f"{Path(config.data_path).name}: {config.text_column} → {labels} (this run's)")
+        self.data_label.setToolTip(config.data_path)
 
     def _launch(self, start, argument) -> None:
         self.result_label.setText("")
@@ -639,6 +652,9 @@ class TrainPage(QWidget):
         self.worker = None
         self._set_running(False)
         self.state.busy.emit("")
+        if self._resumed_config is not None:
+            self._resumed_config = None
+            self._sources_changed()
 
     def _crashed(self, exc: BaseException) -> None:
         self.progress_label.setText("Training stopped with an error.")
