@@ -172,18 +172,27 @@ def test_soak_live_curves_update_for_30_seconds_while_training(ready, qtbot):
     assert len(plot_sizes) == 1  # text changing every step never resizes (and so repaints) the plots
 
 
-def test_pretraining_from_scratch_on_text_files(window, qtbot, tmp_path):
+def test_pretraining_from_scratch_on_text_files(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QLabel
+
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(f"the movie number {i} was good and the book was bad" for i in range(200)))
     train = window.train_page
+    train.set_field("learning_rate", 3e-5)
     train.task_combo.setCurrentIndex(train.task_combo.findData("pretraining"))
     assert not train.start_button.isEnabled()  # no text files yet
+    assert train.field_value("learning_rate") == 5e-4  # pretraining's defaults, not fine-tuning's
+    assert "Pretrain on text files" in train.findChild(QLabel, "pageSubtitle").text()
     train.add_corpus_files([corpus])
     assert train.start_button.isEnabled()
     train.vocab_spin.setValue(600)
     train.set_field("max_steps", 3)
     train.set_field("batch_size", 8)
     train.set_field("max_length", 32)
+    assert train.nsp_check.isVisibleTo(train) and train.whole_word_check.isVisibleTo(train)
+    train.nsp_check.setChecked(True)
+    train.whole_word_check.setChecked(True)
+    train.probe_edit.setPlainText("the movie was good\n\n  the book was bad  \n")
     config = train.build_config()
     assert (config.task, config.preset, config.vocab_size, config.corpus_paths) == (
         "pretraining",
@@ -191,8 +200,27 @@ def test_pretraining_from_scratch_on_text_files(window, qtbot, tmp_path):
         600,
         [str(corpus)],
     )
+    assert config.nsp and config.whole_word_mask
+    assert config.probe_sentences == ["the movie was good", "the book was bad"]
     train.start_button.click()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=90_000)
     assert not error_dialogs(), [d.what_label.text() for d in error_dialogs()]
     assert train.curves.point_count() == 3 and "Finished (completed)" in train.result_label.text()
     assert train.fields["metric_for_best"].currentText() == "loss"
+    from bertstudio.inspect import list_probe_steps
+    from bertstudio.training import RunFolder
+
+    evals = [r for r in RunFolder(train.run_dir).read_events() if r["kind"] == "eval"]
+    assert evals and "nsp_accuracy" in evals[-1]["metrics"]  # trained with next-sentence prediction
+    assert list_probe_steps(train.run_dir)  # the probe sentences were recorded
+
+    saved = tmp_path / "pretrain.toml"  # Load Config brings the objectives and probes back
+    config.save_toml(saved)
+    train.nsp_check.setChecked(False)
+    train.probe_edit.clear()
+    train.corpus_list.clear()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(saved), ""))
+    train._load_config()
+    again = train.build_config()
+    assert again.nsp and again.probe_sentences == config.probe_sentences
+    assert again.corpus_paths == [str(corpus)] and again.vocab_size == 600

@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -90,6 +92,9 @@ TIPS = {
     "precision": "auto: bf16/fp16 mixed precision on GPUs, fp32 on CPU.",
     "run_name": "Name of the run folder in the workspace's runs/ folder.",
 }
+FINE_TUNE_SUBTITLE = "Fine-tune the open model on the imported data; curves update live."
+PRETRAIN_SUBTITLE = "Pretrain on text files (masked language modelling); curves update live."
+
 FORM_FIELDS = (
     "epochs",
     "max_steps",
@@ -148,6 +153,7 @@ class TrainPage(QWidget):
         self._total_steps = 0
         self._planned_epochs: int | None = None  # the run's epochs, None when max steps limits it
         self._resumed_config: RunConfig | None = None  # the run being resumed, while it trains
+        self._pretraining_form = False  # the form holds a pretraining task's settings
 
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("startTrainingButton")
@@ -198,6 +204,23 @@ class TrainPage(QWidget):
         self.vocab_spin.setToolTip(
             "Size of the WordPiece vocabulary trained on the text files (small corpora: a few thousand)"
         )
+        self.nsp_check = QCheckBox("Next-sentence prediction")
+        self.nsp_check.setObjectName("nspCheck")
+        self.nsp_check.setToolTip(
+            "Also train BERT's next-sentence head: pairs of consecutive or random sentences from the text files"
+        )
+        self.whole_word_check = QCheckBox("Whole-word masking")
+        self.whole_word_check.setObjectName("wholeWordMaskCheck")
+        self.whole_word_check.setToolTip("Mask every piece of a word together instead of single word pieces")
+        self.probe_edit = QPlainTextEdit()
+        self.probe_edit.setObjectName("probeSentencesEdit")
+        self.probe_edit.setAccessibleName("Probe sentences")
+        self.probe_edit.setPlaceholderText("optional, one per line")
+        self.probe_edit.setMaximumHeight(64)
+        self.probe_edit.setToolTip(
+            "Sentences whose attention and prediction are recorded at each evaluation; "
+            "scrub through them on Inspect > Across training"
+        )
         self.run_name = QLineEdit()
         self.run_name.setObjectName("runNameEdit")
         self.run_name.setPlaceholderText("automatic (date, task, model)")
@@ -238,6 +261,12 @@ class TrainPage(QWidget):
         source_form.addRow("Text files", self.corpus_row)
         source_form.addRow("Preset", self.preset_combo)
         source_form.addRow("Vocabulary", self.vocab_spin)
+        self.masking_row = QWidget()
+        masking_layout = QVBoxLayout(self.masking_row)
+        masking_layout.setContentsMargins(0, 0, 0, 0)
+        masking_layout.addWidget(self.nsp_check)
+        masking_layout.addWidget(self.whole_word_check)
+        source_form.addRow("Objectives", self.masking_row)
         self._source_form = source_form
         source_form.addRow("Run name", self.run_name)
 
@@ -265,6 +294,7 @@ class TrainPage(QWidget):
         basic_names = ("epochs", "batch_size", "learning_rate", "max_length", "metric_for_best", "seed")
         for name in FORM_FIELDS:
             (basic if name in basic_names else advanced).addRow(titles[name], self.fields[name])
+        advanced.addRow("Probe sentences", self.probe_edit)
         self.defaults_button = QPushButton("Task Defaults")
         self.defaults_button.setToolTip("Reset the hyper-parameters to the defaults of the chosen task")
         self.defaults_button.clicked.connect(lambda: self.apply_task_defaults(self.task()))
@@ -331,7 +361,7 @@ class TrainPage(QWidget):
         layout.addLayout(
             page_header(
                 "Train",
-                "Fine-tune the open model on the imported data; curves update live.",
+                FINE_TUNE_SUBTITLE,
                 self.start_button,
                 self.pause_button,
                 self.cancel_button,
@@ -416,14 +446,22 @@ class TrainPage(QWidget):
 
     def _task_changed(self) -> None:
         task = self.task()
+        pretraining = task in ("pretraining", "continued_pretraining")
+        subtitle = self.findChild(QLabel, "pageSubtitle")
+        if subtitle is not None:
+            subtitle.setText(PRETRAIN_SUBTITLE if pretraining else FINE_TUNE_SUBTITLE)
+        if pretraining != self._pretraining_form:  # learning rates differ tenfold: start from that task's
+            self._pretraining_form = pretraining
+            self.apply_task_defaults(task)
         metric_box: QComboBox = self.fields["metric_for_best"]
         metric_box.clear()
         metric_box.addItems(list(METRIC_CHOICES[task]))
         metric_box.setCurrentText(DEFAULT_BEST_METRIC[task])
-        pretraining = task in ("pretraining", "continued_pretraining")
         self._source_form.setRowVisible(self.corpus_row, pretraining)
         self._source_form.setRowVisible(self.preset_combo, task == "pretraining")
         self._source_form.setRowVisible(self.vocab_spin, task == "pretraining")
+        self._source_form.setRowVisible(self.masking_row, pretraining)
+        self.nsp_check.setVisible(task == "pretraining")  # a loaded checkpoint has no NSP head to continue
         self._source_form.setRowVisible(self.data_label, not pretraining)
         self._source_form.setRowVisible(self.model_label, task != "pretraining")
         self._update_start_enabled()
@@ -490,11 +528,16 @@ class TrainPage(QWidget):
         config = RunConfig(task=task, **values)
         if task != "pretraining" and self.state.model_path is not None:
             config.model_path = str(self.state.model_path)
+        config.probe_sentences = [
+            line.strip() for line in self.probe_edit.toPlainText().splitlines() if line.strip()
+        ]
         if task == "pretraining":
             config.preset = self.preset_combo.currentText()
             config.vocab_size = self.vocab_spin.value()
+            config.nsp = self.nsp_check.isChecked()
         if task in ("pretraining", "continued_pretraining"):
             config.corpus_paths = [self.corpus_list.item(i).text() for i in range(self.corpus_list.count())]
+            config.whole_word_mask = self.whole_word_check.isChecked()
         elif self.state.data is not None:
             data = self.state.data
             mapping = data.mapping
@@ -549,6 +592,14 @@ class TrainPage(QWidget):
         self.task_combo.setCurrentIndex(self.task_combo.findData(config.task))
         for name in FORM_FIELDS:
             self.set_field(name, getattr(config, name))
+        self.nsp_check.setChecked(config.nsp)
+        self.whole_word_check.setChecked(config.whole_word_mask)
+        self.probe_edit.setPlainText("\n".join(config.probe_sentences))
+        if config.task in ("pretraining", "continued_pretraining"):
+            self.preset_combo.setCurrentText(config.preset)
+            self.vocab_spin.setValue(config.vocab_size)
+            self.corpus_list.clear()
+            self.add_corpus_files([Path(p) for p in config.corpus_paths])
 
     # ----- running -----
     def is_running(self) -> bool:
@@ -599,7 +650,9 @@ class TrainPage(QWidget):
         self.model_label.setText(f"{model_display_name(Path(config.model_path))} (this run's)")
         self.model_label.setToolTip(config.model_path)
         labels = ", ".join(config.label_columns) or "?"
-        self.data_label.setText(f"{Path(config.data_path).name}: {config.text_column} → {labels} (this run's)")
+        self.data_label.setText(
+            f"{Path(config.data_path).name}: {config.text_column} → {labels} (this run's)"
+        )
         self.data_label.setToolTip(config.data_path)
 
     def _launch(self, start, argument) -> None:

@@ -129,7 +129,7 @@ class TrainingProbesPanel(QWidget):
         self.steps = list_probe_steps(self.run_dir)
         if not self.steps:
             self._show_nothing(
-                f"{self.run_dir.name}: no probes recorded. Give probe sentences when starting a run to follow "
+                f"{self.run_dir.name}: no probes recorded. Write probe sentences on the Train page (Advanced) before Start to follow "
                 "them across training."
             )
             return

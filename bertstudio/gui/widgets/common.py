@@ -10,6 +10,7 @@ def page_header(title: str, subtitle: str, *actions: QWidget) -> QHBoxLayout:
     title_label = QLabel(title)
     title_label.setProperty("role", "title")
     subtitle_label = QLabel(subtitle)
+    subtitle_label.setObjectName("pageSubtitle")
     subtitle_label.setProperty("role", "muted")
     subtitle_label.setWordWrap(True)
     text = QVBoxLayout()
