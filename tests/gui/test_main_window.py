@@ -113,9 +113,21 @@ def test_help_and_theme(window, qtbot):
     help_dialog = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "helpDialog")
     assert "Use for Training" in help_dialog.findChild(QTextBrowser).toPlainText()
     help_dialog.close()
+    plots = [
+        window.train_page.curves.loss_plot,
+        window.runs_page.overlay_plot,
+        window.data_page.label_chart,
+        window.evaluate_page.matrix_view,
+    ]
+
+    def plot_backgrounds() -> list[int]:
+        return [plot.backgroundBrush().color().lightness() for plot in plots]
+
     window.set_theme("dark")
     assert QApplication.instance().property("bertstudioDark") is True
     assert QApplication.palette().window().color().lightness() < 100
+    assert max(plot_backgrounds()) < 100  # every plot follows, not only the live curves
     window.set_theme("light")
     assert QApplication.palette().window().color().lightness() > 200
+    assert min(plot_backgrounds()) > 200
     assert window.settings.get("theme") == "light"

@@ -32,7 +32,8 @@ from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.state import Workbench, model_display_name
 from bertstudio.gui.widgets.common import page_header
-from bertstudio.gui.widgets.curves import make_curve, make_plot, series_from_events, smooth
+from bertstudio.gui.widgets.curves import make_curve, series_from_events, smooth
+from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.gui.workers import run_in_background
 
 RESUMABLE = ("interrupted", "cancelled", "failed")
@@ -158,7 +159,7 @@ class RunsPage(QWidget):
         self.quantity_combo.addItem("Training loss (smoothed)", "train_loss")
         self.quantity_combo.addItem("Validation loss", "val_loss")
         self.quantity_combo.currentIndexChanged.connect(self._draw_overlay)
-        self.overlay_plot = make_plot("overlayPlot", "Compare selected runs", "")
+        self.overlay_plot = ThemedPlotWidget("overlayPlot", "Compare selected runs", "")
         self.overlay_plot.addLegend(offset=(-10, 10))
         self.details = QPlainTextEdit()
         self.details.setObjectName("runDetails")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.widgets.attention_heatmap import AttentionHeatmap
+from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.inspect.maps import AttentionMaps
 from bertstudio.inspect.training_probes import ProbeSnapshot, ProbeStep, list_probe_steps, load_probe_step
 from bertstudio.inspect.view_filters import ViewOptions, view_matrix
@@ -54,9 +55,10 @@ class TrainingProbesPanel(QWidget):
         open_button.clicked.connect(self._choose_run)
         self.run_label = QLabel("No run opened.")
         self.run_label.setWordWrap(True)
-        self.curve = pg.PlotWidget(background="w")
+        self.curve = ThemedPlotWidget()
         self.curve.setLabel("bottom", "step")
         self.curve.setLabel("left", "loss")
+        self.curve.apply_colors()
         self.curve.showGrid(x=True, y=True, alpha=0.2)
         self.curve.setMaximumHeight(200)
         self.train_curve = self.curve.plot(pen=pg.mkPen("#1f77b4", width=2), name="training loss")

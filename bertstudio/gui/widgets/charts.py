@@ -10,20 +10,16 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from bertstudio.gui import theme
-from bertstudio.gui.widgets.curves import make_plot
+from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 
 MAX_BARS = 40
 
 
-class BarChart(pg.PlotWidget):
+class BarChart(ThemedPlotWidget):
     """Vertical bars with category names on the x axis (the most frequent MAX_BARS when there are more)."""
 
     def __init__(self, name: str, title: str, y_label: str = "rows") -> None:
-        plot = make_plot(name, title, y_label)
-        super().__init__(background=theme.plot_colors()[0], plotItem=plot.getPlotItem())
-        plot.deleteLater()
-        self.setObjectName(name)
-        self.setAccessibleName(title)
+        super().__init__(name, title, y_label)
         self.setMouseEnabled(x=False, y=False)
         self.bars: pg.BarGraphItem | None = None
         self.categories: list[str] = []
@@ -46,15 +42,11 @@ class BarChart(pg.PlotWidget):
         self.setYRange(0, float(values.max()) * 1.1 if len(values) else 1, padding=0)
 
 
-class Histogram(pg.PlotWidget):
+class Histogram(ThemedPlotWidget):
     """A histogram of integer values with a vertical marker line; bars beyond the marker are red."""
 
     def __init__(self, name: str, title: str, x_label: str) -> None:
-        plot = make_plot(name, title, "rows")
-        super().__init__(background=theme.plot_colors()[0], plotItem=plot.getPlotItem())
-        plot.deleteLater()
-        self.setObjectName(name)
-        self.setAccessibleName(title)
+        super().__init__(name, title, "rows")
         self.setLabel("bottom", x_label, color=theme.plot_colors()[1])
         self.setMouseEnabled(x=False, y=False)
         self.kept = pg.BarGraphItem(x0=[], x1=[], height=[], brush=pg.mkBrush(theme.SERIES_COLORS[0]))

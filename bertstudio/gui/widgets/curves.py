@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from bertstudio.atomic import atomic_write, atomic_write_text
 from bertstudio.errors import BertStudioError
 from bertstudio.gui import theme
+from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.gui.widgets.x_extent import XExtent, stepped_range
 
 REDRAW_INTERVAL_MS = 100
@@ -81,22 +82,6 @@ class SeriesBuffer:
 
     def x(self, axis: str) -> np.ndarray:
         return self.epochs if axis == "epoch" else self.steps
-
-
-def make_plot(name: str, title: str, y_label: str) -> pg.PlotWidget:
-    background, foreground = theme.plot_colors()
-    plot = pg.PlotWidget(background=background)
-    plot.setObjectName(name)
-    plot.setAccessibleName(title)
-    plot.setTitle(title, color=foreground, size="10pt")
-    plot.setLabel("left", y_label, color=foreground)
-    # No grid: its minor lines cost ~20 ms of painting per plot per frame (measured offscreen), which with
-    # three live plots at 10 Hz stalled the event loop; the crosshair read-out gives exact values instead.
-    for axis in ("left", "bottom"):
-        plot.getAxis(axis).setTextPen(foreground)
-        plot.getAxis(axis).setPen(foreground)
-    plot.setMenuEnabled(True)
-    return plot
 
 
 def make_curve(
@@ -173,10 +158,10 @@ class LiveCurves(QWidget):
         controls.addStretch(1)
         controls.addWidget(export_button)
 
-        self.loss_plot = make_plot("lossPlot", "Loss", "loss")
+        self.loss_plot = ThemedPlotWidget("lossPlot", "Loss", "loss")
         self.loss_plot.addLegend(offset=(-10, 10))
-        self.metric_plot = make_plot("metricPlot", "Validation metric", "")
-        self.lr_plot = make_plot("learningRatePlot", "Learning rate", "lr")
+        self.metric_plot = ThemedPlotWidget("metricPlot", "Validation metric", "")
+        self.lr_plot = ThemedPlotWidget("learningRatePlot", "Learning rate", "lr")
         for plot in (self.metric_plot, self.lr_plot):
             plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
@@ -421,13 +406,6 @@ class LiveCurves(QWidget):
             row += [f"{evals[n][step]:.8g}" if step in evals[n] else "" for n in names]
             lines.append(",".join(row))
         atomic_write_text(path, "\n".join(lines) + "\n")
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
-            background, _ = theme.plot_colors()
-            for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
-                plot.setBackground(background)
-        super().changeEvent(event)
 
 
 def series_from_events(records: Sequence[dict], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
 from bertstudio.gui import theme
-from bertstudio.gui.widgets.curves import make_plot
+from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 
 MAX_ANNOTATED = 15  # write the counts in the cells up to this many classes
 
@@ -25,14 +25,11 @@ class _ClickableImage(pg.ImageItem):
         event.accept()
 
 
-class ConfusionMatrixView(pg.PlotWidget):
+class ConfusionMatrixView(ThemedPlotWidget):
     cell_clicked = Signal(int, int)  # true class, predicted class
 
     def __init__(self) -> None:
-        plot = make_plot("confusionMatrix", "Confusion matrix (rows: true, columns: predicted)", "true")
-        super().__init__(background=theme.plot_colors()[0], plotItem=plot.getPlotItem())
-        plot.deleteLater()
-        self.setObjectName("confusionMatrix")
+        super().__init__("confusionMatrix", "Confusion matrix (rows: true, columns: predicted)", "true")
         self.setAccessibleName("Confusion matrix")
         self.setLabel("bottom", "predicted", color=theme.plot_colors()[1])
         self.showGrid(x=False, y=False)
