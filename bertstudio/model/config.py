@@ -134,9 +134,18 @@ class BertConfig:
                 "config.json is missing.", "A model folder needs config.json.", path=path
             ) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"config.json is not valid JSON ({exc}).", path=path) from None
+            raise ConfigError(
+                f"config.json is not valid JSON ({exc}).",
+                "Fix the file at that line (a missing quote or comma, a trailing comma), or copy config.json "
+                "again from where the model came from.",
+                path=path,
+            ) from None
         if not isinstance(data, dict):
-            raise ConfigError("config.json must hold a JSON object.", path=path)
+            raise ConfigError(
+                "config.json must hold a JSON object.",
+                'It should look like {"model_type": "bert", "hidden_size": 768, ...}.',
+                path=path,
+            )
         try:
             return cls.from_dict(data)
         except ConfigError as exc:

@@ -150,7 +150,11 @@ def _read_tokenizer_config(folder: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TokenizerError(f"tokenizer_config.json is not valid JSON ({exc}).", path=path) from None
+        raise TokenizerError(
+            f"tokenizer_config.json is not valid JSON ({exc}).",
+            "Fix the file at that line, or delete it (lower-casing is then guessed from the vocabulary).",
+            path=path,
+        ) from None
     return data if isinstance(data, dict) else {}
 
 

@@ -74,9 +74,18 @@ class RunFolder:
                 path=self.path,
             ) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RunStoreError(f"run.json cannot be read ({exc}).", path=self.run_file) from None
+            raise RunStoreError(
+                f"run.json cannot be read ({exc}).",
+                "It was damaged outside the app. The checkpoints and model/ in this folder are still usable: "
+                "open model/ on the Model page, or delete the run.",
+                path=self.run_file,
+            ) from None
         if not isinstance(data, dict) or "config" not in data:
-            raise RunStoreError("run.json has no run config.", path=self.run_file)
+            raise RunStoreError(
+                "run.json has no run config.",
+                "It was not written by a training run, or was edited by hand; delete the run or restore the file.",
+                path=self.run_file,
+            )
         return data
 
     def read_config(self) -> RunConfig:

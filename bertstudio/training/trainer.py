@@ -468,7 +468,15 @@ class Trainer:
         if status == "cancelled":
             self._save("cancel")
             self.log(f"Cancelled at step {state.step}; resume with: bertstudio train --resume {folder.path}")
-            self._mark("cancelled")
+            self._mark(
+                "cancelled",
+                result={
+                    "status": "cancelled",
+                    "step": state.step,
+                    "best_step": state.best_step,
+                    "best_metric": state.best_metric,
+                },
+            )
             self.emit(FinishedEvent(state.step, "cancelled", "", state.best_step, state.best_metric))
             return RunResult(
                 "cancelled", str(folder.path), "", state.step, state.best_step, state.best_metric

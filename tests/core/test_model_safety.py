@@ -169,8 +169,9 @@ def test_missing_config(tiny_model_dir, tmp_path):
 def test_config_not_json(tiny_model_dir, tmp_path):
     folder = copy_of(tiny_model_dir, tmp_path)
     (folder / "config.json").write_text("{oops")
-    with pytest.raises(ConfigError, match="not valid JSON"):
+    with pytest.raises(ConfigError, match="not valid JSON") as raised:
         load_pretrained(folder)
+    assert "line 1" in raised.value.message and "trailing comma" in raised.value.hint  # where, and what to do
 
 
 def test_non_bert_model_type(tiny_model_dir, tmp_path):

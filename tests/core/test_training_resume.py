@@ -63,6 +63,10 @@ def test_cancel_then_resume_matches_an_uninterrupted_run(tmp_path, accumulation)
     assert result.status == "cancelled" and result.step == 7
     assert [e.reason for e in events.kinds("checkpoint")][-1] == "cancel"
     assert run_status(tmp_path / "interrupted") == "cancelled"
+    kept = RunFolder(tmp_path / "interrupted").read_info()["result"]  # the Runs page shows the best so far
+    assert (
+        kept["step"] == 7 and kept["best_step"] == 5 and kept["best_metric"] == result.best_metric is not None
+    )
     assert list_checkpoints(tmp_path / "interrupted" / "checkpoints")[-1].name == "step-00000007"
 
     resumed = resume_training(tmp_path / "interrupted")

@@ -69,3 +69,16 @@ def test_a_run_training_in_another_process_cannot_be_deleted(window, qtbot):
     assert len(dialogs) == 1 and "training now" in dialogs[0].what_label.text()
     dialogs[0].close()
     assert (runs_dir / "live" / "run.json").is_file()
+
+
+def test_a_damaged_run_json_is_listed_with_what_to_do(window, qtbot):
+    runs_dir = window.state.runs_dir
+    damaged = make_run(runs_dir / "damaged", "completed", [1.0])
+    (runs_dir / "damaged" / "run.json").write_text('{"config": ', encoding="utf-8")
+    page = window.runs_page
+    page.refresh()
+    qtbot.waitUntil(lambda: damaged in page.runs, timeout=20_000)
+    assert page.runs[damaged]["status"] == "unreadable"
+    page.select_run(damaged)
+    details = page.details.toPlainText()
+    assert details.startswith("Error: run.json cannot be read") and "open model/ on the Model page" in details

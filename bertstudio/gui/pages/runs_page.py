@@ -67,12 +67,21 @@ def describe_run(path: Path) -> dict[str, Any]:
         else config.get("preset", ""),
         "best": f"{metric} {best:.4g}" if isinstance(best, (int, float)) else "",
         "step": result.get("step") or (int(checkpoint.name.split("-")[1]) if checkpoint else 0),
-        "updated": info.get("updated", info.get("created", "")),
+        "updated": last_activity(folder),
         "resumable": status in RESUMABLE and checkpoint is not None,
         "model_dir": str(folder.model_dir) if (folder.model_dir / "config.json").is_file() else "",
         "config": config,
         "error": info.get("error"),
     }
+
+
+def last_activity(folder) -> str:
+    """When the run last wrote anything (run.json or a step in metrics.jsonl), in local time: a killed
+    run's run.json still holds its start."""
+    import time
+
+    times = [p.stat().st_mtime for p in (folder.run_file, folder.metrics_file) if p.is_file()]
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(max(times))) if times else ""
 
 
 def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
@@ -99,7 +108,7 @@ def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
                     "resumable": False,
                     "model_dir": "",
                     "config": {},
-                    "error": {"message": str(exc)},
+                    "error": {"message": getattr(exc, "message", str(exc)), "hint": getattr(exc, "hint", "")},
                 }
             )
     return runs
@@ -240,6 +249,8 @@ class RunsPage(QWidget):
                 item.setToolTip(1, str(run["error"].get("message", "")))
             self.table.addTopLevelItem(item)
             item.setSelected(run["path"] in selected)
+        for column in range(1, len(COLUMNS)):  # the run name column stretches; the rest fit their text
+            self.table.resizeColumnToContents(column)
         self.empty_label.setText(
             "" if runs else f"No runs yet in {self.state.runs_dir}. Start one on the Train page."
         )
