@@ -73,7 +73,7 @@ class PreparedRun:
 def prepare_run(
     config: RunConfig,
     folder: RunFolder,
-    log: Callable[[str], None],
+    log: Callable[..., None],
     context: DistributedContext | None = None,
 ) -> PreparedRun:
     if config.is_pretraining:
@@ -180,7 +180,7 @@ def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[...
 
 
 def _prepare_pretraining(
-    config: RunConfig, folder: RunFolder, log: Callable[[str], None], context: DistributedContext
+    config: RunConfig, folder: RunFolder, log: Callable[..., None], context: DistributedContext
 ) -> PreparedRun:
     from bertstudio.data import MaskedLMCollator, build_pretraining_dataset, iter_documents
     from bertstudio.model import BertConfig, build_model, load_pretrained
@@ -200,6 +200,13 @@ def _prepare_pretraining(
                 iter_documents(paths), vocab_size=config.vocab_size, lowercase=config.lowercase
             )
             save_tokenizer(trained, folder.tokenizer_dir, config.max_length)
+            learned = trained.get_vocab_size()
+            if learned < config.vocab_size:
+                log(
+                    f"The corpus gave a vocabulary of {learned:,} tokens, fewer than the {config.vocab_size:,} "
+                    "asked for: every word and piece it has fits. More text gives a larger vocabulary.",
+                    "warning",
+                )
         context.barrier()
         tokenizer = load_tokenizer(folder.tokenizer_dir, max_length=config.max_length)
         model_config = BertConfig.preset(

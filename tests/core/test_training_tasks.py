@@ -227,6 +227,11 @@ def test_pretraining_from_a_preset_lowers_the_masked_lm_loss(tmp_path, nsp):
     model, tokenizer = load_pretrained(tmp_path / "run" / "model")
     assert model.task == ("pretraining" if nsp else "masked_lm")
     assert tokenizer.get_vocab_size() == model.config.vocab_size <= 120
+    smaller = f"vocabulary of {tokenizer.get_vocab_size()} tokens, fewer than the 120 asked for"
+    warned = [
+        r for r in RunFolder(tmp_path / "run").read_events() if r["kind"] == "log" and smaller in r["message"]
+    ]
+    assert len(warned) == (1 if tokenizer.get_vocab_size() < 120 else 0)
     assert (tmp_path / "run" / "tokenizer" / "tokenizer.json").is_file()
 
 

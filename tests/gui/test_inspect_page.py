@@ -111,6 +111,9 @@ def test_attributions_render_a_strip_per_class(page, qtbot):
     assert [a.label for a in page.strips.attributions] == ["neg", "pos"]
     assert "completeness error" in page.attribution_note.text()
     assert page.strips.minimumHeight() > 40
+    page.text.setText("   ")
+    page.compute_attributions()  # nothing typed: nothing computed, and the old strips go
+    assert "nothing to attribute" in page.attribution_note.text() and not page.strips.attributions
 
 
 def test_switching_a_head_off_updates_prediction_and_attention(page, qtbot):

@@ -301,6 +301,10 @@ class InspectPage(QWidget):
             return
         model, tokenizer = self.model, self.tokenizer
         text, pair = self.example()
+        if not text.strip():
+            self.strips.set_attributions([])
+            self.attribution_note.setText("Type a text to inspect first: there is nothing to attribute.")
+            return
         method, baseline = self.method.currentData(), self.baseline.currentData()
         steps, batch = self.steps.value(), self.internal_batch.value()
         self.attribution_note.setText("Computing attributions…")
