@@ -187,7 +187,7 @@ def _label_task(
         return "multi_label", None, f"{label!r} holds lists of labels"
     if _is_continuous(values, decimal_comma):
         return "regression", None, f"{label!r} holds numbers with many distinct values"
-    delimiter = _label_delimiter(values)
+    delimiter = guess_label_delimiter(values)
     if delimiter:
         return "multi_label", delimiter, f"{label!r} holds several labels separated by {delimiter!r}"
     reason = f"{label!r} has {len(set(map(str, values)))} distinct labels"
@@ -261,7 +261,8 @@ def _is_binary(values: list[Any]) -> bool:
     return bool(present) and present <= {"0", "1", "0.0", "1.0", "true", "false"}
 
 
-def _label_delimiter(values: list[Any]) -> str | None:
+def guess_label_delimiter(values: list[Any]) -> str | None:
+    """The separator of cells that list several labels ("sports|politics"), if the values look so."""
     texts = [v for v in values if isinstance(v, str)]
     if isinstance(next(iter(values), None), list):
         return None

@@ -19,7 +19,7 @@ import numpy as np
 
 from bertstudio.data.dataset import ParsedRows, Problem, bulk_objects, no_data_rows, parse_rows
 from bertstudio.data.encoded import UNTRUNCATED, unpadded
-from bertstudio.data.mapping import ColumnMapping
+from bertstudio.data.mapping import ColumnMapping, guess_label_delimiter
 from bertstudio.data.reading import Table
 from bertstudio.data.splits import SPLITS, STRATIFIED_TASKS, split_counts, split_indices
 
@@ -174,6 +174,8 @@ def _conclude(report: ValidationReport, mapping: ColumnMapping) -> None:
         _identifier_like_labels(report, mapping.labels[0])
     if mapping.task != "regression" and len(mapping.labels) == 1:
         _labels_differing_in_case(report, mapping.labels[0])
+    if mapping.task in ("classification", "pair_classification", "multi_label") and len(mapping.labels) == 1:
+        _labels_that_look_like_lists(report, mapping)
     if report.problem_rows:
         report.warnings.append(
             f"{report.problem_rows} of {report.rows} rows have problems; "
@@ -253,6 +255,25 @@ def _labels_differing_in_case(report: ValidationReport, column: str) -> None:
             f"{len(variants) - CASE_VARIANTS_SHOWN} more groups of labels in {column!r} differ only in case "
             "or spacing."
         )
+
+
+def _labels_that_look_like_lists(report: ValidationReport, mapping: ColumnMapping) -> None:
+    """Warn when label values read as one class each look like lists ("sports|politics"): the task or
+    the label separator is probably not what the file means."""
+    values = [name for name, count in report.label_counts.items() for _ in range(min(count, 20))]
+    separator = guess_label_delimiter(values)
+    if separator is None or separator == mapping.label_delimiter:
+        return
+    example = next(name for name in report.label_counts if separator in name)
+    fix = (
+        f"set the label separator to {separator!r}"
+        if mapping.task == "multi_label"
+        else f"choose the multi-label task with the label separator {separator!r}"
+    )
+    report.warnings.append(
+        f"Labels in {mapping.labels[0]!r} look like lists separated by {separator!r} (e.g. {example!r}) but are "
+        f"read as one class each; if each row has several labels, {fix}."
+    )
 
 
 def summarize_column(name: str, values: list[Any] | np.ndarray) -> ColumnSummary:

@@ -175,6 +175,23 @@ def test_labels_differing_only_in_case_are_flagged(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("task, delimiter", [("classification", None), ("multi_label", ";")])
+def test_label_lists_read_as_single_classes_are_flagged(tmp_path, task, delimiter):
+    labels = ["sports|politics", "sports", "tech|science", "politics", "science|tech|sports", "tech"] * 5
+    table = write_csv(
+        tmp_path / "news.csv", "text,topics", [[f"story {i}", label] for i, label in enumerate(labels)]
+    )
+    report = validate(table, ColumnMapping("text", labels=["topics"], task=task, label_delimiter=delimiter))
+    assert "sports|politics" in report.label_counts  # what the mapping makes of it: one class per list
+    fix = "set the label separator to '|'" if task == "multi_label" else "choose the multi-label task"
+    flagged = [w for w in report.warnings if "look like lists separated by '|'" in w]
+    assert len(flagged) == 1 and fix in flagged[0]
+    assert any(f"(e.g. {label!r})" in flagged[0] for label in labels if "|" in label)  # one of the file's
+    right = validate(table, ColumnMapping("text", labels=["topics"], task="multi_label", label_delimiter="|"))
+    assert not [w for w in right.warnings if "look like lists" in w]
+    assert set(right.label_counts) == {"sports", "politics", "tech", "science"}
+
+
 @pytest.mark.parametrize("sizes", [(1.0, 0.0, 0.0), (0.8, 0.1, 0.1)])
 def test_an_empty_validation_split_is_a_warning(tmp_path, sizes):
     table = write_csv(tmp_path / "two.csv", "text,label", [["good film", "pos"], ["bad film", "neg"]])
