@@ -7,9 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 
-def lazy_exports(package: str, exports: dict[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
-    """A module `__getattr__` for `package`: `exports` maps each public name to the submodule defining
-    it (relative to the package); the first use imports it and caches the value in `namespace`."""
+def lazy_exports(
+    package: str, exports: dict[str, str], namespace: dict[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A module's `__getattr__` and `__dir__` for `package`: `exports` maps each public name to the
+    submodule defining it (relative to the package); the first use imports it and caches the value in
+    `namespace`; dir() lists the exports before they are loaded."""
 
     def __getattr__(name: str) -> Any:
         module = exports.get(name)
@@ -19,4 +22,7 @@ def lazy_exports(package: str, exports: dict[str, str], namespace: dict[str, Any
         namespace[name] = value
         return value
 
-    return __getattr__
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(exports))
+
+    return __getattr__, __dir__

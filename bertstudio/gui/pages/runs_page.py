@@ -273,10 +273,12 @@ class RunsPage(QWidget):
         )
         self.open_model_button.setEnabled(bool(single and single["model_dir"]))
         self.reveal_button.setEnabled(single is not None)
-        self.delete_button.setEnabled(bool(runs) and not any(self._training(r["path"]) for r in runs))
+        # the statuses read at the last refresh (no disk reads per click); delete_runs checks again
+        training = any(r["status"] == "running" or r["path"] == self.state.running_run for r in runs)
+        self.delete_button.setEnabled(bool(runs) and not training)
         self.delete_button.setToolTip(
             "A run that is training (here or in another process) cannot be deleted: cancel it first."
-            if any(self._training(r["path"]) for r in runs)
+            if training
             else "Delete the selected run folders, with their checkpoints and models"
         )
         if single is not None:
