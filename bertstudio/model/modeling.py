@@ -107,9 +107,9 @@ class BertEmbeddings(nn.Module):
         else:
             positions = torch.arange(input_ids.shape[1], device=input_ids.device)  # (T,)
         words = self.word_embeddings(input_ids) if inputs_embeds is None else inputs_embeds
-        x = words + self.position_embeddings(positions)
         if self.token_type_embeddings is not None:
-            x = x + self.token_type_embeddings(token_type_ids)
+            words = words + self.token_type_embeddings(token_type_ids)
+        x = words + self.position_embeddings(positions)
         return self.dropout(self.LayerNorm(x))
 
 
