@@ -158,7 +158,7 @@ def _suggest(table: Table) -> ColumnMapping:
         reason = f"{tags!r} holds one BIO tag per word of {words!r}"
         return ColumnMapping(words, None, [tags], "token_classification", None, split_column, reason)
     text_like = [name for name, values in candidates.items() if _mean_length(values) >= 15]
-    text, pair = _text_columns(text_like or list(candidates), candidates)
+    text, pair = _text_columns(text_like, candidates)
     if text is None:
         raise DataImportError("The table has no columns to map.", path=table.path)
     rest = {name: values for name, values in candidates.items() if name not in (text, pair)}
@@ -183,15 +183,17 @@ def _suggest(table: Table) -> ColumnMapping:
     return ColumnMapping(text, pair, [], task, None, split_column, reason)
 
 
-def _text_columns(names: list[str], columns: dict[str, list[Any]]) -> tuple[str | None, str | None]:
-    """(text, second text): a pair only when the names say so (premise / hypothesis, question1 /
-    question2): two long columns of one row are as often a title and its body as two texts to compare."""
-    for first in names:
-        for second in names:
-            if first < second and _numbered_stem(first) and _numbered_stem(first) == _numbered_stem(second):
+def _text_columns(text_like: list[str], columns: dict[str, list[Any]]) -> tuple[str | None, str | None]:
+    """(text, second text) among the long-text columns: a pair only when the names say so (premise /
+    hypothesis, question1 / question2): two long columns of one row are as often a title and its body
+    as two texts to compare."""
+    for first in text_like:
+        for second in text_like:
+            stem = _numbered_stem(first)
+            if first < second and stem not in (None, "column") and stem == _numbered_stem(second):
                 return first, second
-    text = _pick(names, _TEXT_NAMES, by_length=columns)
-    pair = next((name for name in names if name != text and _named(name, _PAIR_NAMES)), None)
+    text = _pick(text_like or list(columns), _TEXT_NAMES, by_length=columns)
+    pair = next((name for name in text_like if name != text and _named(name, _PAIR_NAMES)), None)
     return text, pair
 
 
