@@ -34,7 +34,10 @@ from bertstudio.resources import resource_path
 
 DEMO_MODEL = ("demo", "model")
 SUMMARY_ROWS = (
+    ("family", "Family"),
     ("task", "Task"),
+    ("tasks", "Can be trained for"),
+    ("capabilities", "Capabilities"),
     ("layers", "Layers"),
     ("hidden_size", "Hidden size"),
     ("attention_heads", "Attention heads"),
@@ -46,6 +49,7 @@ SUMMARY_ROWS = (
     ("heads_present", "Heads in the checkpoint"),
     ("newly_initialized", "Newly initialised"),
     ("unused_weights", "Unused weights"),
+    ("notes", "Notes"),
 )
 
 
