@@ -111,7 +111,7 @@ class ColumnMapping:
             if role.required and not value:
                 raise DataImportError(
                     f"{spec.title} needs a {role.title.lower()} column; none is mapped.",
-                    f"{columns} Map it ({role.title} on the Data page, or {role.flag} COLUMN).",
+                    f"{columns} Map the {role.title.lower()} column on the Data page, or give {role.flag} COLUMN.",
                     path=table.path,
                 )
             if isinstance(value, list) and len(value) > 1 and not role.multiple:

@@ -19,8 +19,8 @@ from bertstudio.tasks.spec import (
 TEXT = ColumnRole("text", "Text", flag="--text")
 TEXT_PAIR = ColumnRole("text_pair", "Second text", flag="--text-pair")
 OPTIONAL_PAIR = ColumnRole("text_pair", "Second text", required=False, flag="--text-pair")
-LABEL = ColumnRole("labels", "Target", flag="--label")
-LABELS = ColumnRole("labels", "Target", multiple=True, flag="--label")
+LABEL = ColumnRole("labels", "Label", flag="--label")
+LABELS = ColumnRole("labels", "Label", multiple=True, flag="--label")
 WORDS = ColumnRole("text", "Words", flag="--text")
 TAGS = ColumnRole("labels", "Tags", flag="--label")
 
