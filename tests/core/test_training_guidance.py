@@ -10,7 +10,7 @@ from bertstudio.errors import ConfigError
 from bertstudio.training import RunConfig, TrainingControl
 from bertstudio.training.guidance import advise, loss_progress_note, plan_steps
 from bertstudio.training.lr_range_test import find_learning_rate
-from tests.core.test_training_fixtures import EventLog, run_config, sentiment_csv, tiny_model
+from tests.core.training_fixtures import EventLog, run_config, sentiment_csv, tiny_model
 
 
 def test_the_plan_counts_steps_as_the_trainer_does():
