@@ -25,8 +25,8 @@ from bertstudio.text import special_token
 from bertstudio.training import run_training
 from bertstudio.training.inference import predict_file
 from tests.core.family_references import save_reference
-from tests.core.test_training_fixtures import run_config, sentiment_rows, write_csv
 from tests.core.test_training_tasks import write_corpus
+from tests.core.training_fixtures import run_config, sentiment_rows, write_csv
 
 pytest.importorskip("transformers")
 
