@@ -185,6 +185,7 @@ def load_tokenizer(folder: str | Path, max_length: int | None = None) -> Tokeniz
             raise TokenizerError(f"tokenizer.json cannot be read: {exc}", path=tokenizer_json) from None
         if tokenizer.post_processor is None:
             _set_bert_post_processor(tokenizer)
+        _drop_sentencepiece_edge_spaces(tokenizer)
         return configure(tokenizer, max_length)
     if vocab_txt.is_file():
         vocab = read_vocab_file(vocab_txt)
@@ -211,6 +212,18 @@ def load_tokenizer(folder: str | Path, max_length: int | None = None) -> Tokeniz
 
 
 SENTENCEPIECE_FILES = ("sentencepiece.bpe.model", "spiece.model", "spm.model")
+
+
+def _drop_sentencepiece_edge_spaces(tokenizer: Tokenizer) -> None:
+    """SentencePiece drops leading, trailing and repeated whitespace; a tokenizer.json converted from one
+    with a bare Metaspace pre-tokenizer (XLM-R's, ALBERT's) would instead end "text  " with a lone "▁"
+    piece. Splitting on whitespace first, as transformers does for these tokenizers, restores SentencePiece's
+    behaviour."""
+    spec = json.loads(tokenizer.to_str())
+    if spec["model"]["type"] == "Unigram" and (spec.get("pre_tokenizer") or {}).get("type") == "Metaspace":
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+            [pre_tokenizers.WhitespaceSplit(), tokenizer.pre_tokenizer]
+        )
 
 
 def from_byte_level_bpe(

@@ -195,3 +195,57 @@ def test_model_info_and_list_show_the_family_and_what_it_can_do(tmp_path, capsys
     info = json.loads(capsys.readouterr().out)
     assert info["family"] == "RoBERTa" and info["task"] == "masked_lm"
     assert "pretraining" not in info["tasks"] and "token_types" not in info["capabilities"]
+
+
+MULTILINGUAL = [
+    "Café naïve résumé, déjà vu!",
+    "東京タワー and 北京 in one line",
+    "emoji 🤗🚀 at the end 👍🏽",
+    "https://example.com/a/b?c=d&e=f#frag",
+    "  spaces   and\ttabs\nand newlines  ",
+    "Здравствуй, мир! مرحبا بالعالم नमस्ते दुनिया",
+    "ﬁ ﬂ Ⅻ ① ＡＢＣ",
+    "Müller's Straße — „quoted“",
+]
+
+
+def test_a_real_multilingual_xlm_r_tokenizer_and_a_model_on_it(tmp_path):
+    """multilingual-e5-small's real XLM-R SentencePiece tokenizer.json (250,002 pieces, shipped by a
+    package) under a random XLM-RoBERTa: ids as transformers', the same logits, fill-mask with <mask>."""
+    import json
+    import shutil
+
+    assets = pytest.importorskip("semantra_multilingual")
+    from bertstudio.inspect import fill_mask
+    from bertstudio.text import load_tokenizer
+
+    folder = tmp_path / "xlmr"
+    source = load_tokenizer(assets.get_asset_dir())
+    settings = dict(
+        vocab_size=source.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=130,
+        type_vocab_size=1,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+    )
+    torch.manual_seed(0)
+    config = transformers.XLMRobertaConfig(**settings)
+    reference = transformers.XLMRobertaForMaskedLM._from_config(config, attn_implementation="eager").eval()
+    reference.save_pretrained(folder)
+    shutil.copy(f"{assets.get_asset_dir()}/tokenizer.json", folder / "tokenizer.json")
+    (folder / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "XLMRobertaTokenizer"}))
+
+    ours, tokenizer = load_pretrained(folder)
+    theirs = transformers.AutoTokenizer.from_pretrained(folder)
+    for text in MULTILINGUAL:
+        assert encode(tokenizer, [text])[0].ids == theirs(text)["input_ids"], text
+    encodings = encode(tokenizer, MULTILINGUAL[:4], MULTILINGUAL[4:])
+    assert [e.ids for e in encodings] == theirs(MULTILINGUAL[:4], MULTILINGUAL[4:])["input_ids"]
+    assert_matches(ours, reference, padded_pairs(ours, tokenizer), "masked_lm")
+    [prediction] = fill_mask(ours, tokenizer, "Paris est la <mask> de la France.")
+    assert len(prediction.candidates) == 5
