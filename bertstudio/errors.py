@@ -80,3 +80,7 @@ class TrainingError(BertStudioError):
 
 class RunStoreError(BertStudioError):
     """A run folder is missing, unreadable or not resumable."""
+
+
+class ExportError(BertStudioError):
+    """A model cannot be exported as asked (no path for its task, target exists, write failed)."""

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from tokenizers import Tokenizer
 
-from bertstudio.atomic import atomic_write, atomic_write_text
+from bertstudio.atomic import atomic_write_bytes, atomic_write_text
 from bertstudio.errors import CheckpointError, ConfigError
 from bertstudio.model.config import BertConfig
 from bertstudio.model.modeling import TASKS, BertPreTrainedModel, build_model
@@ -302,23 +302,29 @@ def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, pat
     """Write config.json, model.safetensors and the tokenizer files, loadable by transformers."""
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
-    config = model.config
-    config.architectures = [ARCHITECTURE_OF_TASK[model.task]]
-    config.problem_type = PROBLEM_TYPE_OF_TASK.get(model.task)
     tensors = {
         key: tensor.detach().to("cpu").contiguous()
         for key, tensor in model.state_dict().items()
         if key != "cls.predictions.decoder.weight"  # tied to the word embeddings
     }
-    atomic_write(
-        folder / "model.safetensors", lambda temp: save_file(tensors, temp, metadata={"format": "pt"})
-    )
+    # serialised in memory and written by Python, so a full disk is an OSError like every other write
+    # (safetensors' own file writer raises SafetensorError for it)
+    atomic_write_bytes(folder / "model.safetensors", save(tensors, metadata={"format": "pt"}))
+    save_config_and_tokenizer(model, tokenizer, folder)
+    return folder
+
+
+def save_config_and_tokenizer(model: BertPreTrainedModel, tokenizer: Tokenizer | None, folder: Path) -> None:
+    """config.json (architecture and task of `model`) and the tokenizer files: a model folder without
+    its weights, which an ONNX export puts beside its graph."""
+    config = model.config
+    config.architectures = [ARCHITECTURE_OF_TASK[model.task]]
+    config.problem_type = PROBLEM_TYPE_OF_TASK.get(model.task)
     config_dict = config.to_dict()
     config_dict["tie_word_embeddings"] = True
     atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))
     if tokenizer is not None:
         save_tokenizer(tokenizer, folder, config.max_position_embeddings)
-    return folder
 
 
 def huggingface_cache_dir() -> Path:
