@@ -7,10 +7,18 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bertstudio.storage import writing
+
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
-    """Call write(temp_path) for a temp file in the same folder, fsync it, then rename over `path`."""
+    """Call write(temp_path) for a temp file in the same folder, fsync it, then rename over `path`.
+    A full or read-only disk is a StorageError naming the file; the old file, if any, stays."""
     path = Path(path)
+    with writing(path, path.name):
+        _atomic_write(path, write)
+
+
+def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -18,7 +26,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
         write(temp)
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.chmod(temp, 0o666 & ~_current_umask())  # mkstemp makes files private; keep the usual mode
+        os.chmod(temp, 0o666 & ~current_umask())  # mkstemp makes files private; keep the usual mode
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -34,7 +42,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _current_umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -3,7 +3,6 @@ and renamed into place at the end; any failure removes the temp folder and leave
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import tempfile
@@ -11,8 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bertstudio.atomic import _current_umask
-from bertstudio.errors import BertStudioError, ExportError
+from bertstudio.atomic import current_umask
+from bertstudio.errors import ExportError, StorageError
+from bertstudio.storage import writing
 
 
 def check_target(target: Path, overwrite: bool, protected: list[Path]) -> None:
@@ -39,24 +39,26 @@ def check_target(target: Path, overwrite: bool, protected: list[Path]) -> None:
 @contextmanager
 def staged_folder(target: Path) -> Iterator[Path]:
     """Yield an empty temp folder beside `target`; when the block ends without error it replaces `target`
-    (a folder there before is removed only once the new one is in place)."""
-    parent = target.parent
+    (a folder there before is removed only once the new one is in place). A failed write (full disk,
+    read-only disk) is an ExportError saying so, and the temp folder is removed."""
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=parent))
-    except OSError as exc:
-        raise write_error(exc, target) from None
+        with writing(target, "the export folder"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    except StorageError as exc:
+        raise _not_written(exc, target) from None
     try:
-        yield staging
-        _replace(staging, target)
-    except OSError as exc:
-        raise write_error(exc, target) from None
+        with writing(target, "the export folder"):
+            yield staging
+            _replace(staging, target)
+    except StorageError as exc:
+        raise _not_written(exc, target) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
 def _replace(staging: Path, target: Path) -> None:
-    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes folders private; keep the usual mode
+    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes folders private; keep the usual mode
     old = None
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
@@ -72,16 +74,7 @@ def _replace(staging: Path, target: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def write_error(exc: OSError, target: Path) -> BertStudioError:
-    """The ExportError a failed write becomes: what happened, in words, and what to do."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        message, hint = (
-            "The disk is full; the export was not written.",
-            "Free some space or choose another disk.",
-        )
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        message = "The output folder cannot be written here (no permission or a read-only disk)."
-        hint = "Choose a folder you can write to."
-    else:
-        message, hint = f"Writing the export failed ({exc.strerror or exc}).", "Check the disk and try again."
-    return ExportError(f"{message} Nothing was left behind.", hint, path=target)
+def _not_written(exc: StorageError, target: Path) -> ExportError:
+    return ExportError(
+        f"{exc.message} The export was not written, and nothing was left behind.", exc.hint, path=target
+    )
