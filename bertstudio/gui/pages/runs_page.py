@@ -146,7 +146,9 @@ class RunsPage(QWidget):
         self.open_model_button.clicked.connect(self._open_model)
         self.export_button = QPushButton("Export...")
         self.export_button.setObjectName("exportRunButton")
-        self.export_button.setToolTip("Export the run's model: Hugging Face folder, ONNX or ONNX int8, with a card")
+        self.export_button.setToolTip(
+            "Export the run's model: Hugging Face folder, ONNX or ONNX int8, with a card"
+        )
         self.export_button.clicked.connect(self._export)
         self.reveal_button = QPushButton("Reveal Folder")
         self.reveal_button.setObjectName("revealRunButton")
