@@ -44,8 +44,9 @@ class CardFacts:
     format: str  # "hf" or "onnx"
     model_task: str
     label_names: list[str]
-    max_length: int  # positions the model accepts
-    model_type: str = "bert"
+    max_length: int  # the longest input the model accepts, in tokens
+    model_type: str = "bert"  # config.json's model_type
+    family_title: str = "BERT"  # the family as people write it, e.g. "RoBERTa"
     base_model: str | None = None  # a Hub repo id, when the base is known by one
     language: list[str] = field(default_factory=list)
     run: RunFacts | None = None
@@ -113,7 +114,7 @@ def _intro(facts: CardFacts) -> str:
         else "weights in the Hugging Face layout (`model.safetensors`, `config.json`, tokenizer files)"
     )
     base = f" It was fine-tuned from `{facts.base_model}`." if facts.base_model else ""
-    return f"A {facts.model_type.upper()} model exported by BERT Studio {__version__}: {layout}.{base}\n"
+    return f"A {facts.family_title} model exported by BERT Studio {__version__}: {layout}.{base}\n"
 
 
 def _task_section(facts: CardFacts) -> str:
@@ -211,7 +212,7 @@ def _limits_section(facts: CardFacts) -> str:
     lines = ["## Known limits", ""]
     lines.append(
         f"- Inputs longer than {limit} tokens were cut off in training; the model accepts at most "
-        f"{facts.max_length} positions."
+        f"{facts.max_length} tokens."
     )
     if evaluation is not None:
         lines.append(

@@ -41,7 +41,7 @@ def model_input_names(model: nn.Module) -> list[str]:
     such as Optimum feed by)."""
     accepted = inspect.signature(model.forward).parameters
     names = ["input_ids", "attention_mask"]
-    if "token_type_ids" in accepted and getattr(model.config, "type_vocab_size", 0) > 1:
+    if "token_type_ids" in accepted and model.family.capabilities.token_types:
         names.append("token_type_ids")
     return names
 

@@ -113,7 +113,7 @@ def _evaluation_set(run, tokenizer, model, notes: list[str], say: Progress):
         return None
     say(0.05, "Reading the run's evaluation data")
     try:
-        evaluation = evaluation_set(run, tokenizer, model.config.max_position_embeddings)
+        evaluation = evaluation_set(run, tokenizer, model.config.max_length)
     except BertStudioError as exc:
         notes.append(f"The run's data could not be read, so nothing was measured on it: {exc.message}")
         return None
@@ -181,7 +181,7 @@ def _measure(model, staging, graphs, input_names, run, evaluation, request, say)
     from bertstudio.export.tasks import onnx_task
 
     threads = torch.get_num_threads()
-    length = min(request.sequence_length, model.config.max_position_embeddings)
+    length = min(request.sequence_length, model.config.max_length)
     comparison = Comparison(batch_size=request.batch_size, sequence_length=length, threads=threads)
     batch = timing_batch(model.config.vocab_size, request.batch_size, length, input_names)
     output = onnx_task(model.task).output
@@ -253,8 +253,9 @@ def _card(request, model, source, base, evaluation, comparison, graphs, input_na
             format=request.format,
             model_task=model.task,
             label_names=[config.id2label[i] for i in sorted(config.id2label)],
-            max_length=config.max_position_embeddings,
-            model_type=config.to_dict().get("model_type", "bert"),
+            max_length=config.max_length,
+            model_type=config.model_type,
+            family_title=model.family.title,
             base_model=base.repo_id if source.run is not None else None,
             language=base.language,
             run=source.run,

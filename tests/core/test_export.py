@@ -251,3 +251,45 @@ def test_a_disk_that_fills_up_gives_a_clear_message_and_leaves_nothing(tmp_path,
         export_model(ExportRequest(model=model_dir, out=out, format=export_format, measure=False))
     assert "No space left on device" in str(caught.value) and "nothing was left behind" in str(caught.value)
     assert os.listdir(small_disk) == []
+
+
+FAMILIES = ("bert", "roberta", "xlm-roberta", "distilbert", "albert", "electra")
+
+
+@pytest.mark.parametrize("model_type", FAMILIES)
+@pytest.mark.parametrize("task", ["classification", "token_classification", "masked_lm"])
+def test_every_family_exports_through_its_public_forward(model_type, task):
+    import io
+
+    from bertstudio.export.onnx_graph import export_onnx
+    from bertstudio.model import BertConfig, build_model
+    from bertstudio.model.family import family_for
+
+    family = family_for(model_type)
+    if task not in family.tasks:
+        pytest.skip(f"{family.title} has no {task} head")
+    config = BertConfig(
+        model_type=model_type,
+        vocab_size=99,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=70,
+        id2label={0: "a", 1: "b", 2: "c"},
+        **({"pad_token_id": 1} if family.positions_from_padding else {}),
+    )
+    torch.manual_seed(0)
+    model = build_model(config, task).eval()
+    graph = io.BytesIO()
+    names = export_onnx(model, graph)
+    assert ("token_type_ids" in names) == family.capabilities.token_types
+    session = ort.InferenceSession(graph.getvalue(), providers=["CPUExecutionProvider"])
+    batch = padded_batch(99, (3, 17))
+    batch["input_ids"][batch["attention_mask"] == 0] = config.pad_token_id
+    if not family.capabilities.token_types:
+        batch.pop("token_type_ids")
+    with torch.no_grad():
+        expected = model(**batch).logits.numpy()
+    got = session.run(None, {name: batch[name].numpy() for name in names})[0]
+    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
