@@ -10,15 +10,13 @@ from bertstudio import __version__
 from bertstudio.export.compare import Comparison
 from bertstudio.export.source import EvaluationSet, RunFacts
 from bertstudio.export.tasks import ONNX_TASKS
+from bertstudio.tasks import get_task, task_for_head
 
-TASK_WORDS = {
-    "classification": "text classification: one label per text",
-    "multi_label": "multi-label classification: any number of labels per text",
-    "regression": "regression: one number per text",
-    "token_classification": "token classification (tagging): one label per word",
-    "masked_lm": "masked language modelling: fills in [MASK] tokens",
+# Heads that serve no fine-tuning task of the registry.
+HEAD_WORDS = {
+    "masked_lm": "Masked language model: fills in [MASK] tokens",
     "pretraining": "BERT pretraining: masked language modelling and next-sentence prediction",
-    "base": "an encoder without a task head: one vector per token",
+    "base": "An encoder without a task head: one vector per token",
 }
 HYPER_PARAMETERS = (
     "epochs",
@@ -98,9 +96,18 @@ def front_matter(facts: CardFacts) -> str:
 
 
 def _metric_names(run: RunFacts | None) -> list[str]:
-    if run is None:
+    """The task's metrics the run recorded (the loss is not a metric of the model card kind)."""
+    if run is None or not run.eval_metrics:
         return []
-    return [k for k, v in run.eval_metrics.items() if _is_number(v) and k != "loss"]
+    return [m for m in get_task(run.config.task).metrics if m != "loss" and m in run.eval_metrics]
+
+
+def task_description(model_task: str, run: RunFacts | None) -> str:
+    """The run's task (or the task the head serves) as the registry describes it."""
+    spec = get_task(run.config.task) if run is not None else task_for_head(model_task)
+    if spec is None:
+        return HEAD_WORDS.get(model_task, model_task)
+    return f"{spec.title}: {spec.help}"
 
 
 def _is_number(value: object) -> bool:
@@ -118,7 +125,7 @@ def _intro(facts: CardFacts) -> str:
 
 
 def _task_section(facts: CardFacts) -> str:
-    lines = ["## Task", "", TASK_WORDS.get(facts.model_task, facts.model_task).capitalize() + ".", ""]
+    lines = ["## Task", "", task_description(facts.model_task, facts.run) + ".", ""]
     if facts.label_names and facts.model_task not in ("masked_lm", "pretraining", "base"):
         lines += ["| id | label |", "|---:|---|"]
         lines += [f"| {i} | {_cell(name)} |" for i, name in enumerate(facts.label_names)]

@@ -12,14 +12,14 @@ from typing import Any
 import numpy as np
 import torch
 
-# The number the comparison leads with, per data task (the same as the run's default best metric).
-HEADLINE_METRIC = {
-    "classification": "accuracy",
-    "pair_classification": "accuracy",
-    "multi_label": "micro_f1",
-    "regression": "mse",
-    "token_classification": "f1",
-}
+
+def headline_metric(task: str) -> str:
+    """The number the comparison leads with: the task's best metric, or its first one that is not the
+    loss (an ONNX graph computes no loss)."""
+    from bertstudio.tasks import get_task
+
+    spec = get_task(task)
+    return next(m for m in (spec.best_metric, *spec.metrics) if m != "loss")
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Variant:
     name: str
     seconds_per_batch: float
     file_bytes: int | None = None  # the graph file (None for the torch model)
-    metric: float | None = None  # HEADLINE_METRIC on the evaluation split
+    metric: float | None = None  # headline_metric on the evaluation split
     agreement: float | None = None  # share of predictions equal to torch fp32's
     max_abs_difference: float | None = None  # largest output difference from torch fp32 on that split
 

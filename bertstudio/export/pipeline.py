@@ -169,9 +169,9 @@ def _measure(model, staging, graphs, input_names, run, evaluation, request, say)
     import torch
 
     from bertstudio.export.compare import (
-        HEADLINE_METRIC,
         Variant,
         agreement,
+        headline_metric,
         largest_difference,
         median_seconds,
         timing_batch,
@@ -189,7 +189,7 @@ def _measure(model, staging, graphs, input_names, run, evaluation, request, say)
     runners = [model] + [OnnxModel(inference_session(staging / g, threads), output) for g in graphs]
     task = run.config.task if run is not None and evaluation is not None else None
     if task is not None:
-        comparison.metric_name = HEADLINE_METRIC.get(task)
+        comparison.metric_name = headline_metric(task)
         comparison.eval_split = evaluation.split
         comparison.eval_rows = len(evaluation.source.lengths)
     else:

@@ -19,7 +19,7 @@ from bertstudio.export import ExportRequest, export_model
 from bertstudio.model import load_pretrained
 from bertstudio.training import RunFolder, run_training
 from tests.conftest import make_tiny_model_dir
-from tests.core.test_training_fixtures import run_config, sentiment_csv, tiny_model
+from tests.core.training_fixtures import run_config, sentiment_csv, tiny_model
 
 ort = pytest.importorskip("onnxruntime")
 yaml = pytest.importorskip("yaml")
@@ -150,6 +150,7 @@ def test_model_card_front_matter_parses_and_matches_the_run(trained_run, tmp_pat
     assert str(Path(data["path"]).parent) not in card  # the card names the file, not this machine's path
     for split, rows in info["sizes"].items():
         assert f"| {split} | {rows:,} |" in card
+    assert "Text classification: one class per text" in card  # the task registry's words
     assert "| 0 | neg |" in card and "| 1 | pos |" in card
     assert "| learning_rate | 0.003 |" in card and "| max_length | 12 |" in card
     metrics = json.loads((trained_run / "eval" / "test_metrics.json").read_text())

@@ -8,7 +8,7 @@ from PySide6.QtGui import QDesktopServices
 
 from bertstudio.gui.widgets.export_dialog import ExportDialog
 from bertstudio.training import run_training
-from tests.core.test_training_fixtures import run_config, sentiment_csv, tiny_model
+from tests.core.training_fixtures import run_config, sentiment_csv, tiny_model
 
 pytest.importorskip("onnxruntime")
 pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
