@@ -20,28 +20,18 @@ class OnnxTask:
     pipeline_tag: str  # the Hugging Face Hub's pipeline tag
 
 
+_SEQUENCE = OnnxTask(
+    output="logits",
+    per_token=False,
+    optimum_class="ORTModelForSequenceClassification",
+    transformers_class="AutoModelForSequenceClassification",
+    pipeline_tag="text-classification",
+)
+# model head (model.task) -> its ONNX path
 ONNX_TASKS: dict[str, OnnxTask] = {
-    "classification": OnnxTask(
-        output="logits",
-        per_token=False,
-        optimum_class="ORTModelForSequenceClassification",
-        transformers_class="AutoModelForSequenceClassification",
-        pipeline_tag="text-classification",
-    ),
-    "multi_label": OnnxTask(
-        output="logits",
-        per_token=False,
-        optimum_class="ORTModelForSequenceClassification",
-        transformers_class="AutoModelForSequenceClassification",
-        pipeline_tag="text-classification",
-    ),
-    "regression": OnnxTask(
-        output="logits",
-        per_token=False,
-        optimum_class="ORTModelForSequenceClassification",
-        transformers_class="AutoModelForSequenceClassification",
-        pipeline_tag="text-classification",
-    ),
+    "classification": _SEQUENCE,
+    "multi_label": _SEQUENCE,
+    "regression": _SEQUENCE,
     "token_classification": OnnxTask(
         output="logits",
         per_token=True,
