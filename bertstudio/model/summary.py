@@ -26,7 +26,7 @@ def summarize(path: str | Path, task: str | None = None) -> dict[str, Any]:
         "intermediate_size": config.intermediate_size,
         "parameters": sum(p.numel() for p in model.parameters()),
         "vocabulary": tokenizer.get_vocab_size(),
-        "max_positions": config.max_position_embeddings,
+        "max_positions": config.max_length,
         "labels": [config.id2label[i] for i in sorted(config.id2label)],
         "heads_present": report.heads_present(model),
         "newly_initialized": report.newly_initialized,

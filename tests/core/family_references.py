@@ -44,6 +44,18 @@ TEXTS = [
 PAIRS = ["A second segment here", "and another", "x"]
 
 SIZES = dict(num_hidden_layers=2, num_attention_heads=4, hidden_act="gelu_new")
+# RoBERTa's and XLM-R's: a padding row at 1 (positions start at 2), one token type
+ROBERTA_SETTINGS = dict(
+    SIZES,
+    hidden_size=32,
+    intermediate_size=64,
+    max_position_embeddings=66,
+    type_vocab_size=1,
+    layer_norm_eps=1e-5,
+    pad_token_id=1,
+    bos_token_id=0,
+    eos_token_id=2,
+)
 
 
 @dataclass(frozen=True)
@@ -67,33 +79,13 @@ REFERENCES = {
         "RobertaConfig",
         "byte_level_bpe",
         "RobertaTokenizer",
-        dict(
-            SIZES,
-            hidden_size=32,
-            intermediate_size=64,
-            max_position_embeddings=66,
-            type_vocab_size=1,
-            layer_norm_eps=1e-5,
-            pad_token_id=1,
-            bos_token_id=0,
-            eos_token_id=2,
-        ),
+        ROBERTA_SETTINGS,
     ),
     "xlm-roberta": Reference(
         "XLMRobertaConfig",
         "unigram_xlmr",
         "XLMRobertaTokenizer",
-        dict(
-            SIZES,
-            hidden_size=32,
-            intermediate_size=64,
-            max_position_embeddings=66,
-            type_vocab_size=1,
-            layer_norm_eps=1e-5,
-            pad_token_id=1,
-            bos_token_id=0,
-            eos_token_id=2,
-        ),
+        ROBERTA_SETTINGS,
     ),
     "distilbert": Reference(
         "DistilBertConfig",
