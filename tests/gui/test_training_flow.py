@@ -256,7 +256,9 @@ def test_the_status_bar_says_training_while_a_run_trains(ready, qtbot):
     train.start()
     qtbot.waitUntil(lambda: train.curves.point_count() >= 2, timeout=60_000)
     assert window.activity_label.text().startswith("Training on CPU, ")
-    assert window.activity_label.text().count("fp32") == 1 and " 1 threads" not in window.activity_label.text()
+    assert (
+        window.activity_label.text().count("fp32") == 1 and " 1 threads" not in window.activity_label.text()
+    )
     window.state.busy.emit("Loading the model for inspection...")  # another short task comes and goes
     window.state.busy.emit("")
     assert window.activity_label.text().startswith("Training on CPU, ")
