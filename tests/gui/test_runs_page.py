@@ -26,14 +26,14 @@ def make_run(path, status: str, losses: list[float]) -> str:
 
 
 def test_runs_are_listed_compared_and_deleted_after_confirmation(window, qtbot, monkeypatch):
-    runs_dir = window.state.runs_dir
+    runs_dir = window.controller.runs_dir
     first = make_run(runs_dir / "first", "completed", [1.0, 0.8, 0.6])
     second = make_run(runs_dir / "second", "failed", [1.2, 1.1])
     page = window.runs_page
     page.refresh()
     qtbot.waitUntil(lambda: set(page.runs) == {first, second}, timeout=20_000)
-    assert page.runs[first]["best"] == "accuracy 0.75"
-    assert page.runs[second]["status"] == "failed" and not page.runs[second]["resumable"]  # no checkpoint
+    assert page.runs[first].best == "accuracy 0.75"
+    assert page.runs[second].status == "failed" and not page.runs[second].resumable  # no checkpoint
     page.table.selectAll()
     qtbot.waitUntil(lambda: page.curve_count() == 2, timeout=20_000)
     page.quantity_combo.setCurrentIndex(page.quantity_combo.findData("val_accuracy"))
@@ -55,13 +55,13 @@ def test_a_run_training_in_another_process_cannot_be_deleted(window, qtbot):
 
     from tests.gui.conftest import error_dialogs
 
-    runs_dir = window.state.runs_dir
+    runs_dir = window.controller.runs_dir
     live = make_run(runs_dir / "live", "running", [1.0, 0.9])
     RunFolder(live).update_info(pid=os.getpid())  # a process that is alive: this one
     page = window.runs_page
     page.refresh()
     qtbot.waitUntil(lambda: live in page.runs, timeout=20_000)
-    assert page.runs[live]["status"] == "running"
+    assert page.runs[live].status == "running"
     page.select_run(live)
     assert not page.delete_button.isEnabled() and "cancel it first" in page.delete_button.toolTip()
     page.delete_runs([live])  # even when asked directly
@@ -72,13 +72,13 @@ def test_a_run_training_in_another_process_cannot_be_deleted(window, qtbot):
 
 
 def test_a_damaged_run_json_is_listed_with_what_to_do(window, qtbot):
-    runs_dir = window.state.runs_dir
+    runs_dir = window.controller.runs_dir
     damaged = make_run(runs_dir / "damaged", "completed", [1.0])
     (runs_dir / "damaged" / "run.json").write_text('{"config": ', encoding="utf-8")
     page = window.runs_page
     page.refresh()
     qtbot.waitUntil(lambda: damaged in page.runs, timeout=20_000)
-    assert page.runs[damaged]["status"] == "unreadable"
+    assert page.runs[damaged].status == "unreadable"
     page.select_run(damaged)
     details = page.details.toPlainText()
     assert details.startswith("Error: run.json cannot be read") and "open model/ on the Model page" in details
