@@ -13,12 +13,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from bertstudio.errors import ConfigError, TrainingError
-from bertstudio.gui import task_policy
 from bertstudio.gui.data_import import DataImport, for_task
 from bertstudio.gui.folder_names import checked_folder_name
 from bertstudio.gui.state import DataSelection
 from bertstudio.gui.training_session import TrainingSession
 from bertstudio.gui.workers import run_in_background
+from bertstudio.tasks import get_task
 from bertstudio.training.config import RunConfig
 from bertstudio.training.run_index import model_display_name
 
@@ -65,6 +65,11 @@ FIELD_TITLES = {
 }
 
 
+def task_defaults(task: str) -> RunConfig:
+    """The registry's default settings of `task`, its best metric named (the form shows one)."""
+    return RunConfig.for_task(task, metric_for_best=get_task(task).best_metric)
+
+
 def summarize_model(path: Path) -> dict[str, Any]:
     from bertstudio.model.summary import summarize
 
@@ -98,7 +103,7 @@ class AppController(QObject):
         self.model_summary: dict[str, Any] | None = None
         self.data: DataSelection | None = None
         self.task = "classification"
-        self.settings = task_policy.defaults(self.task)  # what Start trains with (beyond model and data)
+        self.settings = task_defaults(self.task)  # what Start trains with (beyond model and data)
         self.edited: set[str] = set()  # settings the person chose; kept while they still apply
         self.run_name = ""  # the person's name for the next run ("" = automatic); used once
         self.running_run: str | None = None  # the run folder training in this window now
@@ -175,7 +180,7 @@ class AppController(QObject):
         if selection.task != self.task:
             self.task = selection.task
             self.task_changed.emit()
-            self._reset_settings(f"the task {task_policy.title(self.task)}", TASK_BOUND)
+            self._reset_settings(f"the task {get_task(self.task).title}", TASK_BOUND)
         else:
             self._reset_settings(f"the data {selection.path.name}", ())
         self.data_changed.emit()
@@ -187,17 +192,17 @@ class AppController(QObject):
         if task == self.task:
             return
         self.task = task
-        if self.data is not None and not task_policy.is_pretraining(task):
+        if self.data is not None and not get_task(task).pretraining:
             self.data = dataclasses.replace(self.data, mapping=for_task(self.data.mapping, task))
             if self.data_import.path == self.data.path:
                 self.data_import.set_task(task)
         self.task_changed.emit()
-        self._reset_settings(f"the task {task_policy.title(task)}", TASK_BOUND)
+        self._reset_settings(f"the task {get_task(task).title}", TASK_BOUND)
         self.data_changed.emit()
 
     def current_mapping(self) -> Any:
         """The mapping Start trains with (None for the pretraining tasks or without data)."""
-        if self.data is None or task_policy.is_pretraining(self.task):
+        if self.data is None or get_task(self.task).pretraining:
             return None
         return for_task(self.data.mapping, self.task)
 
@@ -227,10 +232,10 @@ class AppController(QObject):
         """Start from the defaults of the model and task; keep the person's edits that still apply
         and say which were reset. Settings not chosen by the person (the demo's) are not kept."""
         previous, edited = self.settings, set(self.edited)
-        fresh = task_policy.defaults(self.task)
+        fresh = task_defaults(self.task)
         for name in EXTRA_FIELDS:  # text files, probes and objectives are the person's, never defaults
             setattr(fresh, name, getattr(previous, name))
-        if self.data is not None and not task_policy.is_pretraining(self.task):
+        if self.data is not None and not get_task(self.task).pretraining:
             fresh.max_length = self.data.max_length
         reset = sorted(
             name for name in edited if name in bound and getattr(previous, name) != getattr(fresh, name)
@@ -238,8 +243,8 @@ class AppController(QObject):
         kept = sorted(name for name in edited if name not in bound and name in FORM_FIELDS)
         for name in kept:
             setattr(fresh, name, getattr(previous, name))
-        if fresh.metric_for_best not in task_policy.metric_choices(self.task):
-            fresh.metric_for_best = task_policy.defaults(self.task).metric_for_best
+        if fresh.metric_for_best not in get_task(self.task).metrics:
+            fresh.metric_for_best = get_task(self.task).best_metric
         self.settings = fresh
         self.edited = {name for name in edited if name not in bound}
         if context and (reset or kept):
@@ -276,9 +281,9 @@ class AppController(QObject):
         config = dataclasses.replace(self.settings, task=self.task)
         config.corpus_paths = list(self.settings.corpus_paths)
         config.probe_sentences = [s.strip() for s in self.settings.probe_sentences if s.strip()]
-        if task_policy.starts_from_model(self.task) and self.model_path is not None:
+        if get_task(self.task).starts_from_model and self.model_path is not None:
             config.model_path = str(self.model_path)
-        if not task_policy.is_pretraining(self.task):
+        if not get_task(self.task).pretraining:
             config.corpus_paths, config.whole_word_mask = [], False
         if self.task != "pretraining":
             config.nsp = False  # a loaded checkpoint has no NSP head to continue
@@ -305,7 +310,7 @@ class AppController(QObject):
 
     def _automatic_run_name(self) -> str:
         model = "new"
-        if self.model_path is not None and task_policy.starts_from_model(self.task):
+        if self.model_path is not None and get_task(self.task).starts_from_model:
             model = model_display_name(self.model_path).replace("/", "-")
         base = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.task}-{model}"
         name, n = base, 1

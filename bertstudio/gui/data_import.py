@@ -10,9 +10,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from bertstudio.gui import task_policy
 from bertstudio.gui.state import DataSelection
 from bertstudio.gui.workers import run_in_background
+from bertstudio.tasks import get_task
 
 PREVIEW_ROWS = 200
 RECHECK_DELAY_MS = 400  # typing a max length or a split re-checks once, after a pause
@@ -53,9 +53,9 @@ def for_task(mapping: Any, task: str) -> Any:
     return replace(
         mapping,
         task=task,
-        text_pair=mapping.text_pair if task_policy.reads_pair(task) else None,
-        labels=list(mapping.labels) if task_policy.reads_several_labels(task) else list(mapping.labels[:1]),
-        label_delimiter=mapping.label_delimiter if task_policy.reads_label_delimiter(task) else None,
+        text_pair=mapping.text_pair if get_task(task).reads("text_pair") else None,
+        labels=list(mapping.labels) if get_task(task).role("labels").multiple else list(mapping.labels[:1]),
+        label_delimiter=mapping.label_delimiter if get_task(task).role("labels").multiple else None,
     )
 
 

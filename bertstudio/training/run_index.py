@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from bertstudio.errors import RunStoreError
-from bertstudio.training.config import DEFAULT_BEST_METRIC
 from bertstudio.training.run_store import RunFolder, run_status
 
 RESUMABLE = ("interrupted", "cancelled", "failed")
@@ -109,7 +108,7 @@ def describe_run(path: str | Path) -> RunRecord:
         model=model_display_name(config["model_path"])
         if config.get("model_path")
         else config.get("preset", ""),
-        best_metric=config.get("metric_for_best") or DEFAULT_BEST_METRIC.get(config.get("task", ""), ""),
+        best_metric=config.get("metric_for_best") or _default_best_metric(config.get("task", "")),
         best_value=float(best) if isinstance(best, (int, float)) else None,
         best_step=result.get("best_step") if isinstance(result.get("best_step"), int) else None,
         step=result.get("step") or (int(checkpoint.name.split("-")[1]) if checkpoint else 0),
@@ -121,6 +120,12 @@ def describe_run(path: str | Path) -> RunRecord:
         if isinstance(error, dict)
         else None,
     )
+
+
+def _default_best_metric(task: str) -> str:
+    from bertstudio.tasks import get_task, task_names
+
+    return get_task(task).best_metric if task in task_names() else ""
 
 
 def last_activity(folder: RunFolder) -> float | None:

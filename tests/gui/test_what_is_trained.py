@@ -29,7 +29,11 @@ def write_articles(path: Path) -> Path:
         for i in range(40):
             word = words[i % len(words)]
             writer.writerow(
-                [f"the movie was very {word} and the plot was long", f"in short a {word} film with a story", f"s{i % 2}"]
+                [
+                    f"the movie was very {word} and the plot was long",
+                    f"in short a {word} film with a story",
+                    f"s{i % 2}",
+                ]
             )
     return path
 
@@ -55,13 +59,19 @@ def choose_on_data_page(window, qtbot, task: str) -> None:
 
 
 def assert_trains_as_shown(window, task: str) -> None:
+    from bertstudio.tasks import get_task
+
     config = window.controller.run_config()
     form, tab = window.train_page.form, window.data_page.columns_tab
     assert config.task == task == form.task_combo.currentData() == tab.task_combo.currentData()
-    pair = task == "pair_classification"
-    assert config.text_pair_column == ("text_pair" if pair else "")
-    assert ("+ text_pair" in form.data_label.text()) == pair
-    assert tab.pair_combo.isEnabled() == pair and (tab.pair_combo.currentText() == "text_pair") == pair
+    shown_pair = "" if tab.pair_combo.currentText() == "(none)" else tab.pair_combo.currentText()
+    if get_task(task).reads("text_pair"):  # read (optional for some tasks): trained as shown
+        assert tab.pair_combo.isEnabled() and config.text_pair_column == shown_pair
+    else:  # not read: cleared and greyed out, never trained on
+        assert not tab.pair_combo.isEnabled() and shown_pair == "" and config.text_pair_column == ""
+    if task == "pair_classification":
+        assert config.text_pair_column == "text_pair"
+    assert ("+ text_pair" in form.data_label.text()) == (config.text_pair_column == "text_pair")
     assert config.text_column == "text" and config.label_columns == ["section"]
 
 
@@ -74,11 +84,9 @@ def test_switching_tasks_in_any_order_trains_exactly_what_is_shown(articles, qtb
         assert_trains_as_shown(window, task)
     for task in reversed(order):  # and on the Train page, after the data is in use
         form = window.train_page.form
-        switched = window.controller.task != task
         form.task_combo.setCurrentIndex(form.task_combo.findData(task))
-        if task == "pair_classification" and switched:  # another task cleared the pair column
-            assert window.controller.run_config().text_pair_column == ""
-            choose_on_data_page(window, qtbot, task)
+        if task == "pair_classification" and not window.controller.run_config().text_pair_column:
+            choose_on_data_page(window, qtbot, task)  # a task that reads no pair cleared it: choose it again
             window.data_page.use_button.click()
         assert_trains_as_shown(window, task)
 
@@ -96,11 +104,8 @@ def test_run_json_says_what_the_train_page_showed(articles, qtbot):
     qtbot.waitUntil(lambda: not window.controller.is_running(), timeout=60_000)
     assert not error_dialogs()
     written = json.loads((window.controller.session.run_dir / "run.json").read_text())["config"]
-    assert (written["task"], written["text_pair_column"], written["text_column"]) == (
-        "classification",
-        "",
-        "text",
-    )
+    assert (written["task"], written["text_column"]) == ("classification", "text")
+    assert not written.get("text_pair_column")  # not trained on, not even written down
     assert written["label_columns"] == ["section"] and written["max_steps"] == 2
 
 

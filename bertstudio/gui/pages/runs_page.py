@@ -30,6 +30,7 @@ from bertstudio.gui.controller import AppController
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.widgets.common import page_header
+from bertstudio.gui.widgets.config_diff_table import ConfigDiffTable
 from bertstudio.gui.widgets.curves import make_curve, series_from_events, smooth
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.gui.workers import run_in_background
@@ -98,6 +99,8 @@ class RunsPage(QWidget):
         self.details.setObjectName("runDetails")
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Select a run to see its config.")
+        self.differences = ConfigDiffTable()
+        self.differences.hide()
 
         overlay = QWidget()
         overlay_layout = QVBoxLayout(overlay)
@@ -111,6 +114,7 @@ class RunsPage(QWidget):
         bottom = QSplitter()
         bottom.addWidget(overlay)
         bottom.addWidget(self.details)
+        bottom.addWidget(self.differences)
         bottom.setSizes([700, 400])
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -198,10 +202,16 @@ class RunsPage(QWidget):
             if training
             else "Delete the selected run folders, with their checkpoints and models"
         )
+        self.details.setVisible(len(runs) < 2)
+        self.differences.setVisible(len(runs) >= 2)
+        if len(runs) >= 2:
+            self.differences.show_runs([r.name for r in runs], [r.config for r in runs])
         if single is not None:
             import json
 
-            text = json.dumps(single.config, indent=2)
+            from bertstudio.training.run_compare import applicable_settings
+
+            text = json.dumps(applicable_settings(single.config), indent=2)
             if single.problem is not None:
                 text = f"Error: {single.problem.message}\n{single.problem.hint}\n\n" + text
             self.details.setPlainText(text)

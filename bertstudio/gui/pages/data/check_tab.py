@@ -17,6 +17,11 @@ from PySide6.QtWidgets import (
 from bertstudio.gui.data_import import DataImport
 
 MAX_PROBLEMS_SHOWN = 5000
+VERDICTS = {
+    "ready": "<b style='color:#188038'>Ready to train.</b>",
+    "doubtful": "<b style='color:#b06000'>Trainable, but training would learn little:</b>",
+    "not_usable": "<b style='color:#d93025'>Not usable yet.</b>",
+}
 
 
 class CheckTab(QWidget):
@@ -74,11 +79,7 @@ class CheckTab(QWidget):
         if report is None:
             self.report_label.setText("Checking..." if imported.checking else "")
             return
-        verdict = (
-            "<b style='color:#188038'>Ready to train.</b>"
-            if report.usable
-            else "<b style='color:#d93025'>Not usable yet.</b>"
-        )
+        verdict = VERDICTS[report.verdict]
         lines = [
             f"{verdict} {report.rows:,} rows, {report.usable_rows:,} usable, {report.problem_rows:,} with problems."
         ]
@@ -87,6 +88,7 @@ class CheckTab(QWidget):
                 "Split: " + ", ".join(f"{name} {count:,}" for name, count in report.split_counts.items())
             )
         lines += [f"<span style='color:#d93025'>• {e}</span>" for e in report.errors]
+        lines += [f"<span style='color:#b06000'>• {d}</span>" for d in report.doubts]
         lines += [f"• {w}" for w in report.warnings]
         shown = report.problems[:MAX_PROBLEMS_SHOWN]
         if len(report.problems) > len(shown):

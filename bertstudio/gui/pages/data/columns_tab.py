@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertstudio.gui import task_policy
 from bertstudio.gui.data_import import DataImport
+from bertstudio.tasks import fine_tuning_tasks, get_task
 
 NONE = "(none)"
 
@@ -31,8 +31,9 @@ class ColumnsTab(QWidget):
         self._filling = False
         self.task_combo = QComboBox()
         self.task_combo.setObjectName("taskCombo")
-        for task in task_policy.fine_tuning_task_names():
-            self.task_combo.addItem(task_policy.title(task), task)
+        for spec in fine_tuning_tasks():
+            self.task_combo.addItem(spec.title, spec.name)
+            self.task_combo.setItemData(self.task_combo.count() - 1, spec.help, Qt.ItemDataRole.ToolTipRole)
         self.text_combo = QComboBox()
         self.text_combo.setObjectName("textColumnCombo")
         self.pair_combo = QComboBox()
@@ -108,7 +109,7 @@ class ColumnsTab(QWidget):
         imported = self.data_import
         mapping = imported.mapping
         if imported.suggestion is not None:
-            title = task_policy.title(imported.suggestion.task)
+            title = get_task(imported.suggestion.task).title
             self.suggestion_label.setText(f"<b>Suggested: {title}</b><br>{imported.suggestion.reason}")
         elif imported.suggestion_error:
             self.suggestion_label.setText(f"No suggestion: {imported.suggestion_error}")
@@ -132,12 +133,12 @@ class ColumnsTab(QWidget):
         several = task == "multi_label"
         self.label_combo.setVisible(not several)
         self.label_list.setVisible(several)
-        reads_pair = task_policy.reads_pair(task)
+        reads_pair = get_task(task).reads("text_pair")
         self.pair_combo.setEnabled(reads_pair)
         self.pair_combo.setToolTip(
             "" if reads_pair else "Not read by this task: only sentence pairs have a second text"
         )
-        self.delimiter_edit.setEnabled(task_policy.reads_label_delimiter(task))
+        self.delimiter_edit.setEnabled(get_task(task).role("labels").multiple)
 
     def mapping(self) -> Any:
         """The mapping the widgets show."""

@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertstudio.errors import ConfigError
-from bertstudio.gui import task_policy
+from bertstudio.errors import BertStudioError, ConfigError
 from bertstudio.gui.controller import FORM_FIELDS, AppController
 from bertstudio.gui.error_dialog import show_error
+from bertstudio.tasks import all_tasks, get_task
 from bertstudio.training.config import DEVICES, PRECISIONS, SCHEDULES, RunConfig
 from bertstudio.training.run_index import model_display_name
 
@@ -102,8 +102,9 @@ class TrainForm(QWidget):
         self.data_label.setWordWrap(True)
         self.task_combo = QComboBox()
         self.task_combo.setObjectName("taskCombo")
-        for task in task_policy.all_task_names():
-            self.task_combo.addItem(task_policy.title(task), task)
+        for spec in all_tasks():
+            self.task_combo.addItem(spec.title, spec.name)
+            self.task_combo.setItemData(self.task_combo.count() - 1, spec.help, Qt.ItemDataRole.ToolTipRole)
         self.task_combo.setToolTip(TIPS["task"])
         self.task_combo.currentIndexChanged.connect(self._task_chosen)
         self.corpus_list = QListWidget()
@@ -262,7 +263,7 @@ class TrainForm(QWidget):
         try:
             self.task_combo.setCurrentIndex(self.task_combo.findData(task))
             metric_box: QComboBox = self.fields["metric_for_best"]
-            choices = list(task_policy.metric_choices(task))
+            choices = list(get_task(task).metrics)
             if [metric_box.itemText(i) for i in range(metric_box.count())] != choices:
                 metric_box.clear()
                 metric_box.addItems(choices)
@@ -283,14 +284,14 @@ class TrainForm(QWidget):
             self.run_name.setText(Path(config.output_dir).name if resumed else self.controller.run_name)
         finally:
             self._filling = False
-        pretraining = task_policy.is_pretraining(task)
+        pretraining = get_task(task).pretraining
         self._source_form.setRowVisible(self.corpus_row, pretraining)
-        self._source_form.setRowVisible(self.preset_combo, not task_policy.starts_from_model(task))
-        self._source_form.setRowVisible(self.vocab_spin, not task_policy.starts_from_model(task))
+        self._source_form.setRowVisible(self.preset_combo, not get_task(task).starts_from_model)
+        self._source_form.setRowVisible(self.vocab_spin, not get_task(task).starts_from_model)
         self._source_form.setRowVisible(self.masking_row, pretraining)
-        self.nsp_check.setVisible(not task_policy.starts_from_model(task))  # a checkpoint has no NSP head
+        self.nsp_check.setVisible(not get_task(task).starts_from_model)  # a checkpoint has no NSP head
         self._source_form.setRowVisible(self.data_label, not pretraining)
-        self._source_form.setRowVisible(self.model_label, task_policy.starts_from_model(task))
+        self._source_form.setRowVisible(self.model_label, get_task(task).starts_from_model)
         editable = not self.controller.is_running()
         for widget in (self.task_combo, self.run_name, *self.fields.values(), self.defaults_button):
             widget.setEnabled(editable)
@@ -403,7 +404,7 @@ class TrainForm(QWidget):
         try:
             self.commit()
             self.controller.run_config().save_toml(path)
-        except ConfigError as exc:
+        except BertStudioError as exc:  # a bad field, or a full or read-only disk
             show_error(self, exc, "Cannot save the config")
 
     def _choose_config_to_load(self) -> None:
@@ -425,7 +426,7 @@ class TrainForm(QWidget):
             whole_word_mask=config.whole_word_mask,
             probe_sentences=list(config.probe_sentences),
         )
-        if task_policy.is_pretraining(config.task):
+        if get_task(config.task).pretraining:
             settings.update(
                 preset=config.preset, vocab_size=config.vocab_size, corpus_paths=list(config.corpus_paths)
             )

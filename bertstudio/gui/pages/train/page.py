@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from bertstudio.errors import BertStudioError
-from bertstudio.gui import task_policy
 from bertstudio.gui.controller import FORM_FIELDS, AppController
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.pages.train.form import TrainForm
@@ -16,6 +15,7 @@ from bertstudio.gui.pages.train.run_controls import RunControls
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.widgets.common import page_header
 from bertstudio.gui.widgets.log_panel import LogPanel
+from bertstudio.tasks import get_task
 
 FINE_TUNE_SUBTITLE = "Fine-tune the open model on the imported data; curves update live."
 PRETRAIN_SUBTITLE = "Pretrain on text files (masked language modelling); curves update live."
@@ -56,7 +56,7 @@ class TrainPage(QWidget):
         self._task_changed()
 
     def _task_changed(self) -> None:
-        pretraining = task_policy.is_pretraining(self.controller.task)
+        pretraining = get_task(self.controller.task).pretraining
         self.subtitle.setText(PRETRAIN_SUBTITLE if pretraining else FINE_TUNE_SUBTITLE)
         self._show_readiness()
 
