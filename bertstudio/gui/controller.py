@@ -369,7 +369,7 @@ class AppController(QObject):
             if event.kind == "started":
                 self.running_run = str(event.run_dir)
                 self.run_started.emit(self.running_run)
-                self.busy.emit(f"Training on {event.device}, {event.precision}")
+                self.busy.emit(f"Training on {event.device}")  # with its precision: 'CPU, 2 threads, fp32'
             elif event.kind in ("finished", "failed") and self.session.run_dir is not None:
                 self.running_run = None
                 self.run_finished.emit(str(self.session.run_dir))

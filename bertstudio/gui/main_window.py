@@ -36,6 +36,7 @@ from bertstudio.gui.pages.model_page import ModelPage
 from bertstudio.gui.pages.runs_page import RunsPage
 from bertstudio.gui.pages.train import TrainPage
 from bertstudio.gui.settings import Settings
+from bertstudio.gui.widgets.export_dialog import ExportDialog
 from bertstudio.gui.widgets.log_panel import LogPanel, QtLogHandler
 from bertstudio.gui.widgets.model_picker import ModelPicker
 from bertstudio.gui.workers import BackgroundJob, run_in_background
@@ -201,6 +202,7 @@ class MainWindow(QMainWindow):
         self.log_dock.hide()
 
         self.activity_label = QLabel("Ready")
+        self._training_activity = ""  # the running run's status line, shown when nothing else is busy
         self.activity_label.setObjectName("activityLabel")
         self.device_label = QLabel("Device: checking...")
         self.device_label.setObjectName("deviceLabel")
@@ -221,6 +223,7 @@ class MainWindow(QMainWindow):
         controller.data_changed.connect(lambda: self.inspect_page.set_data(controller.data))
         controller.run_started.connect(self.runs_page.refresh)
         controller.run_finished.connect(self.runs_page.refresh)
+        self.runs_page.export_requested.connect(self.show_export)
         self._restore()
         # Work that imports torch starts once the window has painted: it would compete for the GIL.
         QTimer.singleShot(STARTUP_DELAY_MS, self._start_background_work)
@@ -245,6 +248,8 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "&Import Data...", "Ctrl+I", self.choose_data)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self._refresh_recent_menu()
+        file_menu.addSeparator()
+        self._add_action(file_menu, "&Export Model...", "Ctrl+Shift+E", lambda: self.show_export())
         file_menu.addSeparator()
         self._add_action(file_menu, "Choose &Workspace...", None, self.choose_workspace)
         self._add_action(file_menu, "Open &Demo", None, self.open_demo)
@@ -364,7 +369,12 @@ class MainWindow(QMainWindow):
 
     # ----- status, theme, help -----
     def _show_activity(self, text: str) -> None:
-        self.activity_label.setText(text or "Ready")
+        """What runs now; when a short task ends while a run trains, the run's line comes back."""
+        if text.startswith("Training"):
+            self._training_activity = text
+        elif not self.train_page.is_running():
+            self._training_activity = ""
+        self.activity_label.setText(text or self._training_activity or "Ready")
 
     def _probe_device(self) -> None:
         run_in_background(
@@ -397,6 +407,14 @@ class MainWindow(QMainWindow):
             f"<b>BERT Studio {__version__}</b><p>Fine-tune, evaluate and inspect BERT-family models.</p>"
             f"<p>Workspace: {self.controller.workspace}</p>",
         )
+
+    def show_export(self, source: str | Path | None = None) -> ExportDialog:
+        """The export dialog for a run folder (from the Runs page) or else the open model."""
+        model = Path(source) if source else self.controller.model_path
+        dialog = ExportDialog(model, self.controller.workspace / "exports", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def reveal(self, path: Path) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

@@ -4,6 +4,7 @@ It turns the training session's events into text, curve points and log lines."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
@@ -100,7 +101,8 @@ class TrainMonitor(QWidget):
     def _on_started(self, event) -> None:
         self.progress.setRange(0, max(event.total_steps, 1))
         self.progress.setValue(event.start_step)
-        where = f"{event.device}, {event.precision}"
+        where = event.device  # with its precision: 'CPU, 2 threads, fp32'
+        self.curves.set_run_name(Path(event.run_dir).name)
         self.log_panel.append_line(
             f"Run {event.run_dir}: {event.train_examples:,} training / {event.eval_examples:,} validation "
             f"examples, {event.total_steps:,} steps on {where}"
