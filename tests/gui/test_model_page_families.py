@@ -14,7 +14,7 @@ def test_model_page_shows_the_family_and_its_capabilities(window, qtbot, tmp_pat
     folder = tmp_path / "tiny-roberta"
     save_reference(folder, "roberta", "RobertaForMaskedLM")
     window.open_model(folder)
-    qtbot.waitUntil(lambda: window.state.model_path == folder, timeout=20_000)
+    qtbot.waitUntil(lambda: window.controller.model_path == folder, timeout=20_000)
     labels = window.model_page.summary_labels
     assert labels["family"].text() == "RoBERTa"
     assert labels["task"].text() == "masked_lm"
