@@ -155,6 +155,9 @@ class BertConfig:
             del data["num_hidden_groups"]
         for name in family.config_fixed:
             del data[name]
+        if data["classifier_dropout"] is None and "classifier_dropout" in family.config_names.values():
+            # what None means here; DistilBERT's and ALBERT's configs need a number
+            data["classifier_dropout"] = self.hidden_dropout_prob
         theirs = {ours: key for key, ours in family.config_names.items()}
         data = {theirs.get(name, name): value for name, value in data.items()}
         data = {**self.extra, **data}

@@ -249,3 +249,29 @@ def test_a_real_multilingual_xlm_r_tokenizer_and_a_model_on_it(tmp_path):
     assert_matches(ours, reference, padded_pairs(ours, tokenizer), "masked_lm")
     [prediction] = fill_mask(ours, tokenizer, "Paris est la <mask> de la France.")
     assert len(prediction.candidates) == 5
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_model_built_here_saves_what_transformers_loads(tmp_path, family):
+    """A fresh model of each family (not read from a checkpoint) is saved in a form transformers opens."""
+    from bertstudio.model import BertConfig, build_model
+
+    settings = dict(REFERENCES[family].settings)
+    config = BertConfig.from_dict(
+        {**settings, "model_type": family, "vocab_size": 99, "id2label": {0: "a", 1: "b"}}
+    )
+    torch.manual_seed(0)
+    ours = build_model(config, "classification").eval()
+    saved = save_pretrained(ours, None, tmp_path / "ours")
+    theirs = transformers.AutoModelForSequenceClassification.from_pretrained(
+        saved, attn_implementation="eager"
+    ).eval()
+    ids = torch.randint(5, 99, (2, 9))
+    mask = torch.ones_like(ids)
+    mask[1, 6:] = 0
+    ids[1, 6:] = config.pad_token_id
+    with torch.no_grad():
+        assert (
+            max_diff(ours(ids, attention_mask=mask).logits, theirs(input_ids=ids, attention_mask=mask).logits)
+            < TOLERANCE
+        )
