@@ -55,7 +55,7 @@ from bertstudio.training.optim import build_optimizer, build_scheduler
 from bertstudio.training.prepare import prepare_run
 from bertstudio.training.results import RunResult, write_eval_files
 from bertstudio.training.run_lock import acquire_run_lock
-from bertstudio.training.run_store import RunFolder, fingerprint
+from bertstudio.training.run_store import PARTIAL_MODEL, RunFolder, fingerprint
 
 EVAL_MASK_SEED = 1234  # masked-LM evaluation uses the same masks every time, so losses compare
 
@@ -209,6 +209,7 @@ class Trainer:
         self.context.barrier()
         if self.context.is_main:
             clean_partial(folder.checkpoints)
+            folder.clean_leftovers()
             self._set_aside_damaged_checkpoints()
         self.context.barrier()
         path = latest_checkpoint(folder.checkpoints)
@@ -328,6 +329,8 @@ class Trainer:
                 stop = self._after_step(epoch_done)
                 if stop:
                     return stop
+                if epoch_done:
+                    break  # the next epoch takes its own shuffle (a resume at this boundary does too)
             if state.batch_in_epoch >= len(batches):  # resumed exactly at an epoch's end
                 state.epoch, state.batch_in_epoch = state.epoch + 1, 0
         return "completed"
@@ -600,7 +603,7 @@ class Trainer:
         from bertstudio.model import save_pretrained
 
         target = self.folder.model_dir
-        partial = target.with_name(".model-partial")
+        partial = target.with_name(PARTIAL_MODEL)
         with writing(target, "the final model"):
             shutil.rmtree(partial, ignore_errors=True)
             require_free_space(self.folder.path, checkpoint_bytes(self.model), "the final model")
