@@ -3,6 +3,7 @@
     bertstudio train --config run.toml [flags override the file]
     bertstudio train --model DIR --data FILE --text COL --label COL [--task T] --out RUN_DIR ...
     bertstudio train --resume RUN_DIR
+    bertstudio train ... --find-lr   (a learning-rate range test: prints a suggested rate, writes nothing)
 
 Exit status: 0 finished, 1 training failed, 2 bad input, 130 cancelled with Ctrl-C (checkpoint saved).
 """
@@ -25,17 +26,25 @@ COMMON_FLAGS: dict[str, tuple[str, Any, str]] = {
         str,
         "run folder to create (run.json, metrics.jsonl, checkpoints/, model/, eval/)",
     ),
-    "--epochs": ("epochs", int, "passes over the training data (default 3)"),
+    "--epochs": ("epochs", int, "passes over the training data (default: the task's, 3 for classification)"),
     "--max-steps": ("max_steps", int, "stop after this many optimizer steps (overrides --epochs)"),
-    "--batch-size": ("batch_size", int, "examples per step across all processes (default 16)"),
+    "--batch-size": (
+        "batch_size",
+        int,
+        "examples per step across all processes (default: the task's, 16 for classification)",
+    ),
     "--gradient-accumulation": (
         "gradient_accumulation",
         int,
         "batches summed per optimizer step (default 1)",
     ),
-    "--lr": ("learning_rate", float, "peak learning rate (default 5e-5)"),
+    "--lr": ("learning_rate", float, "peak learning rate (default: the task's, 5e-5 for classification)"),
     "--weight-decay": ("weight_decay", float, "AdamW weight decay, not on biases/LayerNorm (default 0.01)"),
-    "--warmup": ("warmup_ratio", float, "fraction of steps warming up the learning rate (default 0.1)"),
+    "--warmup": (
+        "warmup_ratio",
+        float,
+        "fraction of steps warming up the learning rate (default: the task's, 0.1 for classification)",
+    ),
     "--schedule": ("schedule", str, "learning-rate decay after warmup: linear, cosine, constant"),
     "--max-grad-norm": ("max_grad_norm", float, "gradient clipping norm; 0 turns it off (default 1.0)"),
     "--max-length": ("max_length", int, "tokens per example; longer texts are truncated (default 128)"),
@@ -69,11 +78,7 @@ TRAIN_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--label-delimiter": ("label_delimiter", str, "multi-label cells: labels separated by this"),
     "--split-column": ("split_column", str, "column naming train / validation / test per row"),
     **READ_FLAGS,
-    "--task": (
-        "task",
-        str,
-        "classification, pair_classification, multi_label, regression, token_classification",
-    ),
+    "--task": ("task", str, "what is learned (default classification):"),
 }
 
 
@@ -94,15 +99,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_config_flags(parser, COMMON_FLAGS)
     add_output_flags(parser)
+    parser.add_argument(
+        "--find-lr",
+        action="store_true",
+        help="run a learning-rate range test (100 steps, the rate rising from 1e-7 to 0.1) on this model "
+        "and data, print the loss per rate and a suggested --lr, and exit without writing a run",
+    )
     parser.set_defaults(handler=run_train)
 
 
 def add_config_flags(parser: argparse.ArgumentParser, flags: dict[str, tuple[str, Any, str]]) -> None:
     for flag, (field, kind, text) in flags.items():
-        if kind is list:
+        if flag == "--task":
+            add_task_flag(parser, text)
+        elif kind is list:
             parser.add_argument(flag, dest=field, action="append", help=text)
         else:
             parser.add_argument(flag, dest=field, type=kind, help=text)
+
+
+def add_task_flag(parser: argparse.ArgumentParser, text: str) -> None:
+    """--task with the fine-tuning tasks of the registry as its choices, each with its help line."""
+    from bertstudio.tasks import fine_tuning_tasks
+
+    specs = fine_tuning_tasks()
+    listed = "; ".join(f"{spec.name}: {spec.help}" for spec in specs)
+    parser.add_argument(
+        "--task",
+        dest="task",
+        choices=[spec.name for spec in specs],
+        metavar="TASK",
+        help=f"{text} {listed}",
+    )
 
 
 def read_options_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -118,10 +146,16 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace, **defaults: Any):
-    """RunConfig from --config (if given) with every flag the user set laid over it."""
+    """RunConfig from --config (if given) with every flag the user set laid over it; without a
+    config file, a run starts from its task's default hyper-parameters (bertstudio.tasks)."""
     from bertstudio.training import RunConfig
 
-    config = RunConfig.load_toml(args.config) if getattr(args, "config", None) else RunConfig(**defaults)
+    if getattr(args, "config", None):
+        config = RunConfig.load_toml(args.config)
+    else:
+        task = getattr(args, "task", None) or defaults.pop("task", "classification")
+        defaults.pop("task", None)
+        config = RunConfig.for_task(task, **defaults)
     return RunConfig.from_dict({**config.to_dict(), **flag_values(args)})
 
 
@@ -133,8 +167,50 @@ def _fields(cls):
 
 def run_train(args: argparse.Namespace) -> int:
     if args.resume:
+        if args.find_lr:
+            raise ConfigError("--find-lr scans a new run's settings; leave out --resume.")
         return execute(args, resume_dir=args.resume)
+    if args.find_lr:
+        return find_lr(args, config_from_args(args))
     return execute(args, config=config_from_args(args))
+
+
+def advising(config, reporter):
+    """The reporter, preceded once the run knows its training examples by the warnings of a run too
+    short to learn (on stderr)."""
+    import sys
+
+    from bertstudio.training.guidance import advise, plan_steps
+
+    def on_event(event) -> None:
+        if event.kind == "started" and not event.start_step:
+            plan = plan_steps(config, event.train_examples)
+            for warning in advise(config, plan, range_test="bertstudio train ... --find-lr"):
+                print(f"warning: {warning}", file=sys.stderr)
+        reporter(event)
+
+    return on_event
+
+
+def find_lr(args: argparse.Namespace, config) -> int:
+    """The range test with Ctrl-C as cancel: one line per tenth of the scan, then the suggestion."""
+    from bertstudio.training import TrainingControl
+    from bertstudio.training.console import cancel_on_interrupt
+    from bertstudio.training.lr_range_test import find_learning_rate
+
+    control = TrainingControl()
+    with cancel_on_interrupt(control):
+        scan = find_learning_rate(config, control=control)
+    every = max(1, len(scan.rates) // 10)
+    print("rate      loss    smoothed")
+    for index in range(0, len(scan.rates), every):
+        print(f"{scan.rates[index]:.1e}  {scan.losses[index]:.4f}  {scan.smoothed[index]:.4f}")
+    if scan.status != "completed":
+        print(f"({scan.status} after {len(scan.rates)} steps)")
+    print(scan.note)
+    if scan.status == "cancelled":
+        return EXIT_CANCELLED
+    return 0 if scan.suggested_rate is not None else EXIT_FAILED
 
 
 def flag_values(args: argparse.Namespace) -> dict[str, Any]:
@@ -164,7 +240,7 @@ def execute(args: argparse.Namespace, config=None, resume_dir: str | None = None
         if resume_dir is not None:
             result = resume_training(resume_dir, reporter, control, overrides=flag_values(args))
         else:
-            result = run_training(config, reporter, control)
+            result = run_training(config, advising(config, reporter), control)
     if result.status == "cancelled":
         return EXIT_CANCELLED
     if result.status == "failed":

@@ -16,8 +16,8 @@ from bertstudio.cli import main
 from bertstudio.training import RunConfig, RunFolder, run_status
 from bertstudio.training.console import ConsoleReporter
 from bertstudio.training.events import EvalEvent, StepEvent
-from tests.core.test_training_fixtures import run_config, sentiment_csv, step_losses, tiny_model
 from tests.core.test_training_tasks import write_corpus
+from tests.core.training_fixtures import run_config, sentiment_csv, step_losses, tiny_model
 
 
 @pytest.mark.slow
@@ -231,7 +231,7 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise():
 
 
 def test_read_options_train_on_a_headerless_cp1252_semicolon_file(tmp_path, capsys):
-    from tests.core.test_training_fixtures import sentiment_rows
+    from tests.core.training_fixtures import sentiment_rows
 
     data = tmp_path / "export.csv"
     lines = [f"{text} café;{label}" for text, label in sentiment_rows(48)]
@@ -280,3 +280,23 @@ def test_read_options_train_on_a_headerless_cp1252_semicolon_file(tmp_path, caps
     assert [r["note"] for r in rows] == ["a", "b", "c", "d"]
     assert rows[0]["predicted"] and rows[3]["predicted"]
     assert rows[1]["predicted"] == rows[2]["predicted"] == "" and rows[1]["p_pos"] == ""
+
+
+def test_find_lr_prints_the_loss_per_rate_and_a_suggestion_and_writes_nothing(tmp_path, capsys):
+    data, model = sentiment_csv(tmp_path, count=120), tiny_model(tmp_path)
+    flags = ["--model", str(model), "--data", str(data), "--text", "text", "--label", "label"]
+    code = main(["train", *flags, "--batch-size", "8", "--out", str(tmp_path / "run"), "--find-lr"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == "rate      loss    smoothed" and lines[1].startswith("1.0e-07  ")
+    assert lines[-1].startswith("Suggested learning rate ")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_too_short_to_learn_is_warned_about_on_stderr(tmp_path, capsys):
+    data, model = sentiment_csv(tmp_path), tiny_model(tmp_path)
+    flags = ["--model", str(model), "--data", str(data), "--text", "text", "--label", "label"]
+    code = main(["train", *flags, "--epochs", "1", "--plain", "--out", str(tmp_path / "run")])
+    assert code == 0
+    assert "warning: Only 5 optimizer steps: too short to learn." in capsys.readouterr().err

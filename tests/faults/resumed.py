@@ -7,7 +7,7 @@ from safetensors.torch import load_file
 
 from bertstudio.training import run_status
 from bertstudio.training.checkpoint import verify_folder
-from tests.core.test_training_fixtures import step_losses
+from tests.core.training_fixtures import step_losses
 
 
 def assert_same_run(reference, run) -> None:

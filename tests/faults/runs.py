@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from bertstudio.training import TrainingControl, run_training
-from tests.core.test_training_fixtures import run_config, sentiment_csv, tiny_model
+from tests.core.training_fixtures import run_config, sentiment_csv, tiny_model
 
 SETTINGS = dict(max_steps=12, save_every_steps=3, eval_every_steps=6)
 

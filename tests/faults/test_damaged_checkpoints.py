@@ -10,7 +10,7 @@ import pytest
 
 from bertstudio.training import RunFolder, resume_training
 from bertstudio.training.checkpoint import list_checkpoints
-from tests.core.test_training_fixtures import EventLog
+from tests.core.training_fixtures import EventLog
 from tests.faults.resumed import assert_same_run
 
 

@@ -10,7 +10,7 @@ from bertstudio.errors import StorageError
 from bertstudio.training import RunConfig, RunFolder, resume_training, run_training
 from bertstudio.training.checkpoint import list_checkpoints, verify_folder
 from bertstudio.training.events import LogEvent
-from tests.core.test_training_fixtures import EventLog, run_config, sentiment_csv, step_losses, tiny_model
+from tests.core.training_fixtures import EventLog, run_config, sentiment_csv, step_losses, tiny_model
 from tests.faults.conftest import fill
 from tests.faults.resumed import assert_same_run
 

@@ -6,7 +6,7 @@ import pytest
 
 from bertstudio.cli import main
 from bertstudio.training import TrainingControl, run_training
-from tests.core.test_training_fixtures import run_config, sentiment_csv, tiny_model
+from tests.core.training_fixtures import run_config, sentiment_csv, tiny_model
 
 
 @pytest.fixture
