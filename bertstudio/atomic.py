@@ -26,7 +26,7 @@ def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
         write(temp)
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.chmod(temp, 0o666 & ~_current_umask())  # mkstemp makes files private; keep the usual mode
+        os.chmod(temp, 0o666 & ~current_umask())  # mkstemp makes files private; keep the usual mode
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -49,7 +49,7 @@ def remove_leftover_temps(folder: str | Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _current_umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
