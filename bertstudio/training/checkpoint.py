@@ -119,11 +119,14 @@ def save_checkpoint(
     return target
 
 
+def model_bytes(model: torch.nn.Module) -> int:
+    """About how large the saved weights of this model are (the final model folder)."""
+    return sum(t.numel() * t.element_size() for t in _untied_state(model).values()) + CHECKPOINT_OVERHEAD
+
+
 def checkpoint_bytes(model: torch.nn.Module) -> int:
     """About how large a checkpoint of this model is: weights plus AdamW's two moments per parameter."""
-    weights = sum(t.numel() * t.element_size() for t in _untied_state(model).values())
-    moments = sum(2 * p.numel() * 4 for p in model.parameters() if p.requires_grad)
-    return weights + moments + CHECKPOINT_OVERHEAD
+    return model_bytes(model) + sum(2 * p.numel() * 4 for p in model.parameters() if p.requires_grad)
 
 
 def _checkpoint_bytes(weights: dict[str, torch.Tensor], moments: dict[str, torch.Tensor]) -> int:

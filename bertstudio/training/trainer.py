@@ -29,6 +29,7 @@ from bertstudio.training.checkpoint import (
     clean_partial,
     latest_checkpoint,
     load_checkpoint,
+    model_bytes,
     newest_good_checkpoint,
     save_checkpoint,
     saved_run_info,
@@ -276,7 +277,7 @@ class Trainer:
 
     def _warn_if_disk_is_short(self) -> None:
         """Say at the start, not at the first save, when the disk cannot hold a checkpoint and the model."""
-        needed = 2 * checkpoint_bytes(self.model)
+        needed = checkpoint_bytes(self.model) + model_bytes(self.model)
         free = free_bytes(self.folder.path)
         if free is not None and free < needed:
             self.log(
@@ -606,7 +607,7 @@ class Trainer:
         partial = target.with_name(PARTIAL_MODEL)
         with writing(target, "the final model"):
             shutil.rmtree(partial, ignore_errors=True)
-            require_free_space(self.folder.path, checkpoint_bytes(self.model), "the final model")
+            require_free_space(self.folder.path, model_bytes(self.model), "the final model")
             save_pretrained(self.model, self.prepared.tokenizer, partial)
             write_manifest(partial)
             if target.exists():

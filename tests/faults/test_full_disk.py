@@ -11,8 +11,8 @@ from bertstudio.training import RunConfig, RunFolder, resume_training, run_train
 from bertstudio.training.checkpoint import list_checkpoints, verify_folder
 from bertstudio.training.events import LogEvent
 from tests.core.training_fixtures import EventLog, run_config, sentiment_csv, step_losses, tiny_model
-from tests.faults.conftest import fill
 from tests.faults.resumed import assert_same_run
+from tests.mounts import fill
 
 SETTINGS = dict(max_steps=12, save_every_steps=3, eval_every_steps=6)
 
