@@ -31,6 +31,7 @@ from bertstudio.training.checkpoint import (
     load_checkpoint,
     model_bytes,
     newest_good_checkpoint,
+    prune,
     save_checkpoint,
     saved_run_info,
     set_aside,
@@ -224,6 +225,9 @@ class Trainer:
         loaded = load_checkpoint(path)
         if self.context.is_main:
             folder.drop_events_after(loaded.state.step)
+            if self.config.keep_checkpoints:  # a resume with fewer to keep frees space now (a full disk)
+                with writing(folder.checkpoints, "old checkpoints"):
+                    prune(folder.checkpoints, self.config.keep_checkpoints, loaded.state.best_step)
         return loaded
 
     def _restore_run_info(self, error: RunStoreError) -> dict:

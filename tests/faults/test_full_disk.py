@@ -87,3 +87,15 @@ def test_too_little_space_for_a_checkpoint_is_said_at_the_start_and_writes_none(
     assert sorted(step_losses(disk / "run")) == [1, 2, 3]
     assert not list((disk / "run" / "checkpoints").iterdir())
     assert_whole_lines(disk / "run" / "metrics.jsonl")
+
+
+def test_a_run_that_filled_the_disk_resumes_after_keeping_fewer_checkpoints(tmp_path, small_disk, fault_runs):
+    disk = small_disk("2m")
+    run = disk / "run"
+    # every checkpoint kept: the disk is full by the final model
+    result = run_training(fault_runs.config(run, keep_checkpoints=20, save_every_steps=1))
+    assert result.status == "failed" and isinstance(result.error, StorageError)
+    assert "Free space" in result.error.hint
+    assert resume_training(run, overrides={"keep_checkpoints": 1}).ok  # drops the old ones first
+    assert len(list_checkpoints(run / "checkpoints")) <= 2  # the newest and the best
+    assert_same_run(fault_runs.reference, run)
