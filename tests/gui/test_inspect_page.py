@@ -253,3 +253,19 @@ def test_probe_sentences_added_after_a_run_and_a_click_on_the_curve_jumps_to_a_s
     QTest.mouseClick(panel.curve.viewport(), Qt.MouseButton.LeftButton, pos=target)
     qtbot.waitUntil(lambda: panel.slider.value() == 0, timeout=5_000)
     assert "Step 2" in panel.heatmap.plot.titleLabel.text and panel.marker.value() == 2
+
+
+def test_attributions_go_when_the_text_changes(page, qtbot):
+    page.steps.setValue(8)
+    page.compute_attributions()
+    qtbot.waitUntil(lambda: bool(page.strips.attributions), timeout=20_000)
+    page.text.setText("a bad film")
+    qtbot.waitUntil(lambda: not page.strips.attributions, timeout=10_000)
+    assert page.attribution_note.text() == "The text changed: press Compute attributions to explain this one."
+    page.compute_attributions()
+    page.text.setText(
+        "the movie was good"
+    )  # changed again while they are computed: the late ones are dropped
+    qtbot.waitUntil(lambda: "text changed" in page.attribution_note.text(), timeout=20_000)
+    qtbot.wait(200)
+    assert not page.strips.attributions
