@@ -9,6 +9,7 @@ from bertstudio.gui.widgets.run_plan import RunPlanLabel
 from bertstudio.training import RunConfig
 from tests.core.training_fixtures import run_config, sentiment_csv, tiny_model
 from tests.gui.conftest import error_dialogs
+from tests.gui.test_training_flow import ready  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
 
@@ -68,3 +69,36 @@ def test_find_lr_stops_when_asked_and_explains_a_config_that_cannot_run(qtbot, t
     qtbot.waitUntil(lambda: bool(error_dialogs()), timeout=10_000)
     assert "model" in error_dialogs()[0].what_label.text().lower()
     error_dialogs()[0].close()
+
+
+def test_the_train_page_plans_finds_a_rate_and_says_when_the_loss_barely_moved(ready, qtbot):  # noqa: F811
+    window, train = ready, ready.train_page
+    train.controller.apply_settings(epochs=1, learning_rate=1e-5)
+    # 80 rows, 64 to train, batches of 8: 8 steps
+    assert (
+        "8 optimizer steps (8 per epoch over 64 training examples), 1 of them warming up" in train.plan.text()
+    )
+    assert train.plan.warnings and train.plan.warnings[0].startswith("Only 8 optimizer steps")
+    train.controller.apply_settings(epochs=4, learning_rate=2e-4)  # 32 steps at 2e-4: budget met
+    assert train.plan.warnings == [] and "32 optimizer steps" in train.plan.text()
+    buttons = [train.form.defaults_button, train.form.load_config_button, train.form.save_config_button]
+    window.resize(1280, 800)
+    window.go_to("Train")
+    window.show()
+    qtbot.waitExposed(window)
+    for button in buttons:  # not cut off below the scrolling form
+        corner = button.mapTo(train, button.rect().bottomRight())
+        assert button.isVisible() and train.rect().contains(corner)
+
+    finder = train.lr_finder
+    finder.find_button.click()
+    qtbot.waitUntil(lambda: not finder.is_running(), timeout=120_000)
+    assert not error_dialogs()
+    if finder.scan.suggested_rate is not None:
+        finder.use_button.click()
+        assert train.controller.settings.learning_rate == pytest.approx(finder.scan.suggested_rate, rel=0.06)
+
+    train.controller.apply_settings(learning_rate=1e-7, max_steps=12)
+    train.start()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    assert "The training loss barely moved" in train.monitor.result_label.text()
