@@ -116,6 +116,7 @@ def load_pretrained(
         config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
     config.architectures = [config.family.architectures.get(resolved, "")]
 
+    config.check_fits_in_memory(folder / "config.json")
     with torch.device("cpu"):
         model = build_model(config, resolved)
     weights_file, state = read_weights(folder)
@@ -282,6 +283,18 @@ def load_state(model: BertPreTrainedModel, state: dict[str, torch.Tensor], sourc
             "config.json and the weights file belong to different models; use the pair that came together.",
             path=source,
         )
+    not_float = [
+        f"{k}: {str(renamed[k].dtype).removeprefix('torch.')}"
+        for k, v in expected.items()
+        if k in renamed and v.is_floating_point() and not renamed[k].is_floating_point()
+    ]
+    if not_float:  # an integer or boolean tensor would be copied in as whole numbers: a broken model
+        raise CheckpointError(
+            "Weights stored as integers or booleans where the model needs floating-point numbers:\n  "
+            + "\n  ".join(not_float[:20]),
+            "The weights file was damaged or converted wrongly; get the model's weights again.",
+            path=source,
+        )
     with torch.no_grad():
         for key, tensor in expected.items():
             if key in renamed:
@@ -339,7 +352,7 @@ def save_config_and_tokenizer(model: BertPreTrainedModel, tokenizer: Tokenizer |
     config_dict["tie_word_embeddings"] = True
     atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))
     if tokenizer is not None:
-        save_tokenizer(tokenizer, folder, config.max_length)
+        save_tokenizer(tokenizer, folder, config.max_length, model.family.tokenizer_class)
 
 
 def huggingface_cache_dir() -> Path:
@@ -357,7 +370,7 @@ class LocalCheckpoint:
     name: str  # e.g. "bert-base-uncased" or "sentence-transformers/all-MiniLM-L6-v2"
     path: Path
     source: str  # "huggingface cache", "package", ...
-    family: str = "bert"  # the model family's title, e.g. "RoBERTa"
+    model_type: str = "bert"  # config.json's model_type, naming its family (family_for)
 
 
 def folder_family(folder: Path) -> Family | None:
@@ -387,7 +400,10 @@ def find_cached_checkpoints(cache_dir: Path | None = None) -> list[LocalCheckpoi
                 name = repo.name[len("models--") :].replace("--", "/")
                 found.append(
                     LocalCheckpoint(
-                        name=name, path=snapshot, source="Hugging Face cache", family=family.title
+                        name=name,
+                        path=snapshot,
+                        source="Hugging Face cache",
+                        model_type=family.model_types[0],
                     )
                 )
                 break
