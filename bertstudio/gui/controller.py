@@ -389,9 +389,8 @@ class AppController(QObject):
 
         def model_opened() -> None:
             self.model_changed.disconnect(model_opened)
-            imported.max_length = settings.get("max_length", imported.max_length)
             imported.report_changed.connect(data_checked)
-            self.import_data(data)
+            imported.open(data, max_length=settings.get("max_length"))
 
         def data_checked() -> None:
             if imported.checking or imported.table is None or not imported.whole:

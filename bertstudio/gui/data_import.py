@@ -84,6 +84,7 @@ class DataImport(QObject):
         self.report: Any = None
         self.check_error: Any = None  # a BertStudioError: the mapping does not fit the table
         self.max_length = max_length
+        self._own_max_length: int | None = None  # the person's, while the demo's is in use
         self.validation_fraction = validation
         self.test_fraction = test
         self.exclude_problem_rows = False
@@ -96,9 +97,14 @@ class DataImport(QObject):
         self._recheck_timer.timeout.connect(self.recheck)
 
     # ----- reading -----
-    def open(self, path: Path, options: dict[str, Any] | None = None) -> None:
-        """Preview the head of `path` at once, then read the whole file in the background."""
+    def open(self, path: Path, options: dict[str, Any] | None = None, max_length: int | None = None) -> None:
+        """Preview the head of `path` at once, then read the whole file in the background. A
+        `max_length` given here (the demo's) holds for this file only; the next gets the person's back."""
         self.path = Path(path)
+        if self._own_max_length is not None:
+            self.max_length, self._own_max_length = self._own_max_length, None
+        if max_length is not None:
+            self._own_max_length, self.max_length = self.max_length, int(max_length)
         self.read_options = {"encoding": None, "delimiter": None, "has_header": None, **(options or {})}
         self._forget_table()  # a new file gets a fresh suggestion, even with the same column names
         self.opened.emit(self.path)
@@ -188,6 +194,7 @@ class DataImport(QObject):
     # ----- checking -----
     def set_max_length(self, value: int) -> None:
         self.max_length = int(value)
+        self._own_max_length = None
         self._recheck_timer.start()
 
     def set_split(self, validation: float, test: float) -> None:

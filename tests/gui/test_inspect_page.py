@@ -208,6 +208,53 @@ def test_the_page_loads_without_torch():
     assert result.stdout.strip() == "False"
 
 
+def test_probe_sentences_added_after_a_run_and_a_click_on_the_curve_jumps_to_a_step(page, qtbot, tmp_path):
+    """Across training after the fact: the sentences are computed at the run's kept checkpoints."""
+    import csv
+
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    from bertstudio.training import RunConfig, run_training
+    from tests.conftest import make_tiny_model_dir
+
+    data = tmp_path / "reviews.csv"
+    with open(data, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(
+            [["text", "label"]]
+            + [[f"the film was {'good' if i % 2 else 'bad'}", str(i % 2)] for i in range(40)]
+        )
+    run = tmp_path / "run"
+    config = RunConfig(
+        model_path=str(make_tiny_model_dir(tmp_path / "tiny")),
+        data_path=str(data),
+        text_column="text",
+        label_columns=["label"],
+        output_dir=str(run),
+        max_length=16,
+        batch_size=8,
+        max_steps=6,
+        save_every_steps=2,
+        keep_checkpoints=5,
+        log_every_steps=0,
+    )
+    assert run_training(config).status == "completed"
+    panel = page.training
+    panel.open_run(run)
+    assert "no probes recorded" in panel.run_label.text() and panel.add_probes_button.isEnabled()
+    panel.add_probe_sentences(["the film was good", "the film was bad"])
+    qtbot.waitUntil(lambda: len(panel.steps) == 3, timeout=60_000)
+    assert [s.step for s in panel.steps] == [2, 4, 6] and panel.sentence.count() == 2
+    assert "Step 6" in panel.heatmap.plot.titleLabel.text
+    panel.curve.resize(600, 200)
+    view = panel.curve.getPlotItem().vb
+    view.setRange(xRange=(0, 7), yRange=(0, 2), padding=0)
+    target = panel.curve.mapFromScene(view.mapViewToScene(QPointF(2.3, 1.0)))
+    QTest.mouseClick(panel.curve.viewport(), Qt.MouseButton.LeftButton, pos=target)
+    qtbot.waitUntil(lambda: panel.slider.value() == 0, timeout=5_000)
+    assert "Step 2" in panel.heatmap.plot.titleLabel.text and panel.marker.value() == 2
+
+
 def test_attributions_go_when_the_text_changes(page, qtbot):
     page.steps.setValue(8)
     page.compute_attributions()

@@ -109,7 +109,9 @@ def test_run_json_says_what_the_train_page_showed(articles, qtbot):
     assert written["label_columns"] == ["section"] and written["max_steps"] == 2
 
 
-def test_the_demos_learning_rate_gives_way_to_the_next_models_defaults(window, qtbot, tiny_encoder_dir):
+def test_the_demos_learning_rate_gives_way_to_the_next_models_defaults(
+    window, qtbot, tmp_path, tiny_encoder_dir
+):
     """Found: the demo's 1e-3 stayed when a real model was opened (its task default is 5e-5)."""
     controller, form = window.controller, window.train_page.form
     window.open_demo()
@@ -120,6 +122,12 @@ def test_the_demos_learning_rate_gives_way_to_the_next_models_defaults(window, q
     qtbot.waitUntil(lambda: controller.model_path == tiny_encoder_dir, timeout=20_000)
     assert form.field_value("learning_rate") == 5e-5 and controller.run_config().learning_rate == 5e-5
     assert controller.run_config().batch_size == 8 and "Kept your batch size 8" in form.notice_label.text()
+    assert controller.run_config().max_length == 64  # the demo data's own max length, while it is in use
+    controller.import_data(write_reviews(tmp_path / "reviews.csv"))  # the demo's 64 stays with the demo data
+    qtbot.waitUntil(lambda: controller.data_import.usable, timeout=30_000)
+    assert window.data_page.lengths_tab.max_length_spin.value() == 128
+    controller.use_data()
+    assert controller.run_config().max_length == 128
     form.fields["learning_rate"].setCurrentText("2e-5")  # the person's rate does not carry to another model
     window.open_model(make_tiny_model_dir(controller.models_dir / "another"))
     qtbot.waitUntil(lambda: controller.model_path.name == "another", timeout=20_000)

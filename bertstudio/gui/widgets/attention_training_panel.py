@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QPushButton,
     QSlider,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.widgets.attention_heatmap import AttentionHeatmap
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
+from bertstudio.gui.workers import run_in_background
 from bertstudio.inspect.maps import AttentionMaps
 from bertstudio.inspect.training_probes import ProbeSnapshot, ProbeStep, list_probe_steps, load_probe_step
 from bertstudio.inspect.view_filters import ViewOptions, view_matrix
@@ -58,6 +60,13 @@ class TrainingProbesPanel(QWidget):
         open_button.clicked.connect(self._choose_run)
         self.run_label = QLabel("No run opened.")
         self.run_label.setWordWrap(True)
+        self.add_probes_button = QPushButton("Add Probe Sentences…")
+        self.add_probes_button.setObjectName("addProbeSentencesButton")
+        self.add_probes_button.setToolTip(
+            "Compute the attention and prediction of sentences you choose now at every checkpoint the run kept"
+        )
+        self.add_probes_button.setEnabled(False)
+        self.add_probes_button.clicked.connect(self._choose_probe_sentences)
         self.curve = ThemedPlotWidget()
         self.curve.setLabel("bottom", "step")
         self.curve.setLabel("left", "loss")
@@ -70,6 +79,8 @@ class TrainingProbesPanel(QWidget):
         )
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d62728", width=2))
         self.curve.addItem(self.marker, ignoreBounds=True)  # the curve decides the range, not the marker
+        self.curve.scene().sigMouseClicked.connect(self._curve_clicked)
+        self.curve.setToolTip("Click the curve to jump to the nearest recorded step")
         self._empty_curve()
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
@@ -85,6 +96,7 @@ class TrainingProbesPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(open_button)
         top.addWidget(self.run_label, 1)
+        top.addWidget(self.add_probes_button)
         scrub = QHBoxLayout()
         scrub.addWidget(QLabel("Step"))
         scrub.addWidget(self.slider, 1)
@@ -127,6 +139,7 @@ class TrainingProbesPanel(QWidget):
 
     def open_run(self, run_dir: str | Path) -> None:
         self.run_dir = Path(run_dir)
+        self.add_probes_button.setEnabled((self.run_dir / "run.json").is_file())
         if not (self.run_dir / "run.json").is_file():
             self._show_nothing(
                 f"{self.run_dir.name} is not a run folder (it has no run.json): open one from the workspace's runs/."
@@ -151,6 +164,50 @@ class TrainingProbesPanel(QWidget):
         self.slider.setEnabled(True)
         self._load_step(self.slider.value())
         self._mark_probe_steps(train)
+
+    # ----- after the run -----
+    def _choose_probe_sentences(self) -> None:
+        current = "\n".join(self.snapshot.sentences) if self.snapshot is not None else ""
+        text, ok = QInputDialog.getMultiLineText(
+            self,
+            "Probe sentences",
+            "One sentence per line (at most 8); computed at every checkpoint the run kept:",
+            current,
+        )
+        if ok:
+            self.add_probe_sentences([line for line in text.splitlines() if line.strip()])
+
+    def add_probe_sentences(self, sentences: list[str]) -> None:
+        """Compute `sentences` at the run's kept checkpoints in the background, then show them."""
+        from bertstudio.inspect.probes_after_training import record_probes_from_checkpoints
+
+        run_dir = self.run_dir
+        self.add_probes_button.setEnabled(False)
+        self.run_label.setText(f"{run_dir.name}: computing the probes at each kept checkpoint…")
+        run_in_background(
+            record_probes_from_checkpoints,
+            run_dir,
+            sentences,
+            owner=self,
+            on_done=lambda _steps: self.open_run(run_dir),
+            on_error=self._probes_failed,
+        )
+
+    def _probes_failed(self, exc: BaseException) -> None:
+        self.add_probes_button.setEnabled(True)
+        if self.run_dir is not None:
+            self.open_run(self.run_dir)
+        show_error(self, exc, "Could not compute the probes")
+
+    def _curve_clicked(self, event) -> None:
+        if self.steps and self.curve.sceneBoundingRect().contains(event.scenePos()):
+            self.jump_to_step(self.curve.getPlotItem().vb.mapSceneToView(event.scenePos()).x())
+
+    def jump_to_step(self, step: float) -> None:
+        """Show the recorded step nearest to `step` (a click on the loss curve)."""
+        if self.steps:
+            nearest = min(range(len(self.steps)), key=lambda i: abs(self.steps[i].step - step))
+            self.slider.setValue(nearest)
 
     def _show_nothing(self, message: str) -> None:
         """Say why there is nothing to show, and show nothing of a run opened before."""

@@ -17,6 +17,9 @@ from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.gui.workers import BackgroundJob, TrainingWorker
 from bertstudio.training.config import RunConfig
 
+PLOT_HEIGHT = 190
+SHOWN_ABOVE_START = 1.5  # the y axis ends at this multiple of the first loss: divergence would hide the dip
+
 
 class LearningRateFinder(QWidget):
     """`config_of_run()` gives the run to scan (what Start would train); rate_chosen(rate) when the
@@ -56,7 +59,8 @@ class LearningRateFinder(QWidget):
         self.plot = ThemedPlotWidget("learningRatePlotScan", "Loss by learning rate", "loss")
         self.plot.setLabel("bottom", "learning rate")
         self.plot.setLogMode(x=True, y=False)
-        self.plot.setMinimumHeight(160)
+        self.plot.setMinimumHeight(140)
+        self.plot.setMaximumHeight(PLOT_HEIGHT)  # the form above keeps its room
         self.raw = make_curve(self.plot, theme.SERIES_COLORS[0], "loss", width=1.0, alpha=90)
         self.smoothed = make_curve(self.plot, theme.SERIES_COLORS[0], "smoothed")
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.SERIES_COLORS[3], width=2))
@@ -136,6 +140,9 @@ class LearningRateFinder(QWidget):
         if scan is not None:
             self.raw.setData(np.asarray(scan.rates), np.asarray(scan.losses))
             self.smoothed.setData(np.asarray(scan.rates), np.asarray(scan.smoothed))
+            if scan.smoothed:
+                low, start = min(scan.smoothed), scan.smoothed[0]
+                self.plot.setYRange(low * 0.9, max(start * SHOWN_ABOVE_START, low * 1.1), padding=0)
             stopped = {"cancelled": " (stopped)", "diverged": " (stopped when the loss diverged)"}
             self.status.setText(f"{scan.note}{stopped.get(scan.status, '')}")
             if scan.suggested_rate is not None:

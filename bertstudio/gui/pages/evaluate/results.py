@@ -26,6 +26,7 @@ from bertstudio.gui.workers import run_in_background
 from bertstudio.training.eval_results import SplitEvaluation, by_loss, read_evaluation, runs_with_evaluation
 
 MAX_EXAMPLES_SHOWN = 2000
+COMPACT_ROW = 22  # row height of the metric tables: all classes of a typical task fit without scrolling
 SCORE_TABLES = {"per_class": "Class", "per_label": "Label", "per_type": "Entity type"}
 
 
@@ -93,10 +94,13 @@ class ResultsView(QWidget):
         self.empty_label.setObjectName("evaluateEmptyLabel")
         self.empty_label.setProperty("role", "muted")
 
+        for table in (self.metrics_table, self.per_class_table):
+            table.verticalHeader().setDefaultSectionSize(COMPACT_ROW)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.metrics_table)
         left.addWidget(self.per_class_table)
         left.setSizes([260, 240])
+        self.tables_splitter = left
         top = QSplitter()
         top.addWidget(left)
         top.addWidget(self.matrix_view)
@@ -126,6 +130,17 @@ class ResultsView(QWidget):
         controller.run_finished.connect(lambda run_dir: self.refresh_runs(select=run_dir))
         controller.workspace_changed.connect(lambda: self.refresh_runs())
         self.refresh_runs()
+
+    def _fit_tables(self) -> None:
+        """Every column of the per-class table in view, and the splitter's height shared so both tables
+        show all their rows when there is room (the metrics table takes only what its rows need)."""
+        self.per_class_table.resizeColumnsToContents()
+        header = self.metrics_table.horizontalHeader().height() + 2 * self.metrics_table.frameWidth()
+        metrics_needed = header + self.metrics_table.rowCount() * COMPACT_ROW
+        total = sum(self.tables_splitter.sizes()) or 500
+        self.tables_splitter.setSizes(
+            [min(metrics_needed, total // 2), max(total - metrics_needed, total // 2)]
+        )
 
     # ----- runs -----
     def refresh_runs(self, select: str | None = None) -> None:
@@ -196,6 +211,7 @@ class ResultsView(QWidget):
                 self.per_class_table.setItem(row, col, item)
         self.per_class_table.setSortingEnabled(True)
         self.per_class_table.setVisible(bool(per_class))
+        self._fit_tables()
         matrix = metrics.get("confusion_matrix")
         self.matrix_view.setVisible(matrix is not None)
         if matrix is not None:

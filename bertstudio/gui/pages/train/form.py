@@ -158,6 +158,7 @@ class TrainForm(QWidget):
         self.notice_label.setObjectName("settingsNoticeLabel")
         self.notice_label.setWordWrap(True)
         self.notice_label.setProperty("role", "muted")
+        self.notice_label.setVisible(False)
 
         self.fields: dict[str, QWidget] = {
             "epochs": _spin(1, 1000),
@@ -245,8 +246,12 @@ class TrainForm(QWidget):
         controller.model_changed.connect(self.show_sources)
         controller.data_changed.connect(self.show_sources)
         controller.session.launched.connect(self.show_settings)
-        controller.notice.connect(self.notice_label.setText)
+        controller.notice.connect(self._show_notice)
         self.show_settings()
+
+    def _show_notice(self, text: str) -> None:
+        self.notice_label.setText(text)
+        self.notice_label.setVisible(bool(text))
 
     # ----- showing the controller's state -----
     def shown_config(self) -> RunConfig:
