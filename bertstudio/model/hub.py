@@ -317,8 +317,12 @@ def checkpoint_state(model: BertPreTrainedModel) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path) -> Path:
-    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers."""
+def save_pretrained(
+    model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path, max_length: int | None = None
+) -> Path:
+    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers.
+    `max_length`, the length the model was trained with, is recorded as the tokenizer's
+    model_max_length (which transformers honours too); default: the position limit."""
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     config = model.config
@@ -332,7 +336,7 @@ def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, pat
     config_dict["tie_word_embeddings"] = True
     atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))
     if tokenizer is not None:
-        save_tokenizer(tokenizer, folder, config.max_length)
+        save_tokenizer(tokenizer, folder, min(max_length or config.max_length, config.max_length))
     return folder
 
 

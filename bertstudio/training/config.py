@@ -80,7 +80,7 @@ class RunConfig:
     # Hardware.
     device: str = "auto"  # one of DEVICES; auto picks CUDA, then Apple MPS, then CPU
     precision: str = "auto"  # one of PRECISIONS; auto: bf16 on GPUs that support it, else fp16, fp32 on CPU
-    cpu_threads: int = 0  # torch threads on CPU; 0 leaves one core free for the interface
+    cpu_threads: int = 0  # torch threads on CPU; 0: every core (the window leaves one free)
     # Output and inspection.
     output_dir: str = ""  # the run folder
     probe_sentences: list[str] = field(default_factory=list)  # recorded at each evaluation (inspection)

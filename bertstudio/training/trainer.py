@@ -72,8 +72,10 @@ class Trainer:
         on_event: Callable[[Event], None] | None,
         control: TrainingControl,
         resume: bool,
+        interface_cores: int = 0,
     ) -> None:
         self.config = config
+        self.interface_cores = interface_cores  # CPU cores left free (the window keeps one)
         self.control = control
         self.resume = resume
         self.context = DistributedContext.from_environment()
@@ -117,7 +119,11 @@ class Trainer:
         config = self.config
         config.validate()
         self.setup = setup_device(
-            config.device, config.precision, config.cpu_threads, self.context.local_rank
+            config.device,
+            config.precision,
+            config.cpu_threads,
+            self.context.local_rank,
+            interface_cores=self.interface_cores,
         )
         self.context.init_process_group(self.setup.device)
         result = self._run()  # on an error the group is left to process exit: peers may sit in a collective
@@ -165,6 +171,7 @@ class Trainer:
                 world_size=self.context.world_size,
                 train_examples=len(self.prepared.train.lengths),
                 eval_examples=len(self.prepared.validation.lengths) if self.prepared.validation else 0,
+                threads=self.setup.threads,
             )
         )
         self.log(
@@ -604,7 +611,7 @@ class Trainer:
         with writing(target, "the final model"):
             shutil.rmtree(partial, ignore_errors=True)
             require_free_space(self.folder.path, checkpoint_bytes(self.model), "the final model")
-            save_pretrained(self.model, self.prepared.tokenizer, partial)
+            save_pretrained(self.model, self.prepared.tokenizer, partial, max_length=self.config.max_length)
             write_manifest(partial)
             if target.exists():
                 shutil.rmtree(target)

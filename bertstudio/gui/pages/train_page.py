@@ -96,16 +96,19 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+INTERFACE_CORES = 1  # CPU cores training leaves free so the window stays responsive
+
+
 def start_new_run(config: RunConfig, on_event, control) -> Any:
     from bertstudio.training import run_training
 
-    return run_training(config, on_event=on_event, control=control)
+    return run_training(config, on_event=on_event, control=control, interface_cores=INTERFACE_CORES)
 
 
 def resume_run(run_dir: Path, on_event, control) -> Any:
     from bertstudio.training import resume_training
 
-    return resume_training(run_dir, on_event=on_event, control=control)
+    return resume_training(run_dir, on_event=on_event, control=control, interface_cores=INTERFACE_CORES)
 
 
 class TrainPage(QWidget):
