@@ -36,6 +36,7 @@ from bertstudio.gui.pages.runs_page import RunsPage
 from bertstudio.gui.pages.train_page import TrainPage
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.state import Workbench
+from bertstudio.gui.widgets.export_dialog import ExportDialog
 from bertstudio.gui.widgets.log_panel import LogPanel, QtLogHandler
 from bertstudio.gui.workers import BackgroundJob, run_in_background
 from bertstudio.resources import resource_path
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
         self.log_dock.hide()
 
         self.activity_label = QLabel("Ready")
+        self._training_activity = ""  # the running run's status line, shown when nothing else is busy
         self.activity_label.setObjectName("activityLabel")
         self.device_label = QLabel("Device: checking...")
         self.device_label.setObjectName("deviceLabel")
@@ -184,6 +186,7 @@ class MainWindow(QMainWindow):
         self.data_page.file_opened.connect(self._refresh_recent_menu)
         self.runs_page.open_model_requested.connect(self.open_model)
         self.runs_page.resume_requested.connect(self._resume_run)
+        self.runs_page.export_requested.connect(self.show_export)
         self.train_page.run_started.connect(lambda: self.go_to("Train"))
         self.state.data_changed.connect(lambda: self.inspect_page.set_data(self.state.data))
         self.state.run_started.connect(self.runs_page.refresh)
@@ -236,6 +239,8 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "&Import Data...", "Ctrl+I", self.choose_data)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self._refresh_recent_menu()
+        file_menu.addSeparator()
+        self._add_action(file_menu, "&Export Model...", "Ctrl+Shift+E", lambda: self.show_export())
         file_menu.addSeparator()
         self._add_action(file_menu, "Choose &Workspace...", None, self.choose_workspace)
         self._add_action(file_menu, "Open &Demo", None, self.open_demo)
@@ -349,7 +354,12 @@ class MainWindow(QMainWindow):
 
     # ----- status, theme, help -----
     def _show_activity(self, text: str) -> None:
-        self.activity_label.setText(text or "Ready")
+        """What runs now; when a short task ends while a run trains, the run's line comes back."""
+        if text.startswith("Training"):
+            self._training_activity = text
+        elif not self.train_page.is_running():
+            self._training_activity = ""
+        self.activity_label.setText(text or self._training_activity or "Ready")
 
     def _probe_device(self) -> None:
         run_in_background(
@@ -382,6 +392,14 @@ class MainWindow(QMainWindow):
             f"<b>BERT Studio {__version__}</b><p>Fine-tune, evaluate and inspect BERT-family models.</p>"
             f"<p>Workspace: {self.state.workspace}</p>",
         )
+
+    def show_export(self, source: str | Path | None = None) -> ExportDialog:
+        """The export dialog for a run folder (from the Runs page) or else the open model."""
+        model = Path(source) if source else self.state.model_path
+        dialog = ExportDialog(model, self.state.workspace / "exports", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def reveal(self, path: Path) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
