@@ -11,7 +11,6 @@ from PySide6.QtCore import QObject, Signal
 from bertstudio.gui.workers import BackgroundJob, TrainingWorker
 from bertstudio.training.config import RunConfig
 
-
 INTERFACE_CORES = 1  # CPU cores training leaves free so the window stays responsive
 
 

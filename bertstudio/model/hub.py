@@ -22,7 +22,7 @@ from bertstudio.errors import CheckpointError, ConfigError
 from bertstudio.model.config import BertConfig
 from bertstudio.model.family import Family, family_for
 from bertstudio.model.modeling import TASKS, BertPreTrainedModel, build_model
-from bertstudio.text.tokenizer import configure, load_tokenizer, max_length_of, save_tokenizer
+from bertstudio.text.tokenizer import configure, load_tokenizer, save_tokenizer
 
 TASK_ALIASES = {
     None: None,
@@ -317,29 +317,21 @@ def checkpoint_state(model: BertPreTrainedModel) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def save_pretrained(
-    model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path, max_length: int | None = None
-) -> Path:
-    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers.
-    `max_length`, the length the model was trained with, is recorded as the tokenizer's
-    model_max_length (which transformers honours too); default: the position limit."""
+def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path) -> Path:
+    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers."""
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     tensors = checkpoint_state(model)
     atomic_write(
         folder / "model.safetensors", lambda temp: save_file(tensors, temp, metadata={"format": "pt"})
     )
-    save_config_and_tokenizer(model, tokenizer, folder, max_length)
+    save_config_and_tokenizer(model, tokenizer, folder)
     return folder
 
 
-def save_config_and_tokenizer(
-    model: BertPreTrainedModel, tokenizer: Tokenizer | None, folder: Path, max_length: int | None = None
-) -> None:
+def save_config_and_tokenizer(model: BertPreTrainedModel, tokenizer: Tokenizer | None, folder: Path) -> None:
     """config.json (architecture and task of `model`) and the tokenizer files: a model folder without
-    its weights, which an ONNX export puts beside its graph. The tokenizer's model_max_length is
-    `max_length` (the length the model was trained with), else the tokenizer's own truncation, so a
-    loaded model saved again or exported keeps the length it was trained with."""
+    its weights, which an ONNX export puts beside its graph."""
     config = model.config
     config.architectures = [model.family.architectures[model.task]]
     config.problem_type = PROBLEM_TYPE_OF_TASK.get(model.task)
@@ -347,8 +339,7 @@ def save_config_and_tokenizer(
     config_dict["tie_word_embeddings"] = True
     atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))
     if tokenizer is not None:
-        recorded = max_length or max_length_of(tokenizer) or config.max_length
-        save_tokenizer(tokenizer, folder, min(recorded, config.max_length))
+        save_tokenizer(tokenizer, folder, config.max_length)
 
 
 def huggingface_cache_dir() -> Path:

@@ -48,12 +48,8 @@ def load_for_inference(
 
 
 def _max_length(loaded: LoadedModel, max_length: int | None) -> int:
-    """`max_length`, else the length the model was trained with (its tokenizer's model_max_length),
-    never past the position limit."""
-    from bertstudio.text import max_length_of
-
     limit = loaded.model.config.max_length
-    return min(max_length or max_length_of(loaded.tokenizer) or limit, limit)
+    return min(max_length or limit, limit)
 
 
 def unlabelled_dataset(table, task: str, text_column: str, pair_column: str | None, label_names: list[str]):

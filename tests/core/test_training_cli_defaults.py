@@ -1,16 +1,11 @@
-"""What a headless run does by default: threads, the split of a single data file, the length a saved
-model is applied with."""
+"""What a headless run does by default: threads and the split of a single data file."""
 
 from __future__ import annotations
-
-import csv
-import json
-import random
 
 from bertstudio.cli import main
 from bertstudio.training import RunFolder, run_training
 from bertstudio.training.device import available_cores
-from tests.core.training_fixtures import FILLER, run_config, sentiment_csv, tiny_model, write_csv
+from tests.core.training_fixtures import run_config, sentiment_csv, tiny_model
 
 
 def train(tmp_path, data, *extra: str) -> str:
@@ -50,38 +45,3 @@ def test_split_fractions_are_flags_and_the_log_counts_the_rows(tmp_path, capsys)
     assert "Rows: 80 train, 20 validation, 0 test (split 80% / 20% / 0% (seed" in out
     logged = [r["message"] for r in RunFolder(run_dir).read_events() if r["kind"] == "log"]
     assert any(message.startswith("Rows: 80 train, 20 validation, 0 test") for message in logged)
-
-
-def test_predict_and_evaluate_default_to_the_trained_length(tmp_path):
-    """Texts of about 30 tokens whose label word comes last: cut at 16 it is gone."""
-    rng = random.Random(0)
-    rows = [
-        (" ".join(rng.choices(FILLER, k=28) + [word]), label)
-        for word, label in [("good", "pos"), ("bad", "neg")] * 20
-    ]
-    data = write_csv(tmp_path / "long.csv", ["text", "label"], rows)
-    run_dir = train(tmp_path, data, "--max-length", "16")
-    model = f"{run_dir}/model"
-    assert (
-        json.loads((tmp_path / "run" / "model" / "tokenizer_config.json").read_text())["model_max_length"]
-        == 16
-    )
-
-    def predicted(*extra: str) -> list[list[str]]:
-        out = tmp_path / f"predictions{'-'.join(extra)}.csv"
-        argv = ["predict", "--model", model, "--data", str(data), "--text", "text", "--out", str(out)]
-        assert main([*argv, *extra]) == 0
-        with open(out, encoding="utf-8") as handle:
-            return [row[2:] for row in csv.reader(handle)]
-
-    default = predicted()
-    assert default == predicted("--max-length", "16")
-    assert default != predicted("--max-length", "40")
-
-    def evaluated(*extra: str) -> float:
-        argv = ["evaluate", "--model", model, "--data", str(data), "--text", "text", "--label", "label"]
-        out = tmp_path / f"eval{'-'.join(extra)}"
-        assert main([*argv, "--out", str(out), *extra]) == 0
-        return json.loads((out / "test_metrics.json").read_text())["loss"]
-
-    assert evaluated() == evaluated("--max-length", "16") != evaluated("--max-length", "40")
