@@ -24,7 +24,9 @@ def test_headless_training_uses_every_core_and_says_so(tmp_path, capsys):
     run_dir = train(tmp_path, sentiment_csv(tmp_path, count=40), "--max-length", "16")
     cores = available_cores()
     assert started(run_dir)["threads"] == cores
-    assert f"cpu ({cores} threads)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    logged = [r["message"] for r in RunFolder(run_dir).read_events() if r["kind"] == "log"]
+    assert any(f"cpu ({cores} threads)" in line for line in [*logged, *out.splitlines()])
 
 
 def test_the_window_keeps_a_core_free(tmp_path):
