@@ -26,7 +26,7 @@ def test_headless_training_uses_every_core_and_says_so(tmp_path, capsys):
     assert started(run_dir)["threads"] == cores
     out = capsys.readouterr().out
     logged = [r["message"] for r in RunFolder(run_dir).read_events() if r["kind"] == "log"]
-    assert any(f"cpu ({cores} threads)" in line for line in [*logged, *out.splitlines()])
+    assert any(f"CPU, {cores} thread" in line for line in [*logged, *out.splitlines()])
 
 
 def test_the_window_keeps_a_core_free(tmp_path):
