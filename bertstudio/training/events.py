@@ -23,6 +23,7 @@ class StartedEvent:
     world_size: int = 1
     train_examples: int = 0
     eval_examples: int = 0
+    threads: int = 0  # torch CPU threads of this process
     kind: str = "started"
 
 

@@ -122,6 +122,7 @@ def load_splits(
             {k: v for k, v in files.items() if v}, mapping, exclude_problem_rows=exclude, **options
         )
         built = list(splits.values())
+        how = "from the given files"
     else:
         data = build_dataset(
             read_table(config.data_path, **options),
@@ -132,6 +133,7 @@ def load_splits(
         built = [data]
         if config.split_column:
             splits = split_by_column(data)
+            how = f"split by the {config.split_column!r} column"
         else:
             fractions = (
                 1.0 - config.validation_fraction - config.test_fraction,
@@ -139,6 +141,7 @@ def load_splits(
                 config.test_fraction,
             )
             splits = split_dataset(data, sizes=fractions, seed=config.seed)
+            how = f"split {fractions[0]:.0%} / {fractions[1]:.0%} / {fractions[2]:.0%} (seed {config.seed})"
     for dataset in built:
         if dataset.excluded and log is not None:
             shown = "; ".join(f"line {p.line}: {p.message}" for p in dataset.excluded[:5])
@@ -147,6 +150,9 @@ def load_splits(
         name: (splits.get(name) if splits.get(name) is not None and len(splits[name]) else None)
         for name in ("train", "validation", "test")
     }
+    if log is not None:
+        counts = ", ".join(f"{len(result[name]) if result[name] else 0:,} {name}" for name in result)
+        log(f"Rows: {counts} ({how}).")
     if result["train"] is None:
         raise DataImportError(
             "No rows are left for training after the split.",

@@ -74,8 +74,10 @@ class Trainer:
         on_event: Callable[[Event], None] | None,
         control: TrainingControl,
         resume: bool,
+        interface_cores: int = 0,
     ) -> None:
         self.config = config
+        self.interface_cores = interface_cores  # CPU cores left free (the window keeps one)
         self.control = control
         self.resume = resume
         self.context = DistributedContext.from_environment()
@@ -119,7 +121,11 @@ class Trainer:
         config = self.config
         config.validate()
         self.setup = setup_device(
-            config.device, config.precision, config.cpu_threads, self.context.local_rank
+            config.device,
+            config.precision,
+            config.cpu_threads,
+            self.context.local_rank,
+            interface_cores=self.interface_cores,
         )
         self.context.init_process_group(self.setup.device)
         result = self._run()  # on an error the group is left to process exit: peers may sit in a collective
@@ -167,6 +173,7 @@ class Trainer:
                 world_size=self.context.world_size,
                 train_examples=len(self.prepared.train.lengths),
                 eval_examples=len(self.prepared.validation.lengths) if self.prepared.validation else 0,
+                threads=self.setup.threads,
             )
         )
         self.log(

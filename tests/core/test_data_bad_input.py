@@ -285,7 +285,15 @@ def test_any_bytes_give_a_table_and_report_or_a_data_import_error(tmp_path, cont
     try:
         table = read_table(path)
         mapping = suggest_task(table)
-        if mapping.labels:
-            validate(table, mapping)
+        report = validate(table, mapping) if mapping.labels else None
     except DataImportError as error:
         assert str(path) in str(error)
+        return
+    assert all(len(table.column(name)) == len(table) for name in table.columns)
+    lines = table.line_numbers.tolist()
+    assert lines == sorted(set(lines)) and all(line >= 1 for line in lines)  # one line per row, in order
+    for name in (mapping.text, mapping.text_pair, mapping.split_column, *mapping.labels):
+        assert name is None or name in table.columns
+    if report is not None:
+        assert report.rows == len(table) and 0 <= report.usable_rows <= report.rows
+        assert report.usable == (not report.errors)

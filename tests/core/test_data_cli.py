@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -76,3 +77,40 @@ def test_a_header_only_file_exits_2_with_what_to_do(tmp_path, capsys):
     path.write_text("text,label\n")
     assert main(["data", "inspect", str(path), "--split", "0.8,0.1,0.1"]) == 2
     assert "has a header row but no data rows. Add the data rows below the header" in capsys.readouterr().err
+
+
+def test_the_columns_given_decide_the_task(tmp_path, capsys):
+    """A file with a second long text column: the suggestion picks a pair, but --text and --label name
+    one text and a class column, so the task is classification (it was pair classification, exit 2)."""
+    rows = [
+        (f"pkg{i}", f"a library for parsing kind {i} of files quickly", f"longer text about item {i} here", s)
+        for i, s in enumerate(["libs", "net", "utils", "devel"] * 10)
+    ]
+    path = tmp_path / "packages.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([("package", "description", "context", "section"), *rows])
+    assert main(["data", "inspect", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mapping"]["text_pair"] is not None  # suggested a pair
+    assert main(["data", "inspect", str(path), "--text", "description", "--label", "section", "--json"]) == 0
+    mapping = json.loads(capsys.readouterr().out)["mapping"]
+    assert mapping == {**mapping, "text": "description", "text_pair": None, "task": "classification"}
+
+
+def test_suggestion_never_contradicts_the_given_columns(tmp_path):
+    from bertstudio.data import read_table, suggest_task
+    from bertstudio.data.mapping import apply_given_columns
+
+    path = tmp_path / "scores.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        rows = [(f"first text number {i}", f"second text number {i}", i % 2, i * 0.37) for i in range(40)]
+        csv.writer(handle).writerows([("a", "b", "flag", "score"), *rows])
+    table = read_table(path)
+    suggested = suggest_task(table)
+    assert apply_given_columns(table, suggested, labels=["score"]).task == "regression"
+    assert apply_given_columns(table, suggested, text="a", labels=["flag"]).task == "classification"
+    assert apply_given_columns(table, suggested, text_pair="b", labels=["flag"]).task == "pair_classification"
+    assert apply_given_columns(table, suggested, labels=["flag", "score"]).task == "multi_label"
+    assert (
+        apply_given_columns(table, suggested, labels=["score"], task="classification").task
+        == "classification"
+    )

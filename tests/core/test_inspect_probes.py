@@ -86,6 +86,23 @@ def test_head_ranking_matches_single_predictions(classifier):
 
 
 def test_encoder_effects_use_output_vectors(tiny_model_dir):
+    """Without a task head the effect of a head is 1 - cosine of the mean-pooled output vectors."""
+    import torch
+
+    from bertstudio.text import encode
+
     model, tokenizer = load_pretrained(tiny_model_dir)
-    effects = head_effects(model, tokenizer, ["the movie was good"])
-    assert (effects > 0).all() and (effects < 2).all()
+    text = "the movie was good"
+    effects = head_effects(model, tokenizer, [text])
+    ids = torch.tensor([encode(tokenizer, [text])[0].ids])
+
+    def pooled(head_mask):
+        with torch.no_grad():
+            return model(input_ids=ids, head_mask=head_mask).last_hidden_state.mean(1)[0]
+
+    for layer, head in ((0, 1), (1, 0)):
+        mask = torch.ones(2, 2)
+        mask[layer, head] = 0
+        expected = 1 - torch.nn.functional.cosine_similarity(pooled(mask), pooled(None), dim=0)
+        assert effects[layer, head] == pytest.approx(float(expected), rel=1e-3, abs=1e-7)
+    assert effects.min() > 0

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 import torch
 
-from bertstudio.errors import BertStudioError, CheckpointError, ConfigError, TokenizerError
+from bertstudio.errors import CheckpointError, ConfigError, TokenizerError
 from bertstudio.model import load_pretrained
 from tests.conftest import make_tiny_model_dir
 
@@ -200,9 +200,26 @@ def test_missing_weights_and_not_a_folder(tiny_model_dir, tmp_path):
         load_pretrained(tmp_path / "nowhere")
 
 
-def test_every_error_is_a_bertstudio_error():
-    for cls in (CheckpointError, ConfigError, TokenizerError):
-        assert issubclass(cls, BertStudioError)
+def test_model_errors_reach_the_command_line_as_messages(tiny_model_dir, tmp_path, capsys):
+    """Each kind of model error is a message and exit status 2 from a command, never a traceback."""
+    from bertstudio.cli import main
+
+    data = tmp_path / "texts.csv"
+    data.write_text("text\nthe movie was good\n", encoding="utf-8")
+    (tmp_path / "copy").mkdir()
+    no_tokenizer = copy_of(tiny_model_dir, tmp_path / "copy")
+    for name in ("tokenizer.json", "vocab.txt"):
+        (no_tokenizer / name).unlink(missing_ok=True)
+    cases = {
+        tmp_path / "nowhere": "not a model folder",  # CheckpointError
+        no_tokenizer: "neither tokenizer.json nor vocab.txt",  # TokenizerError
+        tiny_model_dir: "no fine-tuned task head",  # ConfigError: a base model cannot predict
+    }
+    for model, message in cases.items():
+        argv = ["predict", "--model", str(model), "--data", str(data), "--text", "text"]
+        assert main([*argv, "--out", str(tmp_path / "out.csv")]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("error: ") and message in error and "Traceback" not in error
 
 
 def test_old_gamma_beta_names_and_prefixed_keys_load(tiny_model_dir, tmp_path):

@@ -38,7 +38,7 @@ def test_train_predict_evaluate_with_flags(tmp_path, capsys):
             "--out",
             str(run),
             "--epochs",
-            "4",
+            "6",
             "--batch-size",
             "8",
             "--lr",
