@@ -80,3 +80,7 @@ class TrainingError(BertStudioError):
 
 class RunStoreError(BertStudioError):
     """A run folder is missing, unreadable or not resumable."""
+
+
+class EmbeddingError(BertStudioError):
+    """Texts cannot be encoded or searched as asked (bad input, no index yet, cancelled)."""
