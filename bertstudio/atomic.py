@@ -7,10 +7,18 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bertstudio.storage import writing
+
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
-    """Call write(temp_path) for a temp file in the same folder, fsync it, then rename over `path`."""
+    """Call write(temp_path) for a temp file in the same folder, fsync it, then rename over `path`.
+    A full or read-only disk is a StorageError naming the file; the old file, if any, stays."""
     path = Path(path)
+    with writing(path, path.name):
+        _atomic_write(path, write)
+
+
+def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

@@ -18,9 +18,13 @@ class BertStudioError(Exception):
         self.path = str(path) if path is not None else None
         super().__init__(self.__str__())
 
-    def __str__(self) -> str:
+    def located(self) -> str:
+        """The message with where it happened (file, line, column), without the hint."""
         where = f"{self.path}: " if self.path and self.path not in self.message else ""
-        text = f"{where}{self.message}"
+        return f"{where}{self.message}"
+
+    def __str__(self) -> str:
+        text = self.located()
         return f"{text}\n{self.hint}" if self.hint else text
 
 
@@ -56,7 +60,7 @@ class DataImportError(BertStudioError):
         self.byte_offset = byte_offset
         super().__init__(message, hint, path=path)
 
-    def __str__(self) -> str:
+    def located(self) -> str:
         parts = []
         if self.path:
             parts.append(self.path)
@@ -71,7 +75,7 @@ class DataImportError(BertStudioError):
         if self.value is not None:
             shown = self.value if len(self.value) <= 80 else self.value[:77] + "..."
             text += f" (value: {shown!r})"
-        return f"{text}\n{self.hint}" if self.hint else text
+        return text
 
 
 class TrainingError(BertStudioError):
@@ -84,3 +88,7 @@ class RunStoreError(BertStudioError):
 
 class EmbeddingError(BertStudioError):
     """Texts cannot be encoded or searched as asked (bad input, no index yet, cancelled)."""
+
+
+class StorageError(BertStudioError):
+    """A file could not be written: the disk is full, read-only, or the folder is not ours to write."""

@@ -75,6 +75,8 @@ _LABEL_NAMES = (
 )
 _WORD_NAMES = ("tokens", "words", "token", "word")
 _SPLIT_COLUMNS = ("split", "set", "fold", "subset", "partition")
+_NUMBERED = re.compile(r"(.+?)(?:[ _-]?[12]|[ _-][ab])")
+ID_LIKE_MIN_ROWS = 20  # with this many labelled rows, most labels seen once means "not a label"
 
 
 @dataclass
@@ -156,26 +158,81 @@ def _suggest(table: Table) -> ColumnMapping:
         reason = f"{tags!r} holds one BIO tag per word of {words!r}"
         return ColumnMapping(words, None, [tags], "token_classification", None, split_column, reason)
     text_like = [name for name, values in candidates.items() if _mean_length(values) >= 15]
-    text = _pick(text_like or list(candidates), _TEXT_NAMES, by_length=candidates)
+    text, pair = _text_columns(text_like, candidates)
     if text is None:
         raise DataImportError("The table has no columns to map.", path=table.path)
-    rest = {name: values for name, values in candidates.items() if name != text}
-    pair = _pick([n for n in text_like if n != text], _PAIR_NAMES, by_length=rest)
-    if pair is not None:
-        rest.pop(pair)
+    rest = {name: values for name, values in candidates.items() if name not in (text, pair)}
+    labels_by_name = [name for name in rest if _named(name, _LABEL_NAMES)]
     binary = [name for name, values in rest.items() if _is_binary(values)]
-    if len(binary) >= 2 and not any(name.lower() in _LABEL_NAMES for name in rest if name not in binary):
+    if len(binary) >= 2 and not any(name not in binary for name in labels_by_name):
         reason = f"{len(binary)} columns hold only 0/1 values"
         return ColumnMapping(text, pair, binary, "multi_label", None, split_column, reason)
-    label = _pick([n for n in rest if n.lower() in _LABEL_NAMES], _LABEL_NAMES, by_length=None)
-    label = label or _most_class_like(rest)
-    if label is None:
-        task = "pair_classification" if pair else "classification"
-        return ColumnMapping(
-            text, pair, [], task, None, split_column, "no column is left for a label: map one"
-        )
-    task, delimiter, reason = _label_task(label, rest[label], pair, uses_decimal_comma(table))
-    return ColumnMapping(text, pair, [label], task, delimiter, split_column, reason)
+    decimal_comma = uses_decimal_comma(table)
+    skipped = []
+    for label in _label_candidates(rest, labels_by_name):
+        task, delimiter, reason = _label_task(label, rest[label], pair, decimal_comma)
+        if task in ("classification", "pair_classification") and mostly_unique(_value_counts(rest[label])):
+            skipped.append(label)
+            continue
+        return ColumnMapping(text, pair, [label], task, delimiter, split_column, reason)
+    task = "pair_classification" if pair else "classification"
+    reason = "no column is left for a label: map one"
+    if skipped:
+        listed = ", ".join(map(repr, skipped))
+        reason = f"no column looks like a label ({listed}: a different value in almost every row): map one"
+    return ColumnMapping(text, pair, [], task, None, split_column, reason)
+
+
+def _text_columns(text_like: list[str], columns: dict[str, list[Any]]) -> tuple[str | None, str | None]:
+    """(text, second text) among the long-text columns: a pair only when the names say so (premise /
+    hypothesis, question1 / question2): two long columns of one row are as often a title and its body
+    as two texts to compare."""
+    for first in text_like:
+        for second in text_like:
+            stem = _numbered_stem(first)
+            if first < second and stem not in (None, "column") and stem == _numbered_stem(second):
+                return first, second
+    text = _pick(text_like or list(columns), _TEXT_NAMES, by_length=columns)
+    pair = next((name for name in text_like if name != text and _named(name, _PAIR_NAMES)), None)
+    return text, pair
+
+
+def _numbered_stem(name: str) -> str | None:
+    """'question' for 'question1' / 'question_2' / 'text_a' style names; None for other names."""
+    match = _NUMBERED.fullmatch(name.lower())
+    return match.group(1) if match else None
+
+
+def _name_words(name: str) -> list[str]:
+    return [
+        word for word in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()) if word
+    ]
+
+
+def _named(name: str, names: tuple[str, ...]) -> bool:
+    """Whether the column's name, or one word of it ('star_rating', 'airline_sentiment'), is in `names`."""
+    return name.lower() in names or any(word in names for word in _name_words(name))
+
+
+def _label_candidates(columns: dict[str, list[Any]], by_name: list[str]) -> list[str]:
+    """Label columns to try in order: named ones (exact names first), then the rest, fewest distinct
+    values first (the last column on ties)."""
+    exact = [name for name in by_name if name.lower() in _LABEL_NAMES]
+    named = sorted(exact, key=lambda name: _LABEL_NAMES.index(name.lower())) + [
+        name for name in by_name if name not in exact
+    ]
+    distinct = {
+        name: len({str(v) for v in values if v not in (None, "")}) for name, values in columns.items()
+    }
+    others = [name for name in reversed(columns) if name not in by_name and distinct[name] >= 2]
+    return named + sorted(others, key=distinct.__getitem__)
+
+
+def mostly_unique(counts: Counter) -> bool:
+    """Whether most values (value -> rows) occur once: an id, a name or free text, not a class."""
+    labelled = sum(counts.values())
+    once = sum(1 for count in counts.values() if count == 1)
+    return labelled >= ID_LIKE_MIN_ROWS and once > labelled / 2
 
 
 def _label_task(
@@ -216,15 +273,8 @@ def _suggest_tagging(columns: dict[str, list[Any]]) -> tuple[str, str] | None:
     return None
 
 
-def _most_class_like(columns: dict[str, list[Any]]) -> str | None:
-    """The column with the fewest distinct values (more than one), the last one on ties."""
-    best, best_distinct = None, None
-    for name, values in columns.items():
-        present = [str(v) for v in values if v not in (None, "")]
-        distinct = len(set(present))
-        if distinct >= 2 and (best_distinct is None or distinct <= best_distinct):
-            best, best_distinct = name, distinct
-    return best or (list(columns)[-1] if columns else None)
+def _value_counts(values: list[Any]) -> Counter:
+    return Counter(str(v) for v in values if v not in (None, ""))
 
 
 def _split_words(value: Any) -> list:
@@ -243,17 +293,13 @@ def _mean_length(values: list[Any]) -> float:
     return sum(map(len, texts)) / len(texts) if texts else 0.0
 
 
-def _pick(names: list[str], preferred: tuple[str, ...], by_length: dict[str, list] | None) -> str | None:
-    """A column with a preferred name, else the longest-text one (or the last one if by_length is None)."""
+def _pick(names: list[str], preferred: tuple[str, ...], by_length: dict[str, list]) -> str | None:
+    """A column with a preferred name, else the longest-text one."""
     for wanted in preferred:
         for name in names:
             if name.lower() == wanted:
                 return name
-    if not names:
-        return None
-    if by_length is None:
-        return names[-1]
-    return max(names, key=lambda name: _mean_length(by_length[name]))
+    return max(names, key=lambda name: _mean_length(by_length[name])) if names else None
 
 
 def _is_binary(values: list[Any]) -> bool:

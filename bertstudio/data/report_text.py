@@ -34,7 +34,13 @@ def format_report(report: ValidationReport, max_problems: int = 20) -> str:
     lines += _problems(report, max_problems)
     for warning in report.warnings:
         lines.append(f"Warning   {warning}")
-    if report.usable:
+    for doubt in report.doubts:
+        lines.append(f"Doubt     {doubt}")
+    if report.verdict == "doubtful":
+        lines.append(
+            f"Result    usable: {report.usable_rows:,} rows, but training would learn little (see Doubt)"
+        )
+    elif report.usable:
         lines.append(f"Result    usable: {report.usable_rows:,} rows")
     else:
         lines += [f"Result    NOT USABLE: {error}" for error in report.errors]

@@ -19,7 +19,7 @@ import numpy as np
 
 from bertstudio.data.dataset import ParsedRows, Problem, bulk_objects, no_data_rows, parse_rows
 from bertstudio.data.encoded import UNTRUNCATED, unpadded
-from bertstudio.data.mapping import ColumnMapping, guess_label_delimiter
+from bertstudio.data.mapping import ColumnMapping, guess_label_delimiter, mostly_unique
 from bertstudio.data.reading import Table
 from bertstudio.data.splits import SPLITS, STRATIFIED_TASKS, split_counts, split_indices
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 IMBALANCE_RATIO = 10.0  # most common / least common class at or above this is flagged
 TOKEN_SAMPLE_ROWS = 100_000
 HISTOGRAM_BINS = 30
-ID_LIKE_MIN_ROWS = 20  # with this many labelled rows, most labels seen once means "not a label"
 CASE_VARIANTS_SHOWN = 5
 
 
@@ -85,6 +84,8 @@ class ValidationReport:
     split_counts: dict[str, int]
     tokens: TokenStats | None
     warnings: list[str] = field(default_factory=list)
+    # warnings that make training pointless (it would run, and learn nothing a person wants)
+    doubts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     complete: bool = True
 
@@ -92,9 +93,17 @@ class ValidationReport:
     def usable(self) -> bool:
         return not self.errors
 
+    @property
+    def verdict(self) -> str:
+        """'ready', 'doubtful' (trainable, but `doubts` say it would learn nothing useful) or 'not_usable'."""
+        if self.errors:
+            return "not_usable"
+        return "doubtful" if self.doubts else "ready"
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["usable"] = self.usable
+        data["verdict"] = self.verdict
         return data
 
 
@@ -224,11 +233,11 @@ def _split_verdict(report: ValidationReport, mapping: ColumnMapping) -> None:
 
 def _identifier_like_labels(report: ValidationReport, column: str) -> None:
     """Warn when most rows have a label of their own: an id or a text column mapped as the label."""
-    labelled = sum(report.label_counts.values())
-    once = sum(1 for count in report.label_counts.values() if count == 1)
-    if labelled >= ID_LIKE_MIN_ROWS and once > labelled / 2:
+    if mostly_unique(report.label_counts):
+        labelled = sum(report.label_counts.values())
+        once = sum(1 for count in report.label_counts.values() if count == 1)
         distinct = sum(1 for count in report.label_counts.values() if count)
-        report.warnings.append(
+        report.doubts.append(
             f"{column!r} looks like an identifier or free text, not a label: {once:,} of {labelled:,} "
             f"labelled rows have a value no other row has ({distinct:,} distinct values). "
             "Map the column that holds the classes."

@@ -18,7 +18,7 @@ def model_device(model: torch.nn.Module) -> torch.device:
 
 def encoder_of(model: BertPreTrainedModel) -> BertModel:
     """The bare encoder of a task model (attention needs no task head, and skipping it saves time)."""
-    return model if isinstance(model, BertModel) else model.bert
+    return model.encoder_model
 
 
 @contextlib.contextmanager

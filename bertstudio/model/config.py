@@ -1,4 +1,8 @@
-"""BertConfig: the architecture of a BERT encoder, readable from and writable to config.json."""
+"""BertConfig: the architecture of an encoder of the BERT family, readable from and writable to config.json.
+
+The config.json key names are the family's (DistilBERT's `dim`, `n_layers`, ...); `model_type` picks the
+family (`model/family.py`) that translates them to the fields below.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bertstudio.errors import ConfigError
+from bertstudio.model.family import Family, family_for
 
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish", "tanh")
 
@@ -24,12 +29,15 @@ class BertConfig:
     hidden_dropout_prob: float = 0.1  # dropout on embeddings and residual branches
     attention_probs_dropout_prob: float = 0.1  # dropout on attention probabilities
     max_position_embeddings: int = 512  # longest sequence the model accepts
-    type_vocab_size: int = 2  # segments (sentence A / B)
+    type_vocab_size: int = 2  # segments (sentence A / B); 0 for a family without token types
     initializer_range: float = 0.02  # std of the normal init for new weights
     layer_norm_eps: float = 1e-12
     pad_token_id: int = 0  # padding row of the word embeddings
     position_embedding_type: str = "absolute"  # only absolute positions are supported
     classifier_dropout: float | None = None  # dropout before task heads; None uses hidden_dropout_prob
+    model_type: str = "bert"  # the family (see model/family.py), as config.json names it
+    embedding_size: int | None = None  # width of factorised embeddings (ELECTRA, ALBERT); None: hidden_size
+    num_hidden_groups: int = 1  # sets of layer weights shared across the layers (ALBERT)
     # Task heads: labels and how to read them (mirrors the Hugging Face config keys).
     id2label: dict[int, str] = field(default_factory=dict)
     problem_type: str | None = None  # single_label_classification / multi_label_classification / regression
@@ -40,6 +48,20 @@ class BertConfig:
     def __post_init__(self) -> None:
         self.id2label = {int(k): str(v) for k, v in (self.id2label or {}).items()}
         self.validate()
+
+    @property
+    def family(self) -> Family:
+        return family_for(self.model_type)
+
+    @property
+    def embedding_width(self) -> int:
+        return self.embedding_size or self.hidden_size
+
+    @property
+    def max_length(self) -> int:
+        """The longest input in tokens: the position table, less the rows a family reserves."""
+        reserved = self.pad_token_id + 1 if self.family.positions_from_padding else 0
+        return self.max_position_embeddings - reserved
 
     @property
     def head_size(self) -> int:
@@ -62,12 +84,38 @@ class BertConfig:
             "num_attention_heads",
             "intermediate_size",
             "max_position_embeddings",
-            "type_vocab_size",
+            "num_hidden_groups",
         )
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{name} must be a positive whole number, got {value!r}.")
+        family = self.family
+        if not isinstance(self.type_vocab_size, int) or self.type_vocab_size < (
+            1 if family.capabilities.token_types else 0
+        ):
+            raise ConfigError(
+                f"type_vocab_size must be a positive whole number, got {self.type_vocab_size!r}."
+            )
+        if self.embedding_size is not None and (
+            not isinstance(self.embedding_size, int) or self.embedding_size <= 0
+        ):
+            raise ConfigError(f"embedding_size must be a positive whole number, got {self.embedding_size!r}.")
+        if self.num_hidden_layers % self.num_hidden_groups:
+            raise ConfigError(
+                f"num_hidden_layers ({self.num_hidden_layers}) is not a multiple of num_hidden_groups "
+                f"({self.num_hidden_groups})."
+            )
+        if self.extra.get("inner_group_num", 1) != 1:
+            raise ConfigError(
+                f"inner_group_num {self.extra['inner_group_num']!r} is not supported.",
+                "BERT Studio opens ALBERT checkpoints with one layer per group (inner_group_num 1), as published.",
+            )
+        if self.max_length <= 0:
+            raise ConfigError(
+                f"max_position_embeddings ({self.max_position_embeddings}) leaves no room for tokens after "
+                f"the {family.title} position offset (pad_token_id {self.pad_token_id} + 1)."
+            )
         if self.hidden_size % self.num_attention_heads:
             raise ConfigError(
                 f"hidden_size ({self.hidden_size}) is not divisible by num_attention_heads "
@@ -96,10 +144,20 @@ class BertConfig:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        """The config.json form: Hugging Face key names, model_type bert."""
+        """The config.json form: the family's key names and model_type."""
+        family = self.family
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        if data["embedding_size"] is None:
+            data["embedding_size"] = self.hidden_size
+        if not family.factorised_embeddings:
+            del data["embedding_size"]
+        if not family.capabilities.shared_layers:
+            del data["num_hidden_groups"]
+        for name in family.config_fixed:
+            del data[name]
+        theirs = {ours: key for key, ours in family.config_names.items()}
+        data = {theirs.get(name, name): value for name, value in data.items()}
         data = {**self.extra, **data}
-        data["model_type"] = "bert"
         data["id2label"] = {str(i): label for i, label in self.id2label.items()}
         data["label2id"] = self.label2id
         if not data["id2label"]:
@@ -110,15 +168,14 @@ class BertConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BertConfig:
+        model_type = data.get("model_type") or "bert"
+        family = family_for(model_type)
+        data = {family.config_names.get(key, key): value for key, value in data.items()}
+        data.update(family.config_fixed)
+        data["model_type"] = model_type
         known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         kwargs = {k: v for k, v in data.items() if k in known}
-        extra = {k: v for k, v in data.items() if k not in known and k not in ("label2id", "model_type")}
-        model_type = data.get("model_type", "bert")
-        if model_type not in ("bert", None):
-            raise ConfigError(
-                f"model_type {model_type!r} is not a BERT model.",
-                "BERT Studio opens BERT-architecture checkpoints (model_type 'bert').",
-            )
+        extra = {k: v for k, v in data.items() if k not in known and k != "label2id"}
         try:
             return cls(**kwargs, extra=extra)
         except TypeError as exc:

@@ -20,6 +20,7 @@ from tokenizers import Tokenizer
 from bertstudio.atomic import atomic_write, atomic_write_text
 from bertstudio.errors import CheckpointError, ConfigError
 from bertstudio.model.config import BertConfig
+from bertstudio.model.family import Family, family_for
 from bertstudio.model.modeling import TASKS, BertPreTrainedModel, build_model
 from bertstudio.text.tokenizer import configure, load_tokenizer, save_tokenizer
 
@@ -43,26 +44,11 @@ TASK_ALIASES = {
     "ner": "token_classification",
 }
 
-ARCHITECTURE_OF_TASK = {
-    "base": "BertModel",
-    "masked_lm": "BertForMaskedLM",
-    "pretraining": "BertForPreTraining",
-    "classification": "BertForSequenceClassification",
-    "multi_label": "BertForSequenceClassification",
-    "regression": "BertForSequenceClassification",
-    "token_classification": "BertForTokenClassification",
-}
-
 PROBLEM_TYPE_OF_TASK = {
     "classification": "single_label_classification",
     "multi_label": "multi_label_classification",
     "regression": "regression",
 }
-
-# Task heads sit beside `bert.` in a task model's state dict.
-TASK_HEAD_PREFIXES = ("cls.", "classifier.", "qa_outputs.")
-# Weights a model may start without (initialised fresh) and a checkpoint may carry unused.
-HEAD_PREFIXES = (*TASK_HEAD_PREFIXES, "pooler.")
 
 
 @dataclass
@@ -88,13 +74,14 @@ def resolve_task(task: str | None) -> str | None:
 
 def task_from_config(config: BertConfig) -> str:
     """The task a saved config describes (architectures + problem_type), 'base' when it says none."""
-    architecture = config.architectures[0] if config.architectures else "BertModel"
-    if architecture == "BertForSequenceClassification":
+    architectures = config.family.architectures
+    architecture = config.architectures[0] if config.architectures else architectures["base"]
+    if architecture == architectures["classification"]:
         for task, problem in PROBLEM_TYPE_OF_TASK.items():
             if config.problem_type == problem:
                 return task
         return "classification"
-    for task, name in ARCHITECTURE_OF_TASK.items():
+    for task, name in architectures.items():
         if name == architecture:
             return task
     return "base"
@@ -127,14 +114,14 @@ def load_pretrained(
             config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
     elif resolved == "token_classification" and not config.id2label:
         config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
-    config.architectures = [ARCHITECTURE_OF_TASK[resolved]]
+    config.architectures = [config.family.architectures.get(resolved, "")]
 
     with torch.device("cpu"):
         model = build_model(config, resolved)
     weights_file, state = read_weights(folder)
     model.load_report = load_state(model, state, weights_file)
     tokenizer = load_tokenizer(folder)
-    configure(tokenizer, min(_truncation(tokenizer), config.max_position_embeddings))
+    configure(tokenizer, min(_truncation(tokenizer), config.max_length))
     model.eval()
     return model, tokenizer
 
@@ -227,42 +214,58 @@ def _read_sharded(index_file: Path) -> dict[str, torch.Tensor]:
 
 
 def _normalise_key(key: str) -> str:
-    key = key.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias")
-    if key == "cls.predictions.decoder.bias":
-        return "cls.predictions.bias"
-    return key
+    return key.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias")
 
 
 def _is_buffer_key(key: str) -> bool:
     return key.endswith("position_ids") or key.endswith("token_type_ids")
 
 
+def _is_encoder_weight(name: str) -> bool:
+    """Our full names: the encoder's weights sit under `bert.`; its pooler may be absent or unused."""
+    return name.startswith("bert.") and not name.startswith("bert.pooler.")
+
+
+def full_state_names(model: BertPreTrainedModel) -> dict[str, str]:
+    """Our full weight name (encoder under `bert.`, as in task models) -> the model's state-dict key."""
+    prefix = "bert." if model.encoder_model is model else ""
+    return {prefix + key: key for key in model.state_dict()}
+
+
 def load_state(model: BertPreTrainedModel, state: dict[str, torch.Tensor], source: Path) -> LoadReport:
-    """Copy checkpoint tensors into the model, matching names with or without the `bert.` prefix."""
-    expected = dict(model.state_dict())
-    wants_prefix = any(k.startswith("bert.") for k in expected)
+    """Copy checkpoint tensors into the model, translating the family's weight names (with or without
+    the encoder prefix, as task and base checkpoints differ)."""
+    family, task = model.family, model.task
+    local = model.state_dict()
+    expected = {name: local[key] for name, key in full_state_names(model).items()}
+    encoder_roots = {
+        family.to_checkpoint_key(name, task).removeprefix(f"{family.prefix}.").split(".")[0]
+        for name in [*expected, "bert.pooler.dense.weight"]  # a pooler the model lacks is still the encoder's
+        if name.startswith("bert.")
+    }
+    state = dict(state)
+    for alias, name in family.aliases:
+        if alias in state:
+            state.setdefault(name, state.pop(alias))
     renamed: dict[str, torch.Tensor] = {}
     for key, tensor in state.items():
         key = _normalise_key(key)
         if _is_buffer_key(key):
             continue
-        has_prefix = key.startswith("bert.")
-        if wants_prefix and not has_prefix and not key.startswith(TASK_HEAD_PREFIXES):
-            key = "bert." + key
-        elif not wants_prefix and has_prefix:
-            key = key[len("bert.") :]
-        renamed.setdefault(key, tensor)
+        if not key.startswith(f"{family.prefix}.") and key.split(".")[0] in encoder_roots:
+            key = f"{family.prefix}.{key}"
+        renamed.setdefault(family.from_checkpoint_key(key, task), tensor)
 
     tied = "cls.predictions.decoder.weight"
     missing = [k for k in expected if k not in renamed and k != tied]
     unused = [k for k in renamed if k not in expected]
-    _check_head_only("missing", missing, source, "expected by the model")
-    _check_head_only("unexpected", unused, source, "not part of a BERT model")
+    _check_head_only("missing", missing, source, "expected by the model", family)
+    _check_head_only("unexpected", unused, source, f"not part of a {family.title} model", family)
     # A task head sized for other labels (a new label set) starts fresh; any other mismatch is an error.
     resized_heads = [
         k
         for k, v in expected.items()
-        if k in renamed and renamed[k].shape != v.shape and k.startswith(TASK_HEAD_PREFIXES)
+        if k in renamed and renamed[k].shape != v.shape and not k.startswith("bert.")
     ]
     for key in resized_heads:
         unused.append(key)
@@ -287,15 +290,31 @@ def load_state(model: BertPreTrainedModel, state: dict[str, torch.Tensor], sourc
     return LoadReport(newly_initialized=sorted(missing), unused=sorted(unused), weights_file=str(source))
 
 
-def _check_head_only(kind: str, names: list[str], source: Path, what: str) -> None:
-    bad = [name for name in names if not name.removeprefix("bert.").startswith(HEAD_PREFIXES)]
+def _check_head_only(kind: str, names: list[str], source: Path, what: str, family: Family) -> None:
+    bad = [name for name in names if _is_encoder_weight(name)]
     if bad:
         listing = "\n  ".join(bad[:30]) + (f"\n  ... and {len(bad) - 30} more" if len(bad) > 30 else "")
         raise CheckpointError(
             f"{len(bad)} {kind} weight(s), {what}:\n  {listing}",
-            "The checkpoint is not a BERT model of this configuration.",
+            f"The checkpoint is not a {family.title} model of this configuration.",
             path=source,
         )
+
+
+def checkpoint_state(model: BertPreTrainedModel) -> dict[str, torch.Tensor]:
+    """The model's weights under the names its family's checkpoints use (what transformers loads)."""
+    family, task = model.family, model.task
+    local = model.state_dict()
+    base = model.encoder_model is model
+    tensors = {}
+    for name, key in full_state_names(model).items():
+        if name == "cls.predictions.decoder.weight":  # tied to the word embeddings
+            continue
+        theirs = family.to_checkpoint_key(name, task)
+        if base:
+            theirs = theirs.removeprefix(f"{family.prefix}.")
+        tensors[theirs] = local[key].detach().to("cpu").contiguous()
+    return tensors
 
 
 def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path) -> Path:
@@ -303,13 +322,9 @@ def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, pat
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     config = model.config
-    config.architectures = [ARCHITECTURE_OF_TASK[model.task]]
+    config.architectures = [model.family.architectures[model.task]]
     config.problem_type = PROBLEM_TYPE_OF_TASK.get(model.task)
-    tensors = {
-        key: tensor.detach().to("cpu").contiguous()
-        for key, tensor in model.state_dict().items()
-        if key != "cls.predictions.decoder.weight"  # tied to the word embeddings
-    }
+    tensors = checkpoint_state(model)
     atomic_write(
         folder / "model.safetensors", lambda temp: save_file(tensors, temp, metadata={"format": "pt"})
     )
@@ -317,7 +332,7 @@ def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, pat
     config_dict["tie_word_embeddings"] = True
     atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))
     if tokenizer is not None:
-        save_tokenizer(tokenizer, folder, config.max_position_embeddings)
+        save_tokenizer(tokenizer, folder, config.max_length)
     return folder
 
 
@@ -336,25 +351,38 @@ class LocalCheckpoint:
     name: str  # e.g. "bert-base-uncased" or "sentence-transformers/all-MiniLM-L6-v2"
     path: Path
     source: str  # "huggingface cache", "package", ...
+    family: str = "bert"  # the model family's title, e.g. "RoBERTa"
 
 
-def is_bert_folder(folder: Path) -> bool:
+def folder_family(folder: Path) -> Family | None:
+    """The family of a model folder's config.json, or None when it is not one BERT Studio opens."""
     try:
         data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return False
-    return isinstance(data, dict) and data.get("model_type") == "bert"
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        return family_for(data.get("model_type"))
+    except ConfigError:
+        return None
 
 
 def find_cached_checkpoints(cache_dir: Path | None = None) -> list[LocalCheckpoint]:
-    """BERT checkpoints in the Hugging Face hub cache (newest snapshot of each repo), found offline."""
+    """Checkpoints of the families BERT Studio opens in the Hugging Face hub cache (newest snapshot of
+    each repo), found offline."""
     cache_dir = cache_dir or huggingface_cache_dir()
     found: list[LocalCheckpoint] = []
     for repo in sorted(cache_dir.glob("models--*")):
         snapshots = sorted((repo / "snapshots").glob("*"), key=lambda p: p.stat().st_mtime, reverse=True)
         for snapshot in snapshots:
-            if is_bert_folder(snapshot):
+            family = folder_family(snapshot)
+            if family is not None:
                 name = repo.name[len("models--") :].replace("--", "/")
-                found.append(LocalCheckpoint(name, snapshot, "Hugging Face cache"))
+                found.append(
+                    LocalCheckpoint(
+                        name=name, path=snapshot, source="Hugging Face cache", family=family.title
+                    )
+                )
                 break
     return found

@@ -1,7 +1,10 @@
-"""Our BERT in torch: embeddings, self-attention, encoder, pooler and task heads.
+"""Our encoder in torch for every family of `model/family.py`: embeddings, self-attention, encoder,
+pooler and task heads.
 
 Config in, tensors out: no I/O, no printing, no optimizer setup. Module and parameter names follow
-the Hugging Face layout so checkpoints load and save without renaming.
+BERT's Hugging Face layout; a family's key map (`Family.key_map`) translates its checkpoints' names.
+What differs between families is data on the family spec (positions, factorised embeddings, shared
+layers, head shapes), read here where the computation differs.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bertstudio.errors import ConfigError
 from bertstudio.model.config import BertConfig
+from bertstudio.model.family import Family
 
 TASKS = (
     "base",
@@ -78,12 +83,15 @@ class TokenPacking:
 class BertEmbeddings(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.word_embeddings = nn.Embedding(
-            config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id
+        width = config.embedding_width
+        self.positions_from_padding = config.family.positions_from_padding
+        self.pad_token_id = config.pad_token_id
+        self.word_embeddings = nn.Embedding(config.vocab_size, width, padding_idx=config.pad_token_id)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, width)
+        self.token_type_embeddings = (
+            nn.Embedding(config.type_vocab_size, width) if config.type_vocab_size else None
         )
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
-        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.LayerNorm = nn.LayerNorm(width, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(
@@ -92,10 +100,16 @@ class BertEmbeddings(nn.Module):
         token_type_ids: torch.Tensor,
         inputs_embeds: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        seq_len = input_ids.shape[1]
-        positions = torch.arange(seq_len, device=input_ids.device)
+        if self.positions_from_padding:
+            # RoBERTa counts real tokens from pad_token_id + 1; padding keeps the padding row
+            real = input_ids.ne(self.pad_token_id).long()
+            positions = real.cumsum(dim=1) * real + self.pad_token_id  # (B, T)
+        else:
+            positions = torch.arange(input_ids.shape[1], device=input_ids.device)  # (T,)
         words = self.word_embeddings(input_ids) if inputs_embeds is None else inputs_embeds
-        x = words + self.token_type_embeddings(token_type_ids) + self.position_embeddings(positions)
+        if self.token_type_embeddings is not None:
+            words = words + self.token_type_embeddings(token_type_ids)
+        x = words + self.position_embeddings(positions)
         return self.dropout(self.LayerNorm(x))
 
 
@@ -202,9 +216,20 @@ class BertLayer(nn.Module):
 
 
 class BertEncoder(nn.Module):
+    """The layers; with num_hidden_groups < num_hidden_layers (ALBERT) consecutive layers share weights."""
+
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.layer = nn.ModuleList(BertLayer(config) for _ in range(config.num_hidden_layers))
+        groups = (
+            config.num_hidden_groups if config.family.capabilities.shared_layers else config.num_hidden_layers
+        )
+        self.layer = nn.ModuleList(BertLayer(config) for _ in range(groups))
+        per_group = config.num_hidden_layers // groups
+        self.schedule = [index // per_group for index in range(config.num_hidden_layers)]
+
+    def applied_layers(self) -> list[BertLayer]:
+        """The layer run at each depth (the same module repeats where weights are shared)."""
+        return [self.layer[group] for group in self.schedule]
 
 
 class BertPooler(nn.Module):
@@ -224,6 +249,16 @@ class BertPreTrainedModel(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.config = config
+
+    @property
+    def family(self) -> Family:
+        """The model family (config.json's model_type): key names, tokenizer kind, capabilities."""
+        return self.config.family
+
+    @property
+    def encoder_model(self) -> BertModel:
+        """The encoder under the task head (the model itself for a plain encoder)."""
+        return self if isinstance(self, BertModel) else self.bert
 
     def init_weights(self) -> None:
         """Initialise every weight as BERT does (normal(0, initializer_range), zero biases)."""
@@ -256,9 +291,12 @@ class BertModel(BertPreTrainedModel):
 
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True) -> None:
         super().__init__(config)
+        family = config.family
         self.embeddings = BertEmbeddings(config)
+        projects = config.embedding_width != config.hidden_size or family.always_project_embeddings
+        self.embeddings_project = nn.Linear(config.embedding_width, config.hidden_size) if projects else None
         self.encoder = BertEncoder(config)
-        self.pooler = BertPooler(config) if add_pooling_layer else None
+        self.pooler = BertPooler(config) if add_pooling_layer and family.capabilities.pooler else None
         self.init_weights()
 
     def forward(
@@ -285,13 +323,15 @@ class BertModel(BertPreTrainedModel):
         if attention_mask is not None and not bool(attention_mask.all()):
             key_mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T)
         hidden = self.embeddings(input_ids, token_type_ids, inputs_embeds)
+        if self.embeddings_project is not None:
+            hidden = self.embeddings_project(hidden)
         packing = None
         pack = self.training if pack_tokens is None else pack_tokens
         if key_mask is not None and pack and not output_attentions and head_mask is None:
             packing = TokenPacking(attention_mask)
             hidden = packing.unpad(hidden)  # (N, C)
         attentions = []
-        for index, layer in enumerate(self.encoder.layer):
+        for index, layer in enumerate(self.encoder.applied_layers()):
             layer_head_mask = head_mask[index] if head_mask is not None else None
             hidden, probs = layer(hidden, key_mask, layer_head_mask, output_attentions, packing)
             if output_attentions:
@@ -308,9 +348,9 @@ class BertModel(BertPreTrainedModel):
 class BertPredictionTransform(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.act = ACTIVATION_FUNCTIONS[config.hidden_act]
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dense = nn.Linear(config.hidden_size, config.embedding_width)
+        self.act = ACTIVATION_FUNCTIONS[config.family.masked_lm_activation or config.hidden_act]
+        self.LayerNorm = nn.LayerNorm(config.embedding_width, eps=config.layer_norm_eps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.LayerNorm(self.act(self.dense(x)))
@@ -320,7 +360,7 @@ class BertLMPredictionHead(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.transform = BertPredictionTransform(config)
-        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.decoder = nn.Linear(config.embedding_width, config.vocab_size, bias=False)
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -411,9 +451,30 @@ def _head_dropout(config: BertConfig) -> nn.Dropout:
     return nn.Dropout(rate)
 
 
+class FirstTokenHead(nn.Module):
+    """RoBERTa-style sequence head on the first token: [dropout] -> dense -> activation -> dropout ->
+    out_proj (RoBERTa: tanh, ELECTRA: GELU, DistilBERT: ReLU without the first dropout)."""
+
+    def __init__(self, config: BertConfig, num_labels: int) -> None:
+        super().__init__()
+        family = config.family
+        self.dropout_first = family.classifier_dropout_first
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.act = ACTIVATION_FUNCTIONS[family.classifier_activation]
+        self.dropout = _head_dropout(config)
+        self.out_proj = nn.Linear(config.hidden_size, num_labels)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        x = hidden[:, 0]  # (B, C)
+        if self.dropout_first:
+            x = self.dropout(x)
+        return self.out_proj(self.dropout(self.act(self.dense(x))))
+
+
 class BertForSequenceClassification(_BertWithHead):
-    """Pooled [CLS] -> dropout -> linear. `problem_type` picks the loss: cross-entropy for
-    single-label, binary cross-entropy per label for multi-label, mean squared error for regression."""
+    """A sequence head: pooled first token -> dropout -> linear (families with classifier "pooler"),
+    else FirstTokenHead. `problem_type` picks the loss: cross-entropy for single-label, binary
+    cross-entropy per label for multi-label, mean squared error for regression."""
 
     def __init__(self, config: BertConfig, problem_type: str = "single_label_classification") -> None:
         super().__init__(config)
@@ -424,13 +485,20 @@ class BertForSequenceClassification(_BertWithHead):
             "regression": "regression",
         }[problem_type]
         self.num_labels = max(config.num_labels, 1)
-        self.bert = BertModel(config)
-        self.dropout = _head_dropout(config)
-        self.classifier = nn.Linear(config.hidden_size, self.num_labels)
+        self.uses_pooler = config.family.classifier == "pooler"
+        self.bert = BertModel(config, add_pooling_layer=self.uses_pooler)
+        if self.uses_pooler:
+            self.dropout = _head_dropout(config)
+            self.classifier = nn.Linear(config.hidden_size, self.num_labels)
+        else:
+            self.classifier = FirstTokenHead(config, self.num_labels)
         self.init_weights()
 
     def score(self, out, labels, next_sentence_label) -> None:
-        logits = self.classifier(self.dropout(out.pooler_output))
+        if self.uses_pooler:
+            logits = self.classifier(self.dropout(out.pooler_output))
+        else:
+            logits = self.classifier(out.last_hidden_state)
         out.logits = logits
         if labels is None:
             return
@@ -468,7 +536,15 @@ class BertForTokenClassification(_BertWithHead):
 
 
 def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
-    """A freshly initialised model for `task` (one of TASKS)."""
+    """A freshly initialised model for `task` (one of TASKS, and one its family has a head for)."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    family = config.family
+    if task not in family.tasks:
+        raise ConfigError(
+            f"{family.title} models have no {task.replace('_', ' ')} head.",
+            f"Choose one of the tasks {family.title} can be trained for: {', '.join(family.tasks)}.",
+        )
     if task == "base":
         return BertModel(config)
     if task == "masked_lm":
@@ -481,6 +557,4 @@ def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
         return BertForSequenceClassification(config, "multi_label_classification")
     if task == "regression":
         return BertForSequenceClassification(config, "regression")
-    if task == "token_classification":
-        return BertForTokenClassification(config)
-    raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    return BertForTokenClassification(config)

@@ -4,15 +4,20 @@ A checkpoint is a folder `checkpoints/step-NNNNNNNN/` with
     model.safetensors      the model's weights
     optimizer.safetensors  AdamW moments, one tensor per parameter and slot
     state.json             optimizer hyper-parameters, scheduler, gradient scaler, data position, trainer state
-It is assembled in a hidden temp folder and renamed into place, so a visible checkpoint is always whole.
+    run.json               a copy of the run's config and label names (resume works without the run's own)
+    manifest.json          size and SHA-256 of every other file, checked before a resume uses it
+It is assembled in a hidden temp folder and renamed into place, so a visible checkpoint is always whole;
+the manifest catches what the rename cannot (a bit flip, a file truncated or replaced later).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +26,14 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from bertstudio.atomic import atomic_write_text
 from bertstudio.errors import RunStoreError
+from bertstudio.storage import require_free_space, writing
 
 PREFIX = "step-"
+MANIFEST = "manifest.json"
+RUN_COPY = "run.json"
+DAMAGED_PREFIX = "damaged-"  # a checkpoint that failed its check is renamed aside, never used again
 
 
 @dataclass
@@ -72,34 +82,95 @@ def save_checkpoint(
     scaler: torch.amp.GradScaler | None,
     state: TrainingState,
     keep: int,
+    run_info: dict[str, Any],
 ) -> Path:
-    """Write a checkpoint atomically, then delete all but the newest `keep` (never the best one)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write a checkpoint atomically, then delete all but the newest `keep` (never the best one).
+    A full or read-only disk is a StorageError before anything is renamed: older checkpoints stay."""
     target = folder / checkpoint_name(state.step)
-    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=folder))
-    try:
+    with writing(folder, f"checkpoint {target.name}"):
+        folder.mkdir(parents=True, exist_ok=True)
         weights = {k: v.detach().to("cpu").contiguous() for k, v in _untied_state(model).items()}
-        save_file(weights, str(temp / "model.safetensors"))
         moments, optimizer_meta = _split_optimizer_state(optimizer.state_dict())
-        save_file(moments, str(temp / "optimizer.safetensors"))
-        meta = {
-            "training_state": state.__dict__,
-            "optimizer": optimizer_meta,
-            "scheduler": scheduler.state_dict(),
-            "scaler": scaler.state_dict() if scaler is not None else None,
-        }
-        (temp / "state.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        for file in temp.iterdir():
-            _fsync_file(file)
-        if target.exists():  # the same step saved again (e.g. cancel right after an evaluation)
-            _remove(target)
-        os.replace(temp, target)
-        _fsync_dir(folder)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    prune(folder, keep, state.best_step)
+        require_free_space(folder, _checkpoint_bytes(weights, moments), f"checkpoint {target.name}")
+        temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=folder))
+        try:
+            save_file(weights, str(temp / "model.safetensors"))
+            save_file(moments, str(temp / "optimizer.safetensors"))
+            meta = {
+                "training_state": state.__dict__,
+                "optimizer": optimizer_meta,
+                "scheduler": scheduler.state_dict(),
+                "scaler": scaler.state_dict() if scaler is not None else None,
+            }
+            (temp / "state.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+            (temp / RUN_COPY).write_text(json.dumps(run_info, indent=1, default=str), encoding="utf-8")
+            write_manifest(temp)
+            for file in temp.iterdir():
+                _fsync_file(file)
+            if target.exists():  # the same step saved again (e.g. cancel right after an evaluation)
+                _remove(target)
+            os.replace(temp, target)
+            _fsync_dir(folder)
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+        prune(folder, keep, state.best_step)
     return target
+
+
+def checkpoint_bytes(model: torch.nn.Module) -> int:
+    """About how large a checkpoint of this model is: weights plus AdamW's two moments per parameter."""
+    weights = sum(t.numel() * t.element_size() for t in _untied_state(model).values())
+    moments = sum(2 * p.numel() * 4 for p in model.parameters() if p.requires_grad)
+    return weights + moments + 1_000_000
+
+
+def _checkpoint_bytes(weights: dict[str, torch.Tensor], moments: dict[str, torch.Tensor]) -> int:
+    tensors = (*weights.values(), *moments.values())
+    return sum(t.numel() * t.element_size() for t in tensors) + 1_000_000  # + headers, JSON, manifest
+
+
+def write_manifest(folder: Path) -> None:
+    """Record the size and SHA-256 of every file in `folder` (recursively) in its manifest.json."""
+    files = {name: _file_record(folder / name) for name in _files_of(folder)}
+    atomic_write_text(folder / MANIFEST, json.dumps({"format": 1, "files": files}, indent=1))
+
+
+def verify_folder(folder: Path) -> str | None:
+    """None when every file listed in the folder's manifest has its recorded size and SHA-256;
+    else what is wrong, in words. A folder without a manifest (written before manifests) passes."""
+    manifest = folder / MANIFEST
+    if not manifest.exists():
+        return None
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        expected = {str(name): (int(r["size"]), str(r["sha256"])) for name, r in files.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return f"its manifest.json cannot be read ({exc})"
+    for name, (size, digest) in expected.items():
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        record = _file_record(path)
+        if record["size"] != size:
+            return f"{name} has {record['size']} bytes, {size} were written (truncated or replaced)"
+        if record["sha256"] != digest:
+            return f"{name} does not match its checksum (damaged on disk)"
+    return None
+
+
+def _files_of(folder: Path) -> Iterator[str]:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != MANIFEST:
+            yield path.relative_to(folder).as_posix()
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
 def prune(folder: Path, keep: int, best_step: int | None) -> None:
@@ -128,6 +199,14 @@ class LoadedCheckpoint:
 
 
 def load_checkpoint(path: Path) -> LoadedCheckpoint:
+    """Read a checkpoint that matches its manifest; RunStoreError saying what is wrong otherwise."""
+    problem = verify_folder(path)
+    if problem is not None:
+        raise RunStoreError(
+            f"The checkpoint is damaged: {problem}.",
+            "Resume uses the newest checkpoint that is whole; delete this one if it is not needed.",
+            path=path,
+        )
     try:
         meta = json.loads((path / "state.json").read_text(encoding="utf-8"))
         model_state = load_file(str(path / "model.safetensors"))
@@ -151,6 +230,39 @@ def load_checkpoint(path: Path) -> LoadedCheckpoint:
 def latest_checkpoint(folder: Path) -> Path | None:
     checkpoints = list_checkpoints(folder)
     return checkpoints[-1] if checkpoints else None
+
+
+def newest_good_checkpoint(folder: Path) -> tuple[Path | None, list[tuple[Path, str]]]:
+    """The newest checkpoint that matches its manifest, and the newer ones that do not (with why)."""
+    damaged = []
+    for path in reversed(list_checkpoints(folder)):
+        problem = verify_folder(path)
+        if problem is None:
+            return path, damaged
+        damaged.append((path, problem))
+    return None, damaged
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged checkpoint out of the list of checkpoints (kept for a look, never resumed)."""
+    aside = path.with_name(f"{DAMAGED_PREFIX}{path.name}")
+    if aside.exists():
+        shutil.rmtree(aside, ignore_errors=True)
+    with writing(path, "the damaged checkpoint's new name"):
+        os.replace(path, aside)
+    return aside
+
+
+def saved_run_info(folder: Path) -> tuple[dict[str, Any], Path] | None:
+    """The run.json copy of the newest checkpoint that verifies, and that checkpoint; None if none has one."""
+    path, _ = newest_good_checkpoint(folder)
+    if path is None:
+        return None
+    try:
+        info = json.loads((path / RUN_COPY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return (info, path) if isinstance(info, dict) and isinstance(info.get("config"), dict) else None
 
 
 def _untied_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:

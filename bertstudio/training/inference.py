@@ -55,7 +55,7 @@ def load_for_inference(
 
 
 def _max_length(loaded: LoadedModel, max_length: int | None) -> int:
-    limit = loaded.model.config.max_position_embeddings
+    limit = loaded.model.config.max_length
     return min(max_length or limit, limit)
 
 

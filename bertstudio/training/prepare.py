@@ -169,7 +169,7 @@ def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[...
     fresh = sorted({name.split(".")[0] for name in model.load_report.newly_initialized})
     if fresh:
         log(f"New head initialised: {', '.join(fresh)}")
-    max_length = min(config.max_length, model.config.max_position_embeddings)
+    max_length = min(config.max_length, model.config.max_length)
     sources = {
         k: (LabeledSource(v, tokenizer, max_length) if v is not None else None) for k, v in splits.items()
     }
@@ -215,7 +215,7 @@ def _prepare_pretraining(
             max_position_embeddings=max(512, config.max_length),
         )
         model = build_model(model_config, model_task)
-    max_length = min(config.max_length, model.config.max_position_embeddings)
+    max_length = min(config.max_length, model.config.max_length)
     encoded = build_pretraining_dataset(
         paths, tokenizer, max_length, next_sentence=config.nsp, seed=config.seed
     )

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import socket
 import sys
 import time
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 from bertstudio import __version__
 from bertstudio.atomic import atomic_write_text
 from bertstudio.errors import RunStoreError
+from bertstudio.storage import append_line, writing
 from bertstudio.training.config import RunConfig
 from bertstudio.training.events import Event, event_to_record
 
@@ -92,7 +91,8 @@ class RunFolder:
         return RunConfig.from_dict(self.read_info()["config"], source=self.run_file)
 
     def write_info(self, info: dict[str, Any]) -> None:
-        atomic_write_text(self.run_file, json.dumps(info, indent=2, default=str))
+        with writing(self.run_file, "run.json"):
+            atomic_write_text(self.run_file, json.dumps(info, indent=2, default=str))
 
     def update_info(self, **changes: Any) -> None:
         info = self.read_info()
@@ -107,7 +107,8 @@ class RunFolder:
                 "Resume it (bertstudio train --resume RUN_DIR) or choose a new folder.",
                 path=self.path,
             )
-        self.path.mkdir(parents=True, exist_ok=True)
+        with writing(self.path, "the run folder"):
+            self.path.mkdir(parents=True, exist_ok=True)
         info = {
             "format": 1,
             "config": config.to_dict(),
@@ -118,18 +119,20 @@ class RunFolder:
             **extra,
         }
         self.write_info(info)
-        self.metrics_file.touch()
+        with writing(self.metrics_file, "metrics.jsonl"):
+            self.metrics_file.touch()
 
     def append_event(self, event: Event) -> None:
-        """Append one JSON line and flush it to the OS (visible to readers, survives a kill of this process)."""
+        """Append one JSON line, whole or not at all, straight to the OS (visible to readers, survives a
+        kill of this process)."""
         line = json.dumps(event_to_record(event), allow_nan=True, default=str) + "\n"
-        with open(self.metrics_file, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
+        with writing(self.metrics_file, "metrics.jsonl"):
+            append_line(self.metrics_file, line)
 
     def read_events(self) -> list[dict[str, Any]]:
-        """Every complete record of metrics.jsonl (a torn last line from a kill is skipped)."""
-        return read_jsonl(self.metrics_file)
+        """Every complete record of metrics.jsonl (a torn last line from a kill is skipped, and so is a
+        line damaged by hand: one without a kind, or with a step that is not a whole number)."""
+        return [r for r in read_jsonl(self.metrics_file) if _well_formed(r)]
 
     def drop_events_after(self, step: int) -> None:
         """On resume: forget step/eval/checkpoint records newer than the checkpoint resumed from,
@@ -139,7 +142,13 @@ class RunFolder:
             for r in self.read_events()
             if not (r.get("step", 0) > step and r.get("kind") in ("step", "eval", "checkpoint"))
         ]
-        atomic_write_text(self.metrics_file, "".join(json.dumps(r, allow_nan=True) + "\n" for r in kept))
+        with writing(self.metrics_file, "metrics.jsonl"):
+            atomic_write_text(self.metrics_file, "".join(json.dumps(r, allow_nan=True) + "\n" for r in kept))
+
+
+def _well_formed(record: dict[str, Any]) -> bool:
+    step = record.get("step", 0)
+    return isinstance(record.get("kind"), str) and isinstance(step, int) and not isinstance(step, bool)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -187,24 +196,13 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id runs on this machine (a run marked running but dead was interrupted)."""
-    try:
-        os.kill(pid, 0)
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
 def run_status(path: str | Path) -> str:
-    """ "running", "completed", "failed", "cancelled" or "interrupted" (killed: resumable), from run.json."""
+    """ "running", "completed", "failed", "cancelled" or "interrupted" (killed: resumable), from run.json;
+    "running" only while a process holds the folder's lock (the kernel drops it when that process dies)."""
+    from bertstudio.training.run_lock import run_lock_holder
+
     info = RunFolder(path).read_info()
     status = info.get("status", "interrupted")
-    if status == "running":
-        same_host = info.get("host") in (None, socket.gethostname())
-        pid = int(info.get("pid") or 0)
-        if not same_host or pid <= 0 or not process_alive(pid):
-            return "interrupted"
+    if status == "running" and run_lock_holder(path) is None:
+        return "interrupted"
     return status

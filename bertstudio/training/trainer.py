@@ -21,13 +21,19 @@ from pathlib import Path
 import torch
 
 from bertstudio.errors import BertStudioError, RunStoreError, TrainingError
+from bertstudio.storage import format_size, free_bytes, require_free_space, writing
 from bertstudio.training.checkpoint import (
     TrainingState,
+    checkpoint_bytes,
     checkpoint_name,
     clean_partial,
     latest_checkpoint,
     load_checkpoint,
+    newest_good_checkpoint,
     save_checkpoint,
+    saved_run_info,
+    set_aside,
+    write_manifest,
 )
 from bertstudio.training.config import RunConfig
 from bertstudio.training.console import format_duration
@@ -48,7 +54,8 @@ from bertstudio.training.events import (
 from bertstudio.training.optim import build_optimizer, build_scheduler
 from bertstudio.training.prepare import prepare_run
 from bertstudio.training.results import RunResult, write_eval_files
-from bertstudio.training.run_store import RunFolder, fingerprint, run_status
+from bertstudio.training.run_lock import acquire_run_lock
+from bertstudio.training.run_store import RunFolder, fingerprint
 
 EVAL_MASK_SEED = 1234  # masked-LM evaluation uses the same masks every time, so losses compare
 
@@ -76,6 +83,7 @@ class Trainer:
         self.saved_step: int | None = None  # step of the newest checkpoint written by this process
         self.owns_folder = False  # this run created the folder, or took it over to resume: it may write there
         self.last_save_time = time.monotonic()
+        self.release_lock: Callable[[], None] | None = None  # set while this process holds run.lock
 
     # ------------------------------------------------------------------ events
 
@@ -86,6 +94,19 @@ class Trainer:
             self.folder.append_event(event)
         if self.on_event is not None:
             self.on_event(event)
+
+    def report_failure(self, event: FailedEvent | None, status: str, **info) -> None:
+        """Tell the caller the run failed, and mark it in the folder as far as the disk still allows
+        (the failure may be that nothing can be written there)."""
+        if event is not None and self.on_event is not None:
+            self.on_event(event)
+        if not (self.owns_folder and self.context.is_main):
+            return
+        if event is not None:
+            with contextlib.suppress(BertStudioError):
+                self.folder.append_event(event)
+        with contextlib.suppress(BertStudioError):
+            self.folder.update_info(status=status, **info)
 
     def log(self, message: str, level: str = "info") -> None:
         self.emit(LogEvent(message, level))
@@ -120,6 +141,8 @@ class Trainer:
                 )
         model = self.prepared.model.to(self.setup.device)
         self.model = model
+        if self.context.is_main:
+            self._warn_if_disk_is_short()
         self.batches_per_epoch = len(self._sampler().batches(0))
         steps_per_epoch = math.ceil(self.batches_per_epoch / config.gradient_accumulation)
         self.total_steps = config.max_steps or config.epochs * steps_per_epoch
@@ -164,19 +187,18 @@ class Trainer:
     def _open_folder(self):
         """Create the run folder, or on resume read its newest complete checkpoint."""
         folder = self.folder
+        if self.context.is_main:
+            self.release_lock = acquire_run_lock(folder.path)  # before anything is written
         if not self.resume:
             if self.context.is_main:
                 folder.create(self.config, pid=os.getpid(), host=socket.gethostname())
                 self.owns_folder = True
             self.context.barrier()
             return None
-        info = folder.read_info()
-        if run_status(folder.path) == "running" and info.get("pid") != os.getpid():
-            raise RunStoreError(
-                f"This run is still training (process {info.get('pid')} on {info.get('host')}).",
-                "Wait for it to finish or cancel it before resuming.",
-                path=folder.path,
-            )
+        try:
+            info = folder.read_info()
+        except RunStoreError as exc:
+            info = self._restore_run_info(exc)
         if info.get("status") == "completed":
             raise RunStoreError(
                 "This run has already finished; its model is in model/.",
@@ -187,6 +209,7 @@ class Trainer:
         self.context.barrier()
         if self.context.is_main:
             clean_partial(folder.checkpoints)
+            self._set_aside_damaged_checkpoints()
         self.context.barrier()
         path = latest_checkpoint(folder.checkpoints)
         if self.context.is_main:
@@ -200,6 +223,33 @@ class Trainer:
         if self.context.is_main:
             folder.drop_events_after(loaded.state.step)
         return loaded
+
+    def _restore_run_info(self, error: RunStoreError) -> dict:
+        """run.json is missing or damaged: rebuild it from the newest good checkpoint's copy."""
+        saved = saved_run_info(self.folder.checkpoints)
+        if saved is None:
+            raise error
+        info, source = saved
+        info = {**info, "status": "interrupted"}
+        if self.context.is_main:
+            self.folder.write_info(info)
+            self.log(
+                f"run.json could not be read ({error.message}); it was rebuilt from the copy in checkpoint "
+                f"{source.name}.",
+                "warning",
+            )
+        return info
+
+    def _set_aside_damaged_checkpoints(self) -> None:
+        good, damaged = newest_good_checkpoint(self.folder.checkpoints)
+        for path, problem in damaged:
+            aside = set_aside(path)
+            start = f"checkpoint {good.name}" if good is not None else "the start (no checkpoint is whole)"
+            self.log(
+                f"Checkpoint {path.name} is damaged ({problem}): resuming from {start} instead. "
+                f"The damaged one was renamed to {aside.name}; delete it when you no longer need it.",
+                "warning",
+            )
 
     def _warn_if_data_changed(self, fingerprints: list[dict]) -> None:
         recorded = {d["path"]: d["sha256"] for d in self.folder.read_info().get("data", [])}
@@ -222,6 +272,18 @@ class Trainer:
             self.scaler.load_state_dict(checkpoint.scaler_state)
         self.state = checkpoint.state
         self.saved_step = checkpoint.state.step
+
+    def _warn_if_disk_is_short(self) -> None:
+        """Say at the start, not at the first save, when the disk cannot hold a checkpoint and the model."""
+        needed = 2 * checkpoint_bytes(self.model)
+        free = free_bytes(self.folder.path)
+        if free is not None and free < needed:
+            self.log(
+                f"Only {format_size(free)} is free on the disk of {self.folder.path}; a checkpoint and the final "
+                f"model need about {format_size(needed)}. The run will stop at the first save that does not "
+                "fit: free space or choose another output folder.",
+                "warning",
+            )
 
     def _sampler(self):
         from bertstudio.data import BatchSampler
@@ -457,9 +519,15 @@ class Trainer:
             self.scaler,
             self.state,
             self.config.keep_checkpoints,
+            run_info=self._run_info_copy(),
         )
         self.saved_step = self.state.step
         self.emit(CheckpointEvent(self.state.step, str(path), reason))
+
+    def _run_info_copy(self) -> dict:
+        """What a checkpoint keeps of run.json, so a resume works when run.json is lost."""
+        info = self.folder.read_info()
+        return {k: v for k, v in info.items() if k not in ("status", "error", "result", "pid", "host")}
 
     # ------------------------------------------------------------------ the end
 
@@ -533,11 +601,14 @@ class Trainer:
 
         target = self.folder.model_dir
         partial = target.with_name(".model-partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        save_pretrained(self.model, self.prepared.tokenizer, partial)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(partial, target)
+        with writing(target, "the final model"):
+            shutil.rmtree(partial, ignore_errors=True)
+            require_free_space(self.folder.path, checkpoint_bytes(self.model), "the final model")
+            save_pretrained(self.model, self.prepared.tokenizer, partial)
+            write_manifest(partial)
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(partial, target)
         return target
 
     def _mark(self, status: str, **extra) -> None:
@@ -569,15 +640,27 @@ def _scalars(metrics: dict) -> dict:
 
 
 def run_with_events(trainer: Trainer) -> RunResult:
-    """Run a trainer; a BertStudioError becomes a `failed` event and a failed RunResult."""
+    """Run a trainer holding the run folder's lock; a BertStudioError becomes a `failed` event and a
+    failed RunResult. The lock is released when the run ends, however it ends."""
+    try:
+        return _run_reporting_failures(trainer)
+    finally:
+        if trainer.release_lock is not None:
+            trainer.release_lock()
+            trainer.release_lock = None
+
+
+def _run_reporting_failures(trainer: Trainer) -> RunResult:
     try:
         return trainer.run()
     except BertStudioError as exc:
-        last = latest_checkpoint(trainer.folder.checkpoints) if trainer.owns_folder else None
+        last = newest_good_checkpoint(trainer.folder.checkpoints)[0] if trainer.owns_folder else None
         step = getattr(exc, "step", trainer.state.step)
-        trainer.emit(FailedEvent(exc.message, exc.hint, step, str(last) if last else ""))
-        if trainer.owns_folder:
-            trainer.folder.update_info(status="failed", error={"message": exc.message, "hint": exc.hint})
+        trainer.report_failure(
+            FailedEvent(exc.located(), exc.hint, step, str(last) if last else ""),
+            status="failed",
+            error={"message": exc.located(), "hint": exc.hint},
+        )
         return RunResult(
             "failed",
             str(trainer.folder.path),
@@ -588,16 +671,13 @@ def run_with_events(trainer: Trainer) -> RunResult:
             error=exc,
         )
     except BaseException as exc:
-        if not isinstance(exc, KeyboardInterrupt):
-            trainer.emit(
-                FailedEvent(
-                    f"Internal error: {type(exc).__name__}: {exc}",
-                    "Please report this with run.json.",
-                    trainer.state.step,
-                )
+        if isinstance(exc, KeyboardInterrupt):
+            trainer.report_failure(None, status="interrupted")
+        else:
+            event = FailedEvent(
+                f"Internal error: {type(exc).__name__}: {exc}",
+                "Please report this with run.json.",
+                trainer.state.step,
             )
-        if trainer.owns_folder:
-            trainer.folder.update_info(
-                status="failed" if not isinstance(exc, KeyboardInterrupt) else "interrupted"
-            )
+            trainer.report_failure(event, status="failed")
         raise

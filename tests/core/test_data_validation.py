@@ -151,15 +151,16 @@ def test_an_id_column_mapped_as_the_label_is_flagged(tmp_path):
     rows = [[str(1000 + i), f"review number {i}", "pos" if i % 2 else "neg"] for i in range(40)]
     table = write_csv(tmp_path / "ids.csv", "id,text,label", rows)
     report = validate(table, ColumnMapping("text", labels=["id"]))
-    assert report.usable
-    assert (
+    assert (report.usable, report.verdict) == (True, "doubtful")
+    assert report.doubts == [
         "'id' looks like an identifier or free text, not a label: 40 of 40 labelled rows have a value "
-        "no other row has (40 distinct values). Map the column that holds the classes." in report.warnings
-    )
+        "no other row has (40 distinct values). Map the column that holds the classes."
+    ]
+    assert "Result    usable: 40 rows, but training would learn little (see Doubt)" in format_report(report)
     proper = validate(table, ColumnMapping("text", labels=["label"]))
-    assert not any("identifier" in warning for warning in proper.warnings)
+    assert (proper.verdict, proper.doubts) == ("ready", [])
     few = write_csv(tmp_path / "few.csv", "id,text", [[str(i), f"review {i}"] for i in range(10)])
-    assert not any("identifier" in w for w in validate(few, ColumnMapping("text", labels=["id"])).warnings)
+    assert validate(few, ColumnMapping("text", labels=["id"])).verdict == "ready"
 
 
 def test_labels_differing_only_in_case_are_flagged(tmp_path):

@@ -179,7 +179,7 @@ def test_non_bert_model_type(tiny_model_dir, tmp_path):
     config = json.loads((folder / "config.json").read_text())
     config["model_type"] = "gpt2"
     (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ConfigError, match="not a BERT model"):
+    with pytest.raises(ConfigError, match="not a model family BERT Studio can open"):
         load_pretrained(folder)
 
 

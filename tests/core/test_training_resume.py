@@ -160,14 +160,3 @@ def test_resume_warns_when_the_data_changed_underneath(tmp_path):
     assert resume_training(tmp_path / "run", events).status == "completed"
     warnings = [e.message for e in events.kinds("log") if e.level == "warning"]
     assert warnings and "data changed" in warnings[0] and str(data) in warnings[0]
-
-
-def test_a_run_still_training_in_another_process_is_not_resumed_twice(tmp_path):
-    data, model = sentiment_csv(tmp_path), tiny_model(tmp_path)
-    folder = RunFolder(tmp_path / "run")
-    folder.create(
-        run_config(model, data, folder.path), pid=os.getppid(), host=__import__("socket").gethostname()
-    )
-    result = resume_training(folder.path)
-    assert result.status == "failed" and "still training" in result.error.message
-    assert run_status(folder.path) == "running"

@@ -205,3 +205,27 @@ def test_batch_prediction_reads_the_imported_file_with_the_data_pages_choices(wi
         "review",
         "verdict",
     ]
+
+
+def test_an_identifier_as_the_label_is_not_ready_to_train(window, qtbot, tmp_path):
+    """Package descriptions without a label column: nothing is suggested as the label, and mapping the
+    package name by hand gives an amber verdict, not a green "Ready to train"."""
+    path = tmp_path / "packages.csv"
+    lines = [
+        f"pkg-{i},a library for parsing {i} kinds of files,parser number {i} of many\n" for i in range(40)
+    ]
+    path.write_text("package,description,summary\n" + "".join(lines), encoding="utf-8")
+    page = window.data_page
+    page.import_file(path)
+    qtbot.waitUntil(lambda: "needs a label column" in page.report_label.text(), timeout=30_000)
+    assert (page.mapping().text, page.mapping().text_pair, page.mapping().labels) == ("description", None, [])
+    package = next(
+        page.label_list.item(r)
+        for r in range(page.label_list.count())
+        if page.label_list.item(r).text() == "package"
+    )
+    package.setCheckState(Qt.CheckState.Checked)
+    qtbot.waitUntil(lambda: page.report is not None, timeout=30_000)
+    assert page.report.verdict == "doubtful"
+    assert "Ready to train" not in page.report_label.text()
+    assert "looks like an identifier" in page.report_label.text()

@@ -51,24 +51,23 @@ def test_runs_are_listed_compared_and_deleted_after_confirmation(window, qtbot, 
 
 
 def test_a_run_training_in_another_process_cannot_be_deleted(window, qtbot):
-    import os
-
+    from bertstudio.training.run_lock import hold_run_lock
     from tests.gui.conftest import error_dialogs
 
     runs_dir = window.state.runs_dir
     live = make_run(runs_dir / "live", "running", [1.0, 0.9])
-    RunFolder(live).update_info(pid=os.getpid())  # a process that is alive: this one
-    page = window.runs_page
-    page.refresh()
-    qtbot.waitUntil(lambda: live in page.runs, timeout=20_000)
-    assert page.runs[live]["status"] == "running"
-    page.select_run(live)
-    assert not page.delete_button.isEnabled() and "cancel it first" in page.delete_button.toolTip()
-    page.delete_runs([live])  # even when asked directly
-    dialogs = error_dialogs()
-    assert len(dialogs) == 1 and "training now" in dialogs[0].what_label.text()
-    dialogs[0].close()
-    assert (runs_dir / "live" / "run.json").is_file()
+    with hold_run_lock(live):  # as the training run holds it
+        page = window.runs_page
+        page.refresh()
+        qtbot.waitUntil(lambda: live in page.runs, timeout=20_000)
+        assert page.runs[live]["status"] == "running"
+        page.select_run(live)
+        assert not page.delete_button.isEnabled() and "cancel it first" in page.delete_button.toolTip()
+        page.delete_runs([live])  # even when asked directly
+        dialogs = error_dialogs()
+        assert len(dialogs) == 1 and "training now" in dialogs[0].what_label.text()
+        dialogs[0].close()
+        assert (runs_dir / "live" / "run.json").is_file()
 
 
 def test_a_damaged_run_json_is_listed_with_what_to_do(window, qtbot):

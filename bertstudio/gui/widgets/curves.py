@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from bertstudio.atomic import atomic_write, atomic_write_text
 from bertstudio.errors import BertStudioError
 from bertstudio.gui import theme
+from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.gui.widgets.x_extent import XExtent, stepped_range
 
@@ -369,7 +370,10 @@ class LiveCurves(QWidget):
         filters = {"png": "PNG image (*.png)", "csv": "CSV file (*.csv)"}
         path, _ = QFileDialog.getSaveFileName(self, "Export curves", f"curves.{kind}", filters[kind])
         if path:
-            (self.export_png if kind == "png" else self.export_csv)(Path(path))
+            try:
+                (self.export_png if kind == "png" else self.export_csv)(Path(path))
+            except BertStudioError as exc:  # a full or read-only disk
+                show_error(self, exc, "Could not export the curves")
 
     def export_png(self, path: Path) -> None:
         """The three plots as they are on screen, at the screen's pixel density."""
