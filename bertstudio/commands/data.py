@@ -8,8 +8,9 @@ import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from bertstudio.data.mapping import TASKS
+    from bertstudio.tasks import fine_tuning_tasks
 
+    tasks = [spec.name for spec in fine_tuning_tasks()]
     parser = subparsers.add_parser("data", help="inspect and validate data files")
     data_commands = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     inspect = data_commands.add_parser(
@@ -25,7 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--label", metavar="COLUMN", action="append", help="target column (repeat for several 0/1 columns)"
     )
     inspect.add_argument(
-        "--task", choices=TASKS, metavar="TASK", help=f"one of {', '.join(TASKS)} (default: suggested)"
+        "--task",
+        choices=tasks,
+        metavar="TASK",
+        help=f"one of {', '.join(tasks)} (default: what the columns hold)",
     )
     inspect.add_argument(
         "--label-delimiter", metavar="CHAR", help="separator of several labels in one cell (multi-label)"
@@ -80,7 +84,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         has_header=args.has_header,
         quoting=args.quoting,
     )
-    mapping = _mapping(args, suggest_task(table))
+    mapping = _mapping(args, table, suggest_task(table))
     tokenizer = _tokenizer(args.model) if args.model else None
     sizes = _sizes(args.split) if args.split else None
     report = validate(table, mapping, tokenizer, args.max_length, sizes=sizes, seed=args.seed)
@@ -94,23 +98,20 @@ def run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _mapping(args: argparse.Namespace, suggested):
+def _mapping(args: argparse.Namespace, table, suggested):
     """The suggested mapping with whatever the user gave on the command line put over it."""
-    from bertstudio.data import ColumnMapping
+    from bertstudio.data.mapping import apply_given_columns
 
-    mapping = ColumnMapping(
-        text=args.text or suggested.text,
-        text_pair=args.text_pair if args.text_pair else (None if args.text else suggested.text_pair),
-        labels=args.label or suggested.labels,
-        task=args.task or suggested.task,
-        label_delimiter=args.label_delimiter or suggested.label_delimiter,
-        split_column=args.split_column or suggested.split_column,
+    return apply_given_columns(
+        table,
+        suggested,
+        text=args.text,
+        text_pair=args.text_pair,
+        labels=args.label,
+        task=args.task,
+        label_delimiter=args.label_delimiter,
+        split_column=args.split_column,
     )
-    if args.text_pair and not args.task and mapping.task == "classification":
-        mapping.task = "pair_classification"
-    if mapping.task == "multi_label" and len(mapping.labels) == 1 and not mapping.label_delimiter:
-        mapping.label_delimiter = suggested.label_delimiter
-    return mapping
 
 
 def _tokenizer(folder: str):

@@ -66,11 +66,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_pretrain)
 
 
+def _task(args: argparse.Namespace) -> str:
+    """The pretraining task: continued when a model is given, else from scratch."""
+    from bertstudio.tasks import pretraining_tasks
+
+    wanted = bool(args.model_path)
+    return next(spec.name for spec in pretraining_tasks() if spec.starts_from_model == wanted)
+
+
 def run_pretrain(args: argparse.Namespace) -> int:
     if args.resume:
         return execute(args, resume_dir=args.resume)
-    task = "continued_pretraining" if args.model_path else "pretraining"
-    config = config_from_args(args, task=task, test_fraction=0.0, learning_rate=1e-4)
-    if args.model_path and config.task == "pretraining":
-        config.task = "continued_pretraining"
+    config = config_from_args(args, task=_task(args), test_fraction=0.0)
+    if args.model_path and not config.spec.starts_from_model:  # a --config of pretraining plus --model
+        config.task = _task(args)
     return execute(args, config=config)

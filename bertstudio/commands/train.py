@@ -25,17 +25,25 @@ COMMON_FLAGS: dict[str, tuple[str, Any, str]] = {
         str,
         "run folder to create (run.json, metrics.jsonl, checkpoints/, model/, eval/)",
     ),
-    "--epochs": ("epochs", int, "passes over the training data (default 3)"),
+    "--epochs": ("epochs", int, "passes over the training data (default: the task's, 3 for classification)"),
     "--max-steps": ("max_steps", int, "stop after this many optimizer steps (overrides --epochs)"),
-    "--batch-size": ("batch_size", int, "examples per step across all processes (default 16)"),
+    "--batch-size": (
+        "batch_size",
+        int,
+        "examples per step across all processes (default: the task's, 16 for classification)",
+    ),
     "--gradient-accumulation": (
         "gradient_accumulation",
         int,
         "batches summed per optimizer step (default 1)",
     ),
-    "--lr": ("learning_rate", float, "peak learning rate (default 5e-5)"),
+    "--lr": ("learning_rate", float, "peak learning rate (default: the task's, 5e-5 for classification)"),
     "--weight-decay": ("weight_decay", float, "AdamW weight decay, not on biases/LayerNorm (default 0.01)"),
-    "--warmup": ("warmup_ratio", float, "fraction of steps warming up the learning rate (default 0.1)"),
+    "--warmup": (
+        "warmup_ratio",
+        float,
+        "fraction of steps warming up the learning rate (default: the task's, 0.1 for classification)",
+    ),
     "--schedule": ("schedule", str, "learning-rate decay after warmup: linear, cosine, constant"),
     "--max-grad-norm": ("max_grad_norm", float, "gradient clipping norm; 0 turns it off (default 1.0)"),
     "--max-length": ("max_length", int, "tokens per example; longer texts are truncated (default 128)"),
@@ -69,11 +77,7 @@ TRAIN_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--label-delimiter": ("label_delimiter", str, "multi-label cells: labels separated by this"),
     "--split-column": ("split_column", str, "column naming train / validation / test per row"),
     **READ_FLAGS,
-    "--task": (
-        "task",
-        str,
-        "classification, pair_classification, multi_label, regression, token_classification",
-    ),
+    "--task": ("task", str, "what is learned (default classification):"),
 }
 
 
@@ -99,10 +103,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_config_flags(parser: argparse.ArgumentParser, flags: dict[str, tuple[str, Any, str]]) -> None:
     for flag, (field, kind, text) in flags.items():
-        if kind is list:
+        if flag == "--task":
+            add_task_flag(parser, text)
+        elif kind is list:
             parser.add_argument(flag, dest=field, action="append", help=text)
         else:
             parser.add_argument(flag, dest=field, type=kind, help=text)
+
+
+def add_task_flag(parser: argparse.ArgumentParser, text: str) -> None:
+    """--task with the fine-tuning tasks of the registry as its choices, each with its help line."""
+    from bertstudio.tasks import fine_tuning_tasks
+
+    specs = fine_tuning_tasks()
+    listed = "; ".join(f"{spec.name}: {spec.help}" for spec in specs)
+    parser.add_argument(
+        "--task",
+        dest="task",
+        choices=[spec.name for spec in specs],
+        metavar="TASK",
+        help=f"{text} {listed}",
+    )
 
 
 def read_options_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -118,10 +139,16 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace, **defaults: Any):
-    """RunConfig from --config (if given) with every flag the user set laid over it."""
+    """RunConfig from --config (if given) with every flag the user set laid over it; without a
+    config file, a run starts from its task's default hyper-parameters (bertstudio.tasks)."""
     from bertstudio.training import RunConfig
 
-    config = RunConfig.load_toml(args.config) if getattr(args, "config", None) else RunConfig(**defaults)
+    if getattr(args, "config", None):
+        config = RunConfig.load_toml(args.config)
+    else:
+        task = getattr(args, "task", None) or defaults.pop("task", "classification")
+        defaults.pop("task", None)
+        config = RunConfig.for_task(task, **defaults)
     return RunConfig.from_dict({**config.to_dict(), **flag_values(args)})
 
 

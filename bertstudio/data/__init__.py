@@ -1,7 +1,7 @@
 """Data: CSV / TSV / JSON Lines import, column mapping, validation, splits, encoding, batching, corpora.
 
 Reading a table:      read_table, preview_table, detect_dialect -> Table
-Mapping and task:     ColumnMapping, suggest_task, TASKS
+Mapping and task:     ColumnMapping, suggest_task (the tasks themselves: bertstudio.tasks)
 Examples:             build_dataset -> LabeledDataset (problem rows counted, excluded only on request)
 Report:               validate -> ValidationReport
 Splits:               split_dataset, split_by_column, load_split_files
@@ -24,8 +24,6 @@ _EXPORTS = {
     "preview_table": "reading",
     "read_table": "reading",
     "ColumnMapping": "mapping",
-    "MODEL_TASKS": "mapping",
-    "TASKS": "mapping",
     "suggest_task": "mapping",
     "LabeledDataset": "dataset",
     "Problem": "dataset",

@@ -22,6 +22,8 @@ import numpy as np
 from bertstudio.data.mapping import SPLIT_NAMES, ColumnMapping, to_number, uses_decimal_comma
 from bertstudio.data.reading import Table
 from bertstudio.errors import DataImportError
+from bertstudio.tasks import get_task
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION
 
 _TRUE = {"1", "1.0", "true", "yes"}
 _FALSE = {"0", "0.0", "false", "no", ""}
@@ -80,7 +82,7 @@ class LabeledDataset:
 
     @property
     def num_labels(self) -> int:
-        return 1 if self.task == "regression" else len(self.label_names)
+        return len(self.label_names) if get_task(self.task).has_label_names else 1
 
 
 def _picker(indices: list[int]):
@@ -186,7 +188,7 @@ def parse_rows(table: Table, mapping: ColumnMapping, label_names: Sequence[str] 
         problems.append(Problem(line, "unparsed_line", reason))
     pairs = _texts(table, mapping.text_pair, "empty_pair", problems) if mapping.text_pair else None
     words = None
-    if mapping.task == "token_classification":
+    if mapping.spec.per_token:
         words, labels, names = _token_tags(table, mapping, label_names, problems)
         texts = [" ".join(w) for w in words]
     else:
@@ -201,9 +203,10 @@ def parse_rows(table: Table, mapping: ColumnMapping, label_names: Sequence[str] 
 
 
 def _targets(table, mapping, label_names, problems) -> tuple[list[Any], list[str]]:
-    if mapping.task == "regression":
+    problem = mapping.spec.problem_type
+    if problem == REGRESSION:
         return _regression_targets(table, mapping.labels[0], problems), [mapping.labels[0]]
-    if mapping.task == "multi_label":
+    if problem == MULTI_LABEL:
         return _multi_hot(table, mapping, label_names, problems)
     return _class_ids(table, mapping.labels[0], label_names, problems)
 

@@ -17,6 +17,8 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from bertstudio.data.dataset import LabeledDataset
+from bertstudio.tasks import get_task
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION
 from bertstudio.text import encode
 
 IGNORE_INDEX = -100
@@ -71,7 +73,7 @@ def unpadded(tokenizer: Tokenizer) -> Tokenizer:
 def encode_dataset(dataset: LabeledDataset, tokenizer: Tokenizer, max_length: int) -> EncodedDataset:
     """Tokenize every example (pairs as [CLS] A [SEP] B [SEP]) truncated to `max_length` tokens."""
     tokenizer = unpadded(tokenizer)
-    per_token = dataset.task == "token_classification"
+    per_token = get_task(dataset.task).per_token
     ids_parts, types_parts, label_parts, lengths = [], [], [], []
     for start in range(0, len(dataset), ENCODE_CHUNK):
         stop = min(start + ENCODE_CHUNK, len(dataset))
@@ -106,9 +108,10 @@ def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
 
 
 def _sequence_labels(dataset: LabeledDataset) -> np.ndarray:
-    if dataset.task == "regression":
+    problem = get_task(dataset.task).problem_type
+    if problem == REGRESSION:
         return np.asarray(dataset.labels, dtype=np.float32)
-    if dataset.task == "multi_label":
+    if problem == MULTI_LABEL:
         return np.asarray(dataset.labels, dtype=np.float32).reshape(len(dataset), len(dataset.label_names))
     return np.asarray(dataset.labels, dtype=np.int64)
 

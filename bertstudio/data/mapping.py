@@ -12,20 +12,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bertstudio.errors import DataImportError
+from bertstudio.errors import ConfigError, DataImportError
+from bertstudio.tasks import get_task, task_names
 
 if TYPE_CHECKING:
     from bertstudio.data.reading import Table
 
-TASKS = ("classification", "pair_classification", "multi_label", "regression", "token_classification")
-# the model head each data task trains (bertstudio.model.build_model task names)
-MODEL_TASKS = {
-    "classification": "classification",
-    "pair_classification": "classification",
-    "multi_label": "multi_label",
-    "regression": "regression",
-    "token_classification": "token_classification",
-}
 SPLIT_NAMES = {
     "train": "train",
     "training": "train",
@@ -93,35 +85,41 @@ class ColumnMapping:
     reason: str = field(default="", compare=False)  # why suggest_task proposed it
 
     @property
+    def spec(self):
+        """The TaskSpec of the mapped task (DataImportError for an unknown one)."""
+        try:
+            return get_task(self.task)
+        except ConfigError:
+            raise DataImportError(
+                f"Unknown task {self.task!r}.", f"Choose one of: {', '.join(task_names())}."
+            ) from None
+
+    @property
     def model_task(self) -> str:
-        return MODEL_TASKS[self.task]
+        return self.spec.model_head
 
     def check(self, table: Table) -> None:
-        """DataImportError if the mapping does not fit the table (unknown column, wrong task shape)."""
+        """DataImportError if the mapping does not fit the table (unknown column, wrong task shape):
+        every column the task's spec requires is mapped, and only a multiple role takes several."""
         columns = f"Columns in this file: {', '.join(map(repr, table.columns))}."
-        if self.task not in TASKS:
-            raise DataImportError(f"Unknown task {self.task!r}.", f"Choose one of: {', '.join(TASKS)}.")
+        spec = self.spec
         for name in [self.text, self.text_pair, self.split_column, *self.labels]:
             if name is not None:
                 table.column(name)
-        if not self.labels:
-            raise DataImportError(
-                f"The {self.task} task needs a label column; none is mapped.",
-                f"{columns} Map the target column (Target column(s) on the Data page, or --label COLUMN).",
-                path=table.path,
-            )
-        if len(self.labels) > 1 and self.task != "multi_label":
-            raise DataImportError(
-                f"The {self.task} task takes one label column, not {len(self.labels)}.",
-                "Several 0/1 columns make a multi-label task.",
-                path=table.path,
-            )
-        if self.task == "pair_classification" and not self.text_pair:
-            raise DataImportError(
-                "Sentence-pair classification needs a second text column.",
-                f"{columns} Map the second text column (Second text on the Data page, or --text-pair COLUMN).",
-                path=table.path,
-            )
+        for role in spec.columns:
+            value = getattr(self, role.name)
+            if role.required and not value:
+                raise DataImportError(
+                    f"{spec.title} needs a {role.title.lower()} column; none is mapped.",
+                    f"{columns} Map the {role.title.lower()} column on the Data page, or give {role.flag} COLUMN.",
+                    path=table.path,
+                )
+            if isinstance(value, list) and len(value) > 1 and not role.multiple:
+                raise DataImportError(
+                    f"The {spec.name} task takes one {role.title.lower()} column, not {len(value)}.",
+                    "Several 0/1 columns make a multi-label task.",
+                    path=table.path,
+                )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -143,6 +141,52 @@ def suggest_task(table: Table) -> ColumnMapping:
     if not len(table):
         mapping.reason = "the file has no data rows: columns picked by their names alone"
     return mapping
+
+
+def apply_given_columns(
+    table: Table,
+    suggested: ColumnMapping,
+    *,
+    text: str | None = None,
+    text_pair: str | None = None,
+    labels: list[str] | None = None,
+    task: str | None = None,
+    label_delimiter: str | None = None,
+    split_column: str | None = None,
+) -> ColumnMapping:
+    """The suggested mapping with what the user gave put over it. The columns the user gives decide
+    the task: a suggestion never contradicts them (a suggested second text is dropped when the user
+    names the text, and the task is then read again from the columns that remain)."""
+    given_columns = text is not None or text_pair is not None or labels is not None
+    mapping = ColumnMapping(
+        text=text or suggested.text,
+        text_pair=text_pair if text_pair else (None if text else suggested.text_pair),
+        labels=list(labels or suggested.labels),
+        task=task or suggested.task,
+        label_delimiter=label_delimiter or suggested.label_delimiter,
+        split_column=split_column or suggested.split_column,
+        reason=suggested.reason,
+    )
+    if task or not given_columns or not mapping.labels:
+        return mapping
+    derived, delimiter, reason = task_of_columns(table, mapping.text, mapping.text_pair, mapping.labels)
+    mapping.task, mapping.reason = derived, f"from the columns given: {reason}"
+    if not label_delimiter:
+        mapping.label_delimiter = delimiter
+    return mapping
+
+
+def task_of_columns(
+    table: Table, text: str, text_pair: str | None, labels: list[str]
+) -> tuple[str, str | None, str]:
+    """(task, label delimiter, reason) that these mapped columns make, from what the label holds."""
+    if len(labels) > 1:
+        return "multi_label", None, f"{len(labels)} label columns"
+    label = labels[0]
+    sample = {name: table.head(name, SUGGEST_SAMPLE_ROWS) for name in {text, label}}
+    if label != text and _suggest_tagging(sample) == (text, label):
+        return "token_classification", None, f"{label!r} holds one BIO tag per word of {text!r}"
+    return _label_task(label, sample[label], text_pair, uses_decimal_comma(table))
 
 
 def _suggest(table: Table) -> ColumnMapping:

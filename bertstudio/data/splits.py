@@ -15,9 +15,9 @@ from bertstudio.data.dataset import LabeledDataset, build_dataset
 from bertstudio.data.mapping import ColumnMapping
 from bertstudio.data.reading import read_table
 from bertstudio.errors import DataImportError
+from bertstudio.tasks import get_task
 
 SPLITS = ("train", "validation", "test")
-STRATIFIED_TASKS = ("classification", "pair_classification")
 
 
 def split_indices(
@@ -84,7 +84,7 @@ def split_dataset(
     stratify: bool = True,
 ) -> dict[str, LabeledDataset]:
     """{"train", "validation", "test"} subsets, deterministic for `seed` (empty ones where size is 0)."""
-    strata = dataset.labels if stratify and dataset.task in STRATIFIED_TASKS else None
+    strata = dataset.labels if stratify and get_task(dataset.task).stratified else None
     return {
         name: dataset.subset(indices)
         for name, indices in split_indices(len(dataset), sizes, seed, strata).items()
@@ -124,7 +124,7 @@ def load_split_files(
         read_table(files["train"], **read_options), mapping, label_names, exclude_problem_rows
     )
     datasets = {"train": train}
-    names = train.label_names if mapping.task != "regression" else None
+    names = train.label_names if mapping.spec.has_label_names else None
     for name in SPLITS[1:]:
         if name in files:
             table = read_table(files[name], **read_options)

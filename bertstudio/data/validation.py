@@ -21,7 +21,9 @@ from bertstudio.data.dataset import ParsedRows, Problem, bulk_objects, no_data_r
 from bertstudio.data.encoded import UNTRUNCATED, unpadded
 from bertstudio.data.mapping import ColumnMapping, guess_label_delimiter, mostly_unique
 from bertstudio.data.reading import Table
-from bertstudio.data.splits import SPLITS, STRATIFIED_TASKS, split_counts, split_indices
+from bertstudio.data.splits import SPLITS, split_counts, split_indices
+from bertstudio.tasks import get_task
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SINGLE_LABEL, TOKEN_TAGS
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -136,8 +138,8 @@ def _validate(
     split_counts, split_problems = _split_check(table, mapping, parsed, usable, sizes, seed)
     problems += split_problems
     problems.sort(key=attrgetter("line", "reason"))
-    label_counts = _label_counts(mapping.task, parsed, usable)
-    ratio = _imbalance(mapping.task, label_counts)
+    label_counts = _label_counts(mapping.spec.problem_type, parsed, usable)
+    ratio = _imbalance(mapping.spec.problem_type, label_counts)
     report = ValidationReport(
         source=str(table.path) if table.path else None,
         dialect=table.dialect.to_dict(),
@@ -150,7 +152,9 @@ def _validate(
         label_counts=label_counts,
         imbalance_ratio=ratio,
         imbalanced=ratio is not None and ratio >= IMBALANCE_RATIO,
-        target_stats=_target_stats(parsed.labels, usable) if mapping.task == "regression" else None,
+        target_stats=_target_stats(parsed.labels, usable)
+        if mapping.spec.problem_type == REGRESSION
+        else None,
         problems=problems,
         problem_counts=dict(Counter(p.reason for p in problems)),
         problem_rows=len(parsed.bad_rows) + len(table.unparsed),
@@ -171,7 +175,8 @@ def _conclude(report: ValidationReport, mapping: ColumnMapping) -> None:
         report.errors.append(f"{error.message} {error.hint}")
     elif report.usable_rows == 0:
         report.errors.append(f"All {report.rows} rows have problems; none can be used.")
-    if mapping.task in STRATIFIED_TASKS and report.usable_rows:
+    problem = mapping.spec.problem_type
+    if problem == SINGLE_LABEL and report.usable_rows:
         present = [name for name, count in report.label_counts.items() if count]
         if len(present) < 2:
             report.errors.append(
@@ -179,11 +184,11 @@ def _conclude(report: ValidationReport, mapping: ColumnMapping) -> None:
                 "a classifier needs at least two. Is this the label column?"
             )
     _split_verdict(report, mapping)
-    if mapping.task in STRATIFIED_TASKS:
+    if problem == SINGLE_LABEL:
         _identifier_like_labels(report, mapping.labels[0])
-    if mapping.task != "regression" and len(mapping.labels) == 1:
+    if mapping.spec.has_label_names and len(mapping.labels) == 1:
         _labels_differing_in_case(report, mapping.labels[0])
-    if mapping.task in ("classification", "pair_classification", "multi_label") and len(mapping.labels) == 1:
+    if problem in (SINGLE_LABEL, MULTI_LABEL) and len(mapping.labels) == 1:
         _labels_that_look_like_lists(report, mapping)
     if report.problem_rows:
         report.warnings.append(
@@ -251,7 +256,7 @@ def _labels_differing_in_case(report: ValidationReport, column: str) -> None:
         if count:
             groups.setdefault(name.strip().casefold(), []).append(name)
     variants = [names for names in groups.values() if len(names) > 1]
-    unit = "tags" if report.task == "token_classification" else "rows"
+    unit = "tags" if get_task(report.task).per_token else "rows"
     for names in variants[:CASE_VARIANTS_SHOWN]:
         shown = [f"{name!r} ({report.label_counts[name]:,} {unit})" for name in names]
         listed = ", ".join(shown[:-1]) + f" and {shown[-1]}"
@@ -276,7 +281,7 @@ def _labels_that_look_like_lists(report: ValidationReport, mapping: ColumnMappin
     example = next(name for name in report.label_counts if separator in name)
     fix = (
         f"set the label separator to {separator!r}"
-        if mapping.task == "multi_label"
+        if mapping.spec.problem_type == MULTI_LABEL
         else f"choose the multi-label task with the label separator {separator!r}"
     )
     report.warnings.append(
@@ -364,10 +369,10 @@ def _duplicates(table: Table, parsed: ParsedRows, usable: np.ndarray) -> list[Pr
     return problems
 
 
-def _label_ids_of(task: str, label: Any) -> list[int]:
-    if task == "multi_label":
+def _label_ids_of(problem: str, label: Any) -> list[int]:
+    if problem == MULTI_LABEL:
         return [i for i, hot in enumerate(label) if hot]
-    if task == "token_classification":
+    if problem == TOKEN_TAGS:
         return [i for i in label if i >= 0]
     return [label] if label >= 0 else []
 
@@ -383,16 +388,17 @@ def _split_check(table, mapping, parsed, usable, sizes, seed) -> tuple[dict[str,
     elif not sizes or sizes[0] <= 0:  # no training share (an error in the report): only count
         return split_counts(len(rows), sizes), []
     else:
-        strata = [parsed.labels[i] for i in rows] if mapping.task in STRATIFIED_TASKS else None
+        strata = [parsed.labels[i] for i in rows] if mapping.spec.stratified else None
         assignment = {name: rows[idx] for name, idx in split_indices(len(rows), sizes, seed, strata).items()}
     counts = {name: len(indices) for name, indices in assignment.items()}
-    if mapping.task == "regression" or not counts["train"]:
+    problem = mapping.spec.problem_type
+    if not mapping.spec.has_label_names or not counts["train"]:
         return counts, []
-    in_train = {i for row in assignment["train"] for i in _label_ids_of(mapping.task, parsed.labels[row])}
+    in_train = {i for row in assignment["train"] for i in _label_ids_of(problem, parsed.labels[row])}
     problems = []
     for split in SPLITS[1:]:
         for row in assignment[split]:
-            unseen = [i for i in _label_ids_of(mapping.task, parsed.labels[row]) if i not in in_train]
+            unseen = [i for i in _label_ids_of(problem, parsed.labels[row]) if i not in in_train]
             if unseen:
                 label = parsed.label_names[unseen[0]]
                 message = f"label {label!r} appears only in the {split} split, never in train"
@@ -403,22 +409,22 @@ def _split_check(table, mapping, parsed, usable, sizes, seed) -> tuple[dict[str,
     return counts, problems
 
 
-def _label_counts(task: str, parsed: ParsedRows, usable: np.ndarray) -> dict[str, int]:
+def _label_counts(problem: str, parsed: ParsedRows, usable: np.ndarray) -> dict[str, int]:
     """Rows (multi-label: rows having it; tagging: tags) per label, over usable rows only."""
-    if task == "regression":
+    if problem == REGRESSION:
         return {}
-    if task in STRATIFIED_TASKS:
+    if problem == SINGLE_LABEL:
         ids = np.asarray(parsed.labels, dtype=np.int64)[usable]
         counts = np.bincount(ids[ids >= 0], minlength=len(parsed.label_names)).tolist()
     else:
-        found = Counter(i for label in compress(parsed.labels, usable) for i in _label_ids_of(task, label))
+        found = Counter(i for label in compress(parsed.labels, usable) for i in _label_ids_of(problem, label))
         counts = [found.get(index, 0) for index in range(len(parsed.label_names))]
     return dict(zip(parsed.label_names, counts))
 
 
-def _imbalance(task: str, counts: dict[str, int]) -> float | None:
+def _imbalance(problem: str, counts: dict[str, int]) -> float | None:
     present = [count for count in counts.values() if count]
-    if task == "token_classification" or len(present) < 2:
+    if problem == TOKEN_TAGS or len(present) < 2:
         return None
     return max(present) / min(present)
 

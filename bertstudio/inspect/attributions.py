@@ -11,7 +11,7 @@ from tokenizers import Tokenizer
 
 from bertstudio.errors import BertStudioError
 from bertstudio.inspect.batching import encode_examples, evaluating, model_device, padded_inputs, task_scores
-from bertstudio.inspect.kinds import SEQUENCE_TASKS
+from bertstudio.inspect.kinds import SEQUENCE_HEADS
 from bertstudio.model.modeling import BertPreTrainedModel
 from bertstudio.text import token_id
 
@@ -52,7 +52,7 @@ def _baseline_embeddings(
 def _check(
     model: BertPreTrainedModel, method: str, baseline: str, steps: int, internal_batch_size: int
 ) -> None:
-    if model.task not in SEQUENCE_TASKS:
+    if model.task not in SEQUENCE_HEADS:
         raise BertStudioError(
             f"Attributions explain a sequence classifier or regressor; this model's task is {model.task!r}.",
             "Load a fine-tuned classification, multi-label or regression checkpoint.",

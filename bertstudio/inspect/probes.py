@@ -20,7 +20,7 @@ from bertstudio.inspect.batching import (
     padded_inputs,
     task_scores,
 )
-from bertstudio.inspect.kinds import MASKED_LM_TASKS, SEQUENCE_TASKS
+from bertstudio.inspect.kinds import MASKED_LM_HEADS, SEQUENCE_HEADS
 from bertstudio.inspect.maps import AttentionMaps
 from bertstudio.model.modeling import BertPreTrainedModel
 from bertstudio.text import token_id
@@ -38,7 +38,7 @@ def fill_mask(
     model: BertPreTrainedModel, tokenizer: Tokenizer, text: str, top_k: int = 5
 ) -> list[MaskPrediction]:
     """The top_k most likely tokens for each [MASK] in `text`, with their probabilities."""
-    if model.task not in MASKED_LM_TASKS:
+    if model.task not in MASKED_LM_HEADS:
         raise BertStudioError(
             f"Fill-mask needs a masked-language-model head; this model's task is {model.task!r}.",
             "Load a checkpoint saved for masked_lm or pretraining (e.g. one of our pretraining runs).",
@@ -74,7 +74,7 @@ class Prediction:
     pooled: np.ndarray  # mean of the last hidden states over real tokens
 
     def summary(self, count: int = 3) -> str:
-        if self.task in MASKED_LM_TASKS:
+        if self.task in MASKED_LM_HEADS:
             return "a masked-language model (ask it with Fill mask; head effects use the output vectors)"
         if not len(self.scores):
             return "no prediction head (head effects are measured on the output vectors)"
@@ -92,7 +92,7 @@ def batch_outputs(
     out = model(**inputs, head_mask=head_mask, output_attentions=output_attentions)
     mask = inputs["attention_mask"][..., None].to(out.last_hidden_state.dtype)
     pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1)
-    if model.task in SEQUENCE_TASKS:
+    if model.task in SEQUENCE_HEADS:
         scores = task_scores(model, out.logits)
     else:
         scores = pooled.new_zeros((pooled.shape[0], 0))

@@ -13,37 +13,19 @@ from typing import Any
 
 from bertstudio.atomic import atomic_write_text
 from bertstudio.errors import ConfigError
+from bertstudio.tasks import get_task, is_lower_better, task_names
 from bertstudio.training.tomlio import dump_toml, load_toml
 
-FINE_TUNING_TASKS = (
-    "classification",
-    "pair_classification",
-    "multi_label",
-    "regression",
-    "token_classification",
-)
-PRETRAINING_TASKS = ("pretraining", "continued_pretraining")
-TASKS = FINE_TUNING_TASKS + PRETRAINING_TASKS
 SCHEDULES = ("linear", "cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-
-# The metric early stopping and the best checkpoint follow when `metric_for_best` is empty.
-DEFAULT_BEST_METRIC = {
-    "classification": "accuracy",
-    "pair_classification": "accuracy",
-    "multi_label": "micro_f1",
-    "regression": "loss",
-    "token_classification": "f1",
-    "pretraining": "loss",
-    "continued_pretraining": "loss",
-}
-LOWER_IS_BETTER = ("loss", "mse", "mae", "rmse", "perplexity", "mlm_loss")
+# The RunConfig field naming each column role of a task spec (tasks.ColumnRole.name).
+COLUMN_FIELDS = {"text": "text_column", "text_pair": "text_pair_column", "labels": "label_columns"}
 
 
 @dataclass
 class RunConfig:
-    task: str = "classification"  # one of TASKS
+    task: str = "classification"  # a task of the registry (bertstudio.tasks)
     # Model: a folder in the Hugging Face layout, or a preset for pretraining from scratch.
     model_path: str = ""  # fine-tuning and continued_pretraining start from this checkpoint
     preset: str = "tiny"  # pretraining only: tiny, mini, small or base
@@ -88,7 +70,7 @@ class RunConfig:
     # Evaluation, early stopping, checkpoints.
     eval_every_steps: int = 0  # 0: evaluate only at the end of each epoch
     eval_each_epoch: bool = True
-    metric_for_best: str = ""  # empty: DEFAULT_BEST_METRIC of the task
+    metric_for_best: str = ""  # empty: the best metric of the task's spec
     early_stopping_patience: int = 0  # evaluations without improvement before stopping; 0: never stop early
     load_best_at_end: bool = True  # the saved model/ is the best evaluated one, not the last
     save_every_steps: int = 0  # extra checkpoints every N steps; 0: only at evaluations and by time
@@ -103,21 +85,34 @@ class RunConfig:
     output_dir: str = ""  # the run folder
     probe_sentences: list[str] = field(default_factory=list)  # recorded at each evaluation (inspection)
 
+    @classmethod
+    def for_task(cls, task: str, **values: Any) -> RunConfig:
+        """A config starting from the task's default hyper-parameters, `values` laid over them."""
+        return cls(**{"task": task, **get_task(task).defaults.settings(), **values})
+
+    @property
+    def spec(self):
+        """The task's TaskSpec (ConfigError for an unknown task)."""
+        return get_task(self.task)
+
     @property
     def is_pretraining(self) -> bool:
-        return self.task in PRETRAINING_TASKS
+        return self.spec.pretraining
 
     @property
     def best_metric(self) -> str:
-        return self.metric_for_best or DEFAULT_BEST_METRIC[self.task]
+        return self.metric_for_best or self.spec.best_metric
 
     @property
     def greater_is_better(self) -> bool:
-        return self.best_metric not in LOWER_IS_BETTER
+        if not self.metric_for_best:
+            return self.spec.greater_is_better
+        return not is_lower_better(self.metric_for_best)
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting that cannot start a run and what to do."""
-        _choice("task", self.task, TASKS)
+        _choice("task", self.task, task_names())
+        spec = self.spec
         _choice("schedule", self.schedule, SCHEDULES)
         _choice("device", self.device, DEVICES)
         _choice("precision", self.precision, PRECISIONS)
@@ -126,7 +121,7 @@ class RunConfig:
             raise ConfigError(
                 "No run folder given (output_dir).", "Choose where the run is saved (--out RUN_DIR)."
             )
-        if self.task == "pretraining":
+        if not spec.starts_from_model:
             from bertstudio.model.config import PRESETS
 
             _choice("preset", self.preset, tuple(PRESETS))
@@ -135,7 +130,7 @@ class RunConfig:
                 f"Task {self.task} starts from a model, but no model folder is given (model_path).",
                 "Choose a model folder in the Hugging Face layout (--model DIR).",
             )
-        if self.is_pretraining:
+        if spec.pretraining:
             if self.vocab_size < 10:
                 raise ConfigError(f"vocab_size must be at least 10, got {self.vocab_size!r}.")
             if not self.corpus_paths:
@@ -147,19 +142,7 @@ class RunConfig:
                 raise ConfigError(
                     "No training data given (data_path).", "Choose a CSV, TSV or JSONL file (--data)."
                 )
-            if not self.text_column:
-                raise ConfigError(
-                    "No text column given (text_column).", "Name the column holding the text (--text)."
-                )
-            if not self.label_columns:
-                raise ConfigError(
-                    "No label column given (label_columns).", "Name the label column (--label)."
-                )
-            if self.task == "pair_classification" and not self.text_pair_column:
-                raise ConfigError(
-                    "pair_classification needs a second text column (text_pair_column).",
-                    "Use --text-pair COL.",
-                )
+            self._check_columns(spec)
         for name in ("epochs", "batch_size", "gradient_accumulation", "max_length", "keep_checkpoints"):
             _positive(name, getattr(self, name))
         for name in (
@@ -185,6 +168,15 @@ class RunConfig:
             raise ConfigError("validation_fraction + test_fraction leave no training data.")
         if self.metric_for_best and not self.metric_for_best.replace("_", "").isalnum():
             raise ConfigError(f"metric_for_best {self.metric_for_best!r} is not a metric name.")
+
+    def _check_columns(self, spec) -> None:
+        for role in spec.columns:
+            name = COLUMN_FIELDS[role.name]
+            if role.required and not getattr(self, name):
+                raise ConfigError(
+                    f"The {spec.name} task needs a {role.title.lower()} column, but none is given ({name}).",
+                    f"Name the column ({role.flag} COLUMN).",
+                )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from bertstudio.tasks import get_task
+from bertstudio.tasks.spec import MASKED_LM, MULTI_LABEL, REGRESSION, SINGLE_LABEL, TOKEN_TAGS
 from bertstudio.training.device import DeviceSetup
 from bertstudio.training.distributed import DistributedContext
 from bertstudio.training.metrics import compute_metrics, masked_lm_metrics_from_totals
@@ -35,11 +37,6 @@ class EvalResult:
     metrics: dict[str, Any]
     outputs: list[Any] = field(default_factory=list)  # per example, dataset order (empty for masked-LM)
     labels: list[Any] = field(default_factory=list)
-
-
-def metrics_task(task: str) -> str:
-    """The compute_metrics task of a run task."""
-    return "masked_lm" if task in ("pretraining", "continued_pretraining") else task
 
 
 def eval_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
@@ -97,7 +94,8 @@ def predict_outputs(
 def _collect(task, indices, batch, out, outputs, labels, totals, with_labels) -> None:
     logits = out.logits.float()
     batch_labels = batch.get("labels")
-    if task in ("pretraining", "continued_pretraining"):
+    problem = get_task(task).problem_type
+    if problem == MASKED_LM:
         if batch_labels is not None:
             target = batch_labels[batch_labels != IGNORE_INDEX]  # logits hold only these positions
             totals[0] += float(torch.nn.functional.cross_entropy(logits, target, reduction="sum"))
@@ -111,20 +109,20 @@ def _collect(task, indices, batch, out, outputs, labels, totals, with_labels) ->
             totals[5] += float(torch.nn.functional.cross_entropy(nsp_logits, nsp_target, reduction="sum"))
         return
     if out.loss is not None:
-        count = int((batch_labels != IGNORE_INDEX).sum()) if task == "token_classification" else len(indices)
+        count = int((batch_labels != IGNORE_INDEX).sum()) if problem == TOKEN_TAGS else len(indices)
         totals[0] += float(out.loss.float()) * count
         totals[1] += count
-    if task in ("classification", "pair_classification"):
+    if problem == SINGLE_LABEL:
         values = logits.softmax(-1).cpu().numpy()
-    elif task == "multi_label":
+    elif problem == MULTI_LABEL:
         values = logits.sigmoid().cpu().numpy()
-    elif task == "regression":
+    elif problem == REGRESSION:
         values = logits[:, 0].cpu().numpy()
-    else:  # token_classification: tag ids at the scored positions (first sub-word of each word)
+    else:  # token tags: tag ids at the scored positions (first sub-word of each word)
         values = logits.argmax(-1).cpu().numpy()
     label_array = batch_labels.cpu().numpy() if batch_labels is not None else None
     for row, index in enumerate(indices):
-        if task == "token_classification":
+        if problem == TOKEN_TAGS:
             keep = label_array[row] != IGNORE_INDEX  # first sub-word of each word (labels or placeholders)
             outputs[index] = values[row][keep]
             if with_labels:
@@ -149,7 +147,8 @@ def evaluate(
     outputs, labels, (loss_sum, count, correct, nsp_correct, nsp_count, nsp_loss_sum) = predict_outputs(
         model, source, task, setup, batch_size, context, generator_seed=generator_seed
     )
-    if task in ("pretraining", "continued_pretraining"):
+    spec = get_task(task)
+    if spec.problem_type == MASKED_LM:
         metrics = masked_lm_metrics_from_totals(loss_sum, int(correct), int(count))
         metrics["loss"] = metrics["mlm_loss"]
         if nsp_count:
@@ -162,10 +161,10 @@ def evaluate(
     order = sorted(outputs)
     ordered_outputs = [outputs[i] for i in order]
     ordered_labels = [labels[i] for i in order]
-    if task == "token_classification":
+    if spec.per_token:
         predictions, targets = ordered_outputs, ordered_labels
     else:
         predictions, targets = np.stack(ordered_outputs), np.stack(ordered_labels)
     metrics = {"loss": loss_sum / count if count else None}
-    metrics.update(compute_metrics(metrics_task(task), predictions, targets, label_names))
+    metrics.update(compute_metrics(task, predictions, targets, label_names))
     return EvalResult(metrics, ordered_outputs, ordered_labels)

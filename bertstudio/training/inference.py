@@ -13,23 +13,18 @@ from typing import Any
 import numpy as np
 
 from bertstudio.errors import ConfigError
+from bertstudio.tasks import get_task, task_for_head
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION
 from bertstudio.training.device import DeviceSetup, setup_device
 from bertstudio.training.evaluation import EvalResult, evaluate, predict_outputs
 from bertstudio.training.results import prediction_rows, write_csv
-
-DATA_TASK_OF_MODEL = {
-    "classification": "classification",
-    "multi_label": "multi_label",
-    "regression": "regression",
-    "token_classification": "token_classification",
-}
 
 
 @dataclass
 class LoadedModel:
     model: Any
     tokenizer: Any
-    task: str  # data task: classification, pair_classification, multi_label, regression, token_classification
+    task: str  # the fine-tuning task (bertstudio.tasks) its head serves
     label_names: list[str]
     setup: DeviceSetup
 
@@ -41,17 +36,15 @@ def load_for_inference(
     from bertstudio.model import load_pretrained
 
     model, tokenizer = load_pretrained(model_dir)
-    if model.task not in DATA_TASK_OF_MODEL:
+    spec = task_for_head(model.task, pair)
+    if spec is None:
         raise ConfigError(
             f"The model in {model_dir} has no fine-tuned task head (it is a {model.task} model).",
             "Predict and evaluate need a fine-tuned model, e.g. the model/ folder of a training run.",
         )
-    task = DATA_TASK_OF_MODEL[model.task]
-    if task == "classification" and pair:
-        task = "pair_classification"
     names = [model.config.id2label[i] for i in sorted(model.config.id2label)]
     setup = setup_device(device, precision)
-    return LoadedModel(model.to(setup.device), tokenizer, task, names, setup)
+    return LoadedModel(model.to(setup.device), tokenizer, spec.name, names, setup)
 
 
 def _max_length(loaded: LoadedModel, max_length: int | None) -> int:
@@ -66,13 +59,14 @@ def unlabelled_dataset(table, task: str, text_column: str, pair_column: str | No
     texts = ["" if v is None else str(v) for v in table.column(text_column)]
     pairs = ["" if v is None else str(v) for v in table.column(pair_column)] if pair_column else None
     words = None
-    if task == "token_classification":
+    problem = get_task(task).problem_type
+    if get_task(task).per_token:
         words = [list(v) if isinstance(v, list) else str(v or "").split() for v in table.column(text_column)]
         texts = [" ".join(w) for w in words]
         labels: list[Any] = [[0] * len(w) for w in words]
-    elif task == "multi_label":
+    elif problem == MULTI_LABEL:
         labels = [[0.0] * len(label_names) for _ in texts]
-    elif task == "regression":
+    elif problem == REGRESSION:
         labels = [0.0] * len(texts)
     else:
         labels = [0] * len(texts)
@@ -105,7 +99,7 @@ def predict_file(
         loaded.model, source, loaded.task, loaded.setup, batch_size, with_labels=False
     )
     ordered = [outputs[i] for i in range(len(dataset))]
-    if loaded.task == "token_classification":
+    if get_task(loaded.task).per_token:
         extra = [{"predicted": " ".join(loaded.label_names[int(t)] for t in tags)} for tags in ordered]
     else:
         extra = prediction_rows(loaded.task, ordered, loaded.label_names)
@@ -162,7 +156,7 @@ def evaluate_file(
         task=loaded.task,
         label_delimiter=label_delimiter,
     )
-    names = loaded.label_names if loaded.task != "regression" else None
+    names = loaded.label_names if get_task(loaded.task).has_label_names else None
     dataset = build_dataset(
         read_table(data_path, **(read_options or {})),
         mapping,

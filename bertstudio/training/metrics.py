@@ -14,15 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from bertstudio.errors import TrainingError
+from bertstudio.tasks import PROBLEM_TYPES, get_task, task_names
+from bertstudio.tasks.spec import MASKED_LM, MULTI_LABEL, REGRESSION, SINGLE_LABEL, TOKEN_TAGS
 
-TASKS = (
-    "classification",
-    "pair_classification",
-    "multi_label",
-    "regression",
-    "token_classification",
-    "masked_lm",
-)
 IGNORE_INDEX = -100  # label value of positions that are not scored (padding, sub-word pieces, unmasked)
 MULTI_LABEL_THRESHOLD = 0.5
 
@@ -33,27 +27,30 @@ def compute_metrics(
     labels: np.ndarray | Sequence,
     label_names: Sequence[str] | None = None,
 ) -> dict:
-    """Score one evaluation pass of `task`.
+    """Score one evaluation pass of `task`: a task name (bertstudio.tasks) or a problem type
+    (tasks.PROBLEM_TYPES, e.g. "masked_lm").
 
-    predictions / labels by task:
-      classification, pair_classification: logits or probabilities (N, C), or class ids (N,); ids (N,).
+    predictions / labels by problem type:
+      single_label: logits or probabilities (N, C), or class ids (N,); ids (N,).
       multi_label: probabilities (N, L) (a label is predicted at >= 0.5); 0/1 targets (N, L).
       regression: values (N,) or (N, 1); targets of the same size.
-      token_classification: logits (N, T, C) or tag ids (N, T); tag ids (N, T) with -100 at positions
+      token_tags: logits (N, T, C) or tag ids (N, T); tag ids (N, T) with -100 at positions
         not scored. Ragged lists of per-sentence arrays are accepted too. label_names are the BIO tags.
       masked_lm: logits (N, V) at the masked positions; token ids (N,) (-100 entries are skipped).
     """
-    if task in ("classification", "pair_classification"):
+    problem = get_task(task).problem_type if task in task_names() else task
+    if problem == SINGLE_LABEL:
         return classification_metrics(predictions, labels, label_names)
-    if task == "multi_label":
+    if problem == MULTI_LABEL:
         return multi_label_metrics(predictions, labels, label_names)
-    if task == "regression":
+    if problem == REGRESSION:
         return regression_metrics(predictions, labels)
-    if task == "token_classification":
+    if problem == TOKEN_TAGS:
         return token_classification_metrics(predictions, labels, label_names)
-    if task == "masked_lm":
+    if problem == MASKED_LM:
         return masked_lm_metrics(predictions, labels)
-    raise TrainingError(f"Unknown task {task!r} for metrics.", f"Use one of: {', '.join(TASKS)}.")
+    choices = ", ".join((*task_names(), *PROBLEM_TYPES))
+    raise TrainingError(f"Unknown task {task!r} for metrics.", f"Use one of: {choices}.")
 
 
 # ---------------------------------------------------------------- single-label classification

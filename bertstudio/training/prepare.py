@@ -17,6 +17,7 @@ import torch
 from tokenizers import Tokenizer
 
 from bertstudio.errors import DataImportError
+from bertstudio.tasks import NSP_HEAD
 from bertstudio.training.config import RunConfig
 from bertstudio.training.distributed import DistributedContext
 from bertstudio.training.run_store import RunFolder
@@ -161,9 +162,7 @@ def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[...
     splits = load_splits(config, saved_names, log)
     train = splits["train"]
     names = list(train.label_names)
-    from bertstudio.data import MODEL_TASKS
-
-    model_task = MODEL_TASKS[config.task]
+    model_task = config.spec.model_head
     # A head trained for another label set is replaced by a fresh one (model.load_report says so).
     model, tokenizer = load_pretrained(config.model_path, task=model_task, labels=names)
     fresh = sorted({name.split(".")[0] for name in model.load_report.newly_initialized})
@@ -186,9 +185,9 @@ def _prepare_pretraining(
     from bertstudio.model import BertConfig, build_model, load_pretrained
     from bertstudio.text import load_tokenizer, save_tokenizer, train_wordpiece
 
-    model_task = "pretraining" if config.nsp else "masked_lm"
+    model_task = NSP_HEAD if config.nsp else config.spec.model_head
     paths = [Path(p) for p in config.corpus_paths]
-    if config.task == "continued_pretraining":
+    if config.spec.starts_from_model:
         model, tokenizer = load_pretrained(config.model_path, task=model_task)
         if model.load_report.newly_initialized:
             log("The checkpoint has no masked-LM head; a new one was initialised.")

@@ -12,6 +12,8 @@ import numpy as np
 
 from bertstudio.atomic import atomic_write, atomic_write_text
 from bertstudio.errors import BertStudioError
+from bertstudio.tasks import get_task
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION
 
 
 @dataclass
@@ -41,7 +43,7 @@ def write_eval_files(
     if dataset is None or not result.outputs:
         return
     names = label_names or []
-    if task == "token_classification":
+    if get_task(task).per_token:
         write_token_predictions(
             eval_dir / f"{split}_predictions.jsonl", dataset, result.outputs, result.labels, names
         )
@@ -66,10 +68,11 @@ def write_eval_files(
 def prediction_rows(task: str, outputs: list[np.ndarray], label_names: list[str]) -> list[dict[str, Any]]:
     """Per example: the predicted label(s) and the score of every label, as CSV cells."""
     rows = []
+    problem = get_task(task).problem_type
     for output in outputs:
-        if task == "regression":
+        if problem == REGRESSION:
             rows.append({"predicted": float(output)})
-        elif task == "multi_label":
+        elif problem == MULTI_LABEL:
             chosen = [name for name, p in zip(label_names, output, strict=True) if p >= 0.5]
             rows.append(
                 {
@@ -89,9 +92,10 @@ def prediction_rows(task: str, outputs: list[np.ndarray], label_names: list[str]
 
 
 def label_text(task: str, label: Any, label_names: list[str]) -> Any:
-    if task == "regression":
+    problem = get_task(task).problem_type
+    if problem == REGRESSION:
         return float(np.asarray(label).reshape(-1)[0])
-    if task == "multi_label":
+    if problem == MULTI_LABEL:
         return "|".join(n for n, v in zip(label_names, label, strict=True) if v >= 0.5)
     return label_names[int(label)] if label_names else int(label)
 

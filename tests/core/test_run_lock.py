@@ -12,7 +12,7 @@ import pytest
 from bertstudio.cli import main
 from bertstudio.training import RunFolder, TrainingControl, resume_training, run_status, run_training
 from bertstudio.training.run_lock import RunBusyError, hold_run_lock, run_lock_holder
-from tests.core.test_training_fixtures import run_config, sentiment_csv, step_losses, tiny_model
+from tests.core.training_fixtures import run_config, sentiment_csv, step_losses, tiny_model
 
 HOLD_LOCK = """
 import sys

@@ -16,8 +16,8 @@ from bertstudio.cli import main
 from bertstudio.training import RunConfig, RunFolder, run_status
 from bertstudio.training.console import ConsoleReporter
 from bertstudio.training.events import EvalEvent, StepEvent
-from tests.core.test_training_fixtures import run_config, sentiment_csv, step_losses, tiny_model
 from tests.core.test_training_tasks import write_corpus
+from tests.core.training_fixtures import run_config, sentiment_csv, step_losses, tiny_model
 
 
 @pytest.mark.slow
@@ -231,7 +231,7 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise():
 
 
 def test_read_options_train_on_a_headerless_cp1252_semicolon_file(tmp_path, capsys):
-    from tests.core.test_training_fixtures import sentiment_rows
+    from tests.core.training_fixtures import sentiment_rows
 
     data = tmp_path / "export.csv"
     lines = [f"{text} café;{label}" for text, label in sentiment_rows(48)]

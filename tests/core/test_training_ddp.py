@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from bertstudio.training import RunFolder, run_training
-from tests.core.test_training_fixtures import eval_records, run_config, sentiment_csv, step_losses, tiny_model
 from tests.core.test_training_resume import assert_same_weights
+from tests.core.training_fixtures import eval_records, run_config, sentiment_csv, step_losses, tiny_model
 
 
 @pytest.mark.slow

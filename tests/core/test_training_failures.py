@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 from bertstudio.errors import ConfigError, DataImportError, TrainingError
 from bertstudio.training import RunFolder, run_status, run_training
 from bertstudio.training.device import out_of_memory_error
-from tests.core.test_training_fixtures import EventLog, run_config, sentiment_csv, step_losses, tiny_model
+from tests.core.training_fixtures import EventLog, run_config, sentiment_csv, step_losses, tiny_model
 
 
 def test_divergence_stops_with_a_failure_event_and_keeps_the_last_checkpoint(tmp_path):
@@ -106,7 +106,7 @@ def test_gradient_accumulation_equals_the_larger_batch(tmp_path):
 
 
 def test_excluded_problem_rows_are_reported_not_dropped_silently(tmp_path):
-    from tests.core.test_training_fixtures import sentiment_rows, write_csv
+    from tests.core.training_fixtures import sentiment_rows, write_csv
 
     rows = sentiment_rows(40) + [("", "pos"), ("a good film", "")]
     data = write_csv(tmp_path / "data.csv", ["text", "label"], rows)

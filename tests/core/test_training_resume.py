@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from bertstudio.training import RunFolder, TrainingControl, resume_training, run_status, run_training
 from bertstudio.training.checkpoint import list_checkpoints
-from tests.core.test_training_fixtures import (
+from tests.core.training_fixtures import (
     EventLog,
     eval_records,
     run_config,

@@ -12,7 +12,7 @@ from bertstudio.model import load_pretrained
 from bertstudio.text import load_tokenizer
 from bertstudio.training import RunFolder, run_training
 from bertstudio.training.inference import predict_file
-from tests.core.test_training_fixtures import (
+from tests.core.training_fixtures import (
     FILLER,
     NEGATIVE,
     POSITIVE,

@@ -39,19 +39,13 @@ from bertstudio.gui.widgets.charts import BarChart, Histogram
 from bertstudio.gui.widgets.common import page_header
 from bertstudio.gui.widgets.table_model import TableModel
 from bertstudio.gui.workers import run_in_background
+from bertstudio.tasks import fine_tuning_tasks, get_task
 
 DATA_SUFFIXES = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".txt")
 PREVIEW_ROWS = 200
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252")
 DELIMITERS = (("auto", None), ("comma ,", ","), ("semicolon ;", ";"), ("tab", "\t"), ("pipe |", "|"))
 HEADERS = (("auto", None), ("first row is the header", True), ("no header row", False))
-TASK_TITLES = {
-    "classification": "Text classification",
-    "pair_classification": "Sentence-pair classification",
-    "multi_label": "Multi-label classification",
-    "regression": "Regression",
-    "token_classification": "Token tagging",
-}
 NONE = "(none)"
 MAX_PROBLEMS_SHOWN = 5000
 
@@ -169,8 +163,9 @@ class DataPage(QWidget):
         # ----- mapping -----
         self.task_combo = QComboBox()
         self.task_combo.setObjectName("dataTaskCombo")
-        for task, title in TASK_TITLES.items():
-            self.task_combo.addItem(title, task)
+        for spec in fine_tuning_tasks():
+            self.task_combo.addItem(spec.title, spec.name)
+            self.task_combo.setItemData(self.task_combo.count() - 1, spec.help, Qt.ItemDataRole.ToolTipRole)
         self.text_combo = QComboBox()
         self.text_combo.setObjectName("textColumnCombo")
         self.pair_combo = QComboBox()
@@ -478,7 +473,7 @@ class DataPage(QWidget):
             self.suggest_button.setEnabled(False)
             return
         self.suggest_button.setEnabled(True)
-        title = TASK_TITLES.get(self.suggestion.task, self.suggestion.task)
+        title = get_task(self.suggestion.task).title
         self.suggestion_label.setText(f"<b>Suggested: {title}</b><br>{self.suggestion.reason}")
         self._apply_suggestion()
 
@@ -525,9 +520,9 @@ class DataPage(QWidget):
     def _mapping_changed(self, *_: object) -> None:
         if self._filling or self.table is None:
             return
-        task = self.task_combo.currentData()
-        self.pair_combo.setEnabled(task == "pair_classification")
-        self.delimiter_edit.setEnabled(task == "multi_label")
+        spec = get_task(self.task_combo.currentData())
+        self.pair_combo.setEnabled(spec.requires("text_pair"))
+        self.delimiter_edit.setEnabled(spec.role("labels").multiple)
         self._update_split_note()
         self._recheck()
 

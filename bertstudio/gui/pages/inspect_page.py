@@ -37,7 +37,7 @@ from bertstudio.gui.widgets.attention_worker import LatestJobs
 from bertstudio.gui.widgets.common import page_header
 from bertstudio.gui.widgets.token_attribution_strips import AttributionStrips
 from bertstudio.gui.widgets.token_chips import TokenizationPanel
-from bertstudio.inspect.kinds import SEQUENCE_TASKS
+from bertstudio.inspect.kinds import SEQUENCE_HEADS
 from bertstudio.inspect.tokenization import DatasetTokenStats, analyse_tokenization, compare_tokenizers
 
 EXAMPLES = (
@@ -225,7 +225,7 @@ class InspectPage(QWidget):
         self.head_mask = None
         self.fill_mask.set_model(model, tokenizer)
         self.head_masking.set_model(model, tokenizer)
-        sequence_model = model.task in SEQUENCE_TASKS
+        sequence_model = model.task in SEQUENCE_HEADS
         self.attribute_button.setEnabled(sequence_model)
         self.attribution_note.setText(
             "Attributions explain the class probabilities (or value) of a fine-tuned sequence model."
@@ -297,7 +297,7 @@ class InspectPage(QWidget):
     def compute_attributions(self) -> None:
         from bertstudio.inspect.attributions import attribute
 
-        if self.model is None or self.model.task not in SEQUENCE_TASKS:
+        if self.model is None or self.model.task not in SEQUENCE_HEADS:
             return
         model, tokenizer = self.model, self.tokenizer
         text, pair = self.example()

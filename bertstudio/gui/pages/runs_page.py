@@ -53,9 +53,10 @@ def describe_run(path: Path) -> dict[str, Any]:
     checkpoint = latest_checkpoint(folder.checkpoints)
     metric = config.get("metric_for_best") or ""
     if not metric:
-        from bertstudio.training.config import DEFAULT_BEST_METRIC
+        from bertstudio.tasks import get_task, task_names
 
-        metric = DEFAULT_BEST_METRIC.get(config.get("task", ""), "")
+        task = config.get("task", "")
+        metric = get_task(task).best_metric if task in task_names() else ""
     best = result.get("best_metric")
     return {
         "path": str(path),

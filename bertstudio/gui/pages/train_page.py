@@ -42,36 +42,9 @@ from bertstudio.gui.widgets.common import page_header
 from bertstudio.gui.widgets.curves import LiveCurves
 from bertstudio.gui.widgets.log_panel import LogPanel
 from bertstudio.gui.workers import BackgroundJob, TrainingWorker
-from bertstudio.training.config import DEFAULT_BEST_METRIC, DEVICES, PRECISIONS, SCHEDULES, RunConfig
+from bertstudio.tasks import all_tasks, get_task
+from bertstudio.training.config import DEVICES, PRECISIONS, SCHEDULES, RunConfig
 
-TASK_TITLES = {
-    "classification": "Text classification",
-    "pair_classification": "Sentence-pair classification",
-    "multi_label": "Multi-label classification",
-    "regression": "Regression (a number per text)",
-    "token_classification": "Token tagging (NER, POS)",
-    "continued_pretraining": "Continue pretraining (masked LM) on text",
-    "pretraining": "Pretrain from scratch (masked LM)",
-}
-# Sensible starting points per task (BERT paper ranges for fine-tuning, larger steps for pretraining).
-TASK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "classification": {"learning_rate": 5e-5, "epochs": 3, "batch_size": 16, "warmup_ratio": 0.1},
-    "pair_classification": {"learning_rate": 3e-5, "epochs": 3, "batch_size": 16, "warmup_ratio": 0.1},
-    "multi_label": {"learning_rate": 5e-5, "epochs": 5, "batch_size": 16, "warmup_ratio": 0.1},
-    "regression": {"learning_rate": 3e-5, "epochs": 4, "batch_size": 16, "warmup_ratio": 0.1},
-    "token_classification": {"learning_rate": 5e-5, "epochs": 3, "batch_size": 16, "warmup_ratio": 0.1},
-    "continued_pretraining": {"learning_rate": 5e-5, "epochs": 1, "batch_size": 32, "warmup_ratio": 0.06},
-    "pretraining": {"learning_rate": 5e-4, "epochs": 10, "batch_size": 32, "warmup_ratio": 0.06},
-}
-METRIC_CHOICES = {
-    "classification": ("accuracy", "macro_f1", "loss"),
-    "pair_classification": ("accuracy", "macro_f1", "loss"),
-    "multi_label": ("micro_f1", "macro_f1", "loss"),
-    "regression": ("loss", "pearson", "spearman", "mae"),
-    "token_classification": ("f1", "precision", "recall", "loss"),
-    "continued_pretraining": ("loss", "mlm_accuracy", "perplexity"),
-    "pretraining": ("loss", "mlm_accuracy", "perplexity"),
-}
 TIPS = {
     "task": "What the model learns. Set from the column mapping on the Data page.",
     "epochs": "Passes over the training data. 2-4 is typical for fine-tuning; more risks overfitting small data.",
@@ -182,8 +155,9 @@ class TrainPage(QWidget):
         self.data_label.setWordWrap(True)
         self.task_combo = QComboBox()
         self.task_combo.setObjectName("taskCombo")
-        for task, title in TASK_TITLES.items():
-            self.task_combo.addItem(title, task)
+        for spec in all_tasks():
+            self.task_combo.addItem(spec.title, spec.name)
+            self.task_combo.setItemData(self.task_combo.count() - 1, spec.help, Qt.ItemDataRole.ToolTipRole)
         self.task_combo.setToolTip(TIPS["task"])
         self.task_combo.currentIndexChanged.connect(self._task_changed)
         self.corpus_list = QListWidget()
@@ -434,19 +408,18 @@ class TrainPage(QWidget):
         return widget.currentText()
 
     def apply_task_defaults(self, task: str) -> None:
-        defaults = RunConfig()
+        defaults = RunConfig.for_task(task)
         for name in FORM_FIELDS:
             if name != "metric_for_best":
                 self.set_field(name, getattr(defaults, name))
-        for name, value in TASK_DEFAULTS[task].items():
-            self.set_field(name, value)
         if self.state.data is not None and task == self.state.data.task:
             self.set_field("max_length", self.state.data.max_length)
-        self.set_field("metric_for_best", DEFAULT_BEST_METRIC[task])
+        self.set_field("metric_for_best", defaults.best_metric)
 
     def _task_changed(self) -> None:
         task = self.task()
-        pretraining = task in ("pretraining", "continued_pretraining")
+        spec = get_task(task)
+        pretraining = spec.pretraining
         subtitle = self.findChild(QLabel, "pageSubtitle")
         if subtitle is not None:
             subtitle.setText(PRETRAIN_SUBTITLE if pretraining else FINE_TUNE_SUBTITLE)
@@ -455,15 +428,17 @@ class TrainPage(QWidget):
             self.apply_task_defaults(task)
         metric_box: QComboBox = self.fields["metric_for_best"]
         metric_box.clear()
-        metric_box.addItems(list(METRIC_CHOICES[task]))
-        metric_box.setCurrentText(DEFAULT_BEST_METRIC[task])
+        metric_box.addItems(list(spec.metrics))
+        metric_box.setCurrentText(spec.best_metric)
         self._source_form.setRowVisible(self.corpus_row, pretraining)
-        self._source_form.setRowVisible(self.preset_combo, task == "pretraining")
-        self._source_form.setRowVisible(self.vocab_spin, task == "pretraining")
+        self._source_form.setRowVisible(self.preset_combo, not spec.starts_from_model)
+        self._source_form.setRowVisible(self.vocab_spin, not spec.starts_from_model)
         self._source_form.setRowVisible(self.masking_row, pretraining)
-        self.nsp_check.setVisible(task == "pretraining")  # a loaded checkpoint has no NSP head to continue
+        self.nsp_check.setVisible(
+            not spec.starts_from_model
+        )  # a loaded checkpoint has no NSP head to continue
         self._source_form.setRowVisible(self.data_label, not pretraining)
-        self._source_form.setRowVisible(self.model_label, task != "pretraining")
+        self._source_form.setRowVisible(self.model_label, spec.starts_from_model)
         self._update_start_enabled()
 
     def _add_corpus(self) -> None:

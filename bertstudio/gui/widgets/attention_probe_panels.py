@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.widgets.attention_worker import Job, LatestJobs
-from bertstudio.inspect.kinds import MASKED_LM_TASKS
+from bertstudio.inspect.kinds import MASKED_LM_HEADS
 
 if TYPE_CHECKING:
     from bertstudio.inspect.probes import MaskPrediction
@@ -69,7 +69,7 @@ class FillMaskPanel(QGroupBox):
 
     def set_model(self, model, tokenizer) -> None:
         self.model, self.tokenizer = model, tokenizer
-        usable = model.task in MASKED_LM_TASKS
+        usable = model.task in MASKED_LM_HEADS
         self.run_button.setEnabled(usable)
         self.note.setText(
             ""

@@ -1,0 +1,95 @@
+"""What a task is: the columns it reads, the head it trains, how it is scored, its defaults.
+
+A TaskSpec is plain data (no torch): the data layer, the trainer, the CLI and the window read it, so a
+new task is a new spec (registry.py) plus its head and metric code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# How a task's targets are read, its loss, and which metrics score it (metrics.compute_metrics):
+SINGLE_LABEL = "single_label"  # one class per example: cross-entropy, accuracy / F1 / confusion matrix
+MULTI_LABEL = "multi_label"  # several 0/1 labels per example: binary cross-entropy, micro / macro F1
+REGRESSION = "regression"  # one number per example: mean squared error, Pearson / Spearman
+TOKEN_TAGS = "token_tags"  # one BIO tag per word: cross-entropy per token, entity-level F1
+MASKED_LM = "masked_lm"  # masked tokens of plain text (optionally next-sentence prediction)
+PROBLEM_TYPES = (SINGLE_LABEL, MULTI_LABEL, REGRESSION, TOKEN_TAGS, MASKED_LM)
+
+# What the Evaluate page shows for a task besides its metrics.
+EVALUATE_VIEWS = ("confusion_matrix", "per_class", "per_label", "per_entity", "regression_errors")
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """One column a task reads; `name` is the ColumnMapping field that holds it."""
+
+    name: str  # "text", "text_pair" or "labels"
+    title: str  # as the window labels it, without "column"
+    required: bool = True
+    multiple: bool = False  # may be several columns (one 0/1 column per label)
+    flag: str = ""  # the command-line flag that names it
+
+
+@dataclass(frozen=True)
+class TaskDefaults:
+    """Hyper-parameters a run of the task starts from, in the CLI and the window alike."""
+
+    learning_rate: float = 5e-5
+    epochs: int = 3
+    batch_size: int = 16
+    max_length: int = 128
+    warmup_ratio: float = 0.1
+
+    def settings(self) -> dict[str, Any]:
+        """As RunConfig field values."""
+        return {
+            "learning_rate": self.learning_rate,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "max_length": self.max_length,
+            "warmup_ratio": self.warmup_ratio,
+        }
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str  # as written in run configs, run.json and --task
+    title: str  # as the window shows it
+    help: str  # one line for --help and tooltips
+    problem_type: str  # one of PROBLEM_TYPES: targets, loss and metrics
+    model_head: str  # the head it trains (bertstudio.model.build_model task)
+    metrics: tuple[str, ...]  # metrics reported at each evaluation, the best-metric choices first
+    best_metric: str  # what early stopping and the best checkpoint follow by default
+    greater_is_better: bool
+    columns: tuple[ColumnRole, ...] = ()  # empty for pretraining (it reads text files, not a table)
+    pretraining: bool = False
+    starts_from_model: bool = True  # False: builds a new model from a preset
+    stratified: bool = False  # splits keep each label's share in train / validation / test
+    evaluate_views: tuple[str, ...] = ()
+    defaults: TaskDefaults = field(default_factory=TaskDefaults)
+
+    @property
+    def fine_tuning(self) -> bool:
+        return not self.pretraining
+
+    @property
+    def per_token(self) -> bool:
+        return self.problem_type == TOKEN_TAGS
+
+    @property
+    def has_label_names(self) -> bool:
+        """Its targets are named labels (classes, tags), so a model has a fixed label set."""
+        return self.problem_type in (SINGLE_LABEL, MULTI_LABEL, TOKEN_TAGS)
+
+    def role(self, name: str) -> ColumnRole | None:
+        """The column role `name` (text, text_pair, labels) if the task reads it."""
+        return next((role for role in self.columns if role.name == name), None)
+
+    def reads(self, name: str) -> bool:
+        return self.role(name) is not None
+
+    def requires(self, name: str) -> bool:
+        role = self.role(name)
+        return role is not None and role.required
