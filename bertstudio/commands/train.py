@@ -3,6 +3,7 @@
     bertstudio train --config run.toml [flags override the file]
     bertstudio train --model DIR --data FILE --text COL --label COL [--task T] --out RUN_DIR ...
     bertstudio train --resume RUN_DIR
+    bertstudio train ... --find-lr   (a learning-rate range test: prints a suggested rate, writes nothing)
 
 Exit status: 0 finished, 1 training failed, 2 bad input, 130 cancelled with Ctrl-C (checkpoint saved).
 """
@@ -98,6 +99,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_config_flags(parser, COMMON_FLAGS)
     add_output_flags(parser)
+    parser.add_argument(
+        "--find-lr",
+        action="store_true",
+        help="run a learning-rate range test (100 steps, the rate rising from 1e-7 to 0.1) on this model "
+        "and data, print the loss per rate and a suggested --lr, and exit without writing a run",
+    )
     parser.set_defaults(handler=run_train)
 
 
@@ -160,8 +167,50 @@ def _fields(cls):
 
 def run_train(args: argparse.Namespace) -> int:
     if args.resume:
+        if args.find_lr:
+            raise ConfigError("--find-lr scans a new run's settings; leave out --resume.")
         return execute(args, resume_dir=args.resume)
+    if args.find_lr:
+        return find_lr(args, config_from_args(args))
     return execute(args, config=config_from_args(args))
+
+
+def advising(config, reporter):
+    """The reporter, preceded once the run knows its training examples by the warnings of a run too
+    short to learn (on stderr)."""
+    import sys
+
+    from bertstudio.training.guidance import advise, plan_steps
+
+    def on_event(event) -> None:
+        if event.kind == "started" and not event.start_step:
+            plan = plan_steps(config, event.train_examples)
+            for warning in advise(config, plan, range_test="bertstudio train ... --find-lr"):
+                print(f"warning: {warning}", file=sys.stderr)
+        reporter(event)
+
+    return on_event
+
+
+def find_lr(args: argparse.Namespace, config) -> int:
+    """The range test with Ctrl-C as cancel: one line per tenth of the scan, then the suggestion."""
+    from bertstudio.training import TrainingControl
+    from bertstudio.training.console import cancel_on_interrupt
+    from bertstudio.training.lr_range_test import find_learning_rate
+
+    control = TrainingControl()
+    with cancel_on_interrupt(control):
+        scan = find_learning_rate(config, control=control)
+    every = max(1, len(scan.rates) // 10)
+    print("rate      loss    smoothed")
+    for index in range(0, len(scan.rates), every):
+        print(f"{scan.rates[index]:.1e}  {scan.losses[index]:.4f}  {scan.smoothed[index]:.4f}")
+    if scan.status != "completed":
+        print(f"({scan.status} after {len(scan.rates)} steps)")
+    print(scan.note)
+    if scan.status == "cancelled":
+        return EXIT_CANCELLED
+    return 0 if scan.suggested_rate is not None else EXIT_FAILED
 
 
 def flag_values(args: argparse.Namespace) -> dict[str, Any]:
@@ -191,7 +240,7 @@ def execute(args: argparse.Namespace, config=None, resume_dir: str | None = None
         if resume_dir is not None:
             result = resume_training(resume_dir, reporter, control, overrides=flag_values(args))
         else:
-            result = run_training(config, reporter, control)
+            result = run_training(config, advising(config, reporter), control)
     if result.status == "cancelled":
         return EXIT_CANCELLED
     if result.status == "failed":

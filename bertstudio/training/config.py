@@ -22,6 +22,25 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # The RunConfig field naming each column role of a task spec (tasks.ColumnRole.name).
 COLUMN_FIELDS = {"text": "text_column", "text_pair": "text_pair_column", "labels": "label_columns"}
 
+# Settings that only some tasks read (run.json and Save Config leave them out elsewhere).
+NEW_MODEL_SETTINGS = ("preset", "vocab_size", "lowercase")  # pretraining from scratch
+CORPUS_SETTINGS = ("corpus_paths", "nsp", "mlm_probability", "whole_word_mask")  # both pretraining tasks
+TABLE_SETTINGS = (  # fine-tuning on a table
+    "data_path",
+    "validation_path",
+    "test_path",
+    "encoding",
+    "delimiter",
+    "header",
+    "text_column",
+    "text_pair_column",
+    "label_columns",
+    "label_delimiter",
+    "split_column",
+    "exclude_problem_rows",
+    "test_fraction",
+)
+
 
 @dataclass
 class RunConfig:
@@ -181,6 +200,32 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def applies(self, name: str) -> bool:
+        """Whether this run's task reads setting `name` (a fine-tuning run has no preset, a run from
+        scratch no model_path, only multi-label a label delimiter, only pairs a second text)."""
+        if name in NEW_MODEL_SETTINGS:
+            return self.task == "pretraining"
+        if name in CORPUS_SETTINGS:
+            return self.is_pretraining
+        if name in TABLE_SETTINGS:
+            if self.is_pretraining:
+                return False
+            if name == "label_delimiter":
+                return self.task == "multi_label"
+            if name == "text_pair_column":
+                return self.task == "pair_classification" or bool(
+                    self.text_pair_column and self.task != "token_classification"
+                )
+            return True
+        if name == "model_path":
+            return self.task != "pretraining"
+        return True
+
+    def applicable_dict(self) -> dict[str, Any]:
+        """The settings this run's task reads (what run.json and a saved config hold); the others
+        come back as their defaults when the file is read."""
+        return {name: value for name, value in self.to_dict().items() if self.applies(name)}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str | Path | None = None) -> RunConfig:
         """Build from a mapping (TOML or run.json); unknown keys and wrong types are ConfigErrors."""
@@ -200,7 +245,7 @@ class RunConfig:
         return cls(**values)
 
     def save_toml(self, path: str | Path) -> None:
-        atomic_write_text(path, dump_toml(self.to_dict()))
+        atomic_write_text(path, dump_toml(self.applicable_dict()))
 
     @classmethod
     def load_toml(cls, path: str | Path) -> RunConfig:

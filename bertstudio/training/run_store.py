@@ -111,7 +111,7 @@ class RunFolder:
             self.path.mkdir(parents=True, exist_ok=True)
         info = {
             "format": 1,
-            "config": config.to_dict(),
+            "config": config.applicable_dict(),
             "status": "running",
             "created": _now(),
             "updated": _now(),

@@ -280,3 +280,23 @@ def test_read_options_train_on_a_headerless_cp1252_semicolon_file(tmp_path, caps
     assert [r["note"] for r in rows] == ["a", "b", "c", "d"]
     assert rows[0]["predicted"] and rows[3]["predicted"]
     assert rows[1]["predicted"] == rows[2]["predicted"] == "" and rows[1]["p_pos"] == ""
+
+
+def test_find_lr_prints_the_loss_per_rate_and_a_suggestion_and_writes_nothing(tmp_path, capsys):
+    data, model = sentiment_csv(tmp_path, count=120), tiny_model(tmp_path)
+    flags = ["--model", str(model), "--data", str(data), "--text", "text", "--label", "label"]
+    code = main(["train", *flags, "--batch-size", "8", "--out", str(tmp_path / "run"), "--find-lr"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == "rate      loss    smoothed" and lines[1].startswith("1.0e-07  ")
+    assert lines[-1].startswith("Suggested learning rate ")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_too_short_to_learn_is_warned_about_on_stderr(tmp_path, capsys):
+    data, model = sentiment_csv(tmp_path), tiny_model(tmp_path)
+    flags = ["--model", str(model), "--data", str(data), "--text", "text", "--label", "label"]
+    code = main(["train", *flags, "--epochs", "1", "--plain", "--out", str(tmp_path / "run")])
+    assert code == 0
+    assert "warning: Only 5 optimizer steps: too short to learn." in capsys.readouterr().err

@@ -11,11 +11,16 @@ from bertstudio.training.events import EvalEvent, StepEvent
 pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
 
 
-def make_run(path, status: str, losses: list[float]) -> str:
+def make_run(path, status: str, losses: list[float], **settings) -> str:
     folder = RunFolder(path)
     folder.create(
         RunConfig(
-            model_path="m", data_path="d.csv", text_column="t", label_columns=["l"], output_dir=str(path)
+            model_path="m",
+            data_path="d.csv",
+            text_column="t",
+            label_columns=["l"],
+            output_dir=str(path),
+            **settings,
         )
     )
     for step, loss in enumerate(losses, start=1):
@@ -81,3 +86,24 @@ def test_a_damaged_run_json_is_listed_with_what_to_do(window, qtbot):
     page.select_run(damaged)
     details = page.details.toPlainText()
     assert details.startswith("Error: run.json cannot be read") and "open model/ on the Model page" in details
+
+
+def test_selected_runs_are_compared_on_the_settings_that_differ(window, qtbot):
+    runs_dir = window.state.runs_dir
+    slow = make_run(runs_dir / "slow", "completed", [1.0, 0.9], learning_rate=5e-5)
+    fast = make_run(runs_dir / "fast", "completed", [1.0, 0.5], learning_rate=2e-4, epochs=5)
+    page = window.runs_page
+    page.refresh()
+    qtbot.waitUntil(lambda: set(page.runs) == {slow, fast}, timeout=20_000)
+    page.select_run(slow)
+    assert page.details.isVisibleTo(page) and not page.differences.isVisibleTo(page)
+    assert '"learning_rate": 5e-05' in page.details.toPlainText()
+    assert "preset" not in page.details.toPlainText()  # a fine-tuning run has no preset
+    page.table.selectAll()
+    assert page.differences.isVisibleTo(page) and not page.details.isVisibleTo(page)
+    names = [page.differences.horizontalHeaderItem(c).text() for c in range(page.differences.columnCount())]
+    rows = page.differences.rows()
+    assert rows == {
+        "epochs": [{"slow": "3", "fast": "5"}[name] for name in names],
+        "learning_rate": [{"slow": "5e-05", "fast": "0.0002"}[name] for name in names],
+    }

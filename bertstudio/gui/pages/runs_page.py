@@ -32,6 +32,7 @@ from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.state import Workbench, model_display_name
 from bertstudio.gui.widgets.common import page_header
+from bertstudio.gui.widgets.config_diff_table import ConfigDiffTable
 from bertstudio.gui.widgets.curves import make_curve, series_from_events, smooth
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.gui.workers import run_in_background
@@ -175,6 +176,8 @@ class RunsPage(QWidget):
         self.details.setObjectName("runDetails")
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Select a run to see its config.")
+        self.differences = ConfigDiffTable()
+        self.differences.hide()
 
         overlay = QWidget()
         overlay_layout = QVBoxLayout(overlay)
@@ -188,6 +191,7 @@ class RunsPage(QWidget):
         bottom = QSplitter()
         bottom.addWidget(overlay)
         bottom.addWidget(self.details)
+        bottom.addWidget(self.differences)
         bottom.setSizes([700, 400])
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -282,10 +286,16 @@ class RunsPage(QWidget):
             if training
             else "Delete the selected run folders, with their checkpoints and models"
         )
+        self.details.setVisible(len(runs) < 2)
+        self.differences.setVisible(len(runs) >= 2)
+        if len(runs) >= 2:
+            self.differences.show_runs([r["name"] for r in runs], [r["config"] for r in runs])
         if single is not None:
             import json
 
-            text = json.dumps(single["config"], indent=2)
+            from bertstudio.training.run_compare import applicable_settings
+
+            text = json.dumps(applicable_settings(single["config"]), indent=2)
             if single.get("error"):
                 text = (
                     f"Error: {single['error'].get('message', '')}\n{single['error'].get('hint', '')}\n\n"
