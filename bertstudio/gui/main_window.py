@@ -1,4 +1,4 @@
-"""The main window: a sidebar over the six pages, menus and shortcuts, log panel, status bar, drag and drop."""
+"""The main window: a sidebar over the pages, menus and shortcuts, log panel, status bar, drag and drop."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from bertstudio.gui import theme
 from bertstudio.gui.device import probe_device
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.pages.data_page import DATA_SUFFIXES, DataPage
+from bertstudio.gui.pages.embeddings_page import EmbeddingsPage
 from bertstudio.gui.pages.evaluate_page import EvaluatePage
 from bertstudio.gui.pages.model_page import ModelPage
 from bertstudio.gui.pages.runs_page import RunsPage
@@ -50,6 +51,7 @@ PAGE_TIPS = {
     "Evaluate": "Metrics, confusion matrix, errors and a playground",
     "Inspect": "Tokens, attention and attributions",
     "Runs": "Every run in the workspace: compare, resume, export",
+    "Embeddings": "Sentence similarity and semantic search with the open model",
 }
 
 
@@ -129,6 +131,7 @@ class MainWindow(QMainWindow):
         self.evaluate_page = EvaluatePage(self.state, settings)
         self.inspect_page = InspectSlot()
         self.runs_page = RunsPage(self.state, settings)
+        self.embeddings_page = EmbeddingsPage()
         self.pages: dict[str, QWidget] = {
             "Model": self.model_page,
             "Data": self.data_page,
@@ -136,6 +139,7 @@ class MainWindow(QMainWindow):
             "Evaluate": self.evaluate_page,
             "Inspect": self.inspect_page,
             "Runs": self.runs_page,
+            "Embeddings": self.embeddings_page,
         }
         self._inspected_model: Path | None = None
 
@@ -186,11 +190,18 @@ class MainWindow(QMainWindow):
         self.runs_page.resume_requested.connect(self._resume_run)
         self.train_page.run_started.connect(lambda: self.go_to("Train"))
         self.state.data_changed.connect(lambda: self.inspect_page.set_data(self.state.data))
+        self.state.model_changed.connect(lambda: self.embeddings_page.set_model(self.state.model_path))
+        self.state.data_changed.connect(self._show_data_in_embeddings)
         self.state.run_started.connect(self.runs_page.refresh)
         self.state.run_finished.connect(self.runs_page.refresh)
         self._restore()
         # Work that imports torch starts once the window has painted: it would compete for the GIL.
         QTimer.singleShot(STARTUP_DELAY_MS, self._start_background_work)
+
+    def _show_data_in_embeddings(self) -> None:
+        data = self.state.data
+        if data is not None:
+            self.embeddings_page.set_data(data.path, data.read_options, data.mapping.text)
 
     def _start_background_work(self) -> None:
         self._probe_device()
