@@ -26,7 +26,7 @@ def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
         write(temp)
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.chmod(temp, 0o666 & ~_current_umask())  # mkstemp makes files private; keep the usual mode
+        os.chmod(temp, 0o666 & ~current_umask())  # mkstemp makes files private; keep the usual mode
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -42,7 +42,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _current_umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -92,3 +92,7 @@ class EmbeddingError(BertStudioError):
 
 class StorageError(BertStudioError):
     """A file could not be written: the disk is full, read-only, or the folder is not ours to write."""
+
+
+class ExportError(BertStudioError):
+    """A model cannot be exported as asked (no path for its task, target exists, write failed)."""

@@ -59,9 +59,10 @@ def as_os_error(exc: BaseException) -> OSError | None:
     if isinstance(exc, OSError):
         return exc
     if type(exc).__name__ == "SafetensorError":
-        found = re.search(r"\bcode: (\d+)", str(exc))
+        # "code: 28" (its debug form) or "(os error 28)" (what safetensors 0.8 says on a real full disk)
+        found = re.search(r"\bcode: (\d+)|\bos error (\d+)", str(exc))
         if found:
-            code = int(found.group(1))
+            code = int(found.group(1) or found.group(2))
             return OSError(code, os.strerror(code))
     return None
 

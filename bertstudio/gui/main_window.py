@@ -37,6 +37,7 @@ from bertstudio.gui.pages.runs_page import RunsPage
 from bertstudio.gui.pages.train_page import TrainPage
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.state import Workbench
+from bertstudio.gui.widgets.export_dialog import ExportDialog
 from bertstudio.gui.widgets.log_panel import LogPanel, QtLogHandler
 from bertstudio.gui.workers import BackgroundJob, run_in_background
 from bertstudio.resources import resource_path
@@ -188,6 +189,7 @@ class MainWindow(QMainWindow):
         self.data_page.file_opened.connect(self._refresh_recent_menu)
         self.runs_page.open_model_requested.connect(self.open_model)
         self.runs_page.resume_requested.connect(self._resume_run)
+        self.runs_page.export_requested.connect(self.show_export)
         self.train_page.run_started.connect(lambda: self.go_to("Train"))
         self.state.data_changed.connect(lambda: self.inspect_page.set_data(self.state.data))
         self.state.model_changed.connect(lambda: self.embeddings_page.set_model(self.state.model_path))
@@ -247,6 +249,8 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "&Import Data...", "Ctrl+I", self.choose_data)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self._refresh_recent_menu()
+        file_menu.addSeparator()
+        self._add_action(file_menu, "&Export Model...", "Ctrl+Shift+E", lambda: self.show_export())
         file_menu.addSeparator()
         self._add_action(file_menu, "Choose &Workspace...", None, self.choose_workspace)
         self._add_action(file_menu, "Open &Demo", None, self.open_demo)
@@ -393,6 +397,14 @@ class MainWindow(QMainWindow):
             f"<b>BERT Studio {__version__}</b><p>Fine-tune, evaluate and inspect BERT-family models.</p>"
             f"<p>Workspace: {self.state.workspace}</p>",
         )
+
+    def show_export(self, source: str | Path | None = None) -> ExportDialog:
+        """The export dialog for a run folder (from the Runs page) or else the open model."""
+        model = Path(source) if source else self.state.model_path
+        dialog = ExportDialog(model, self.state.workspace / "exports", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def reveal(self, path: Path) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

@@ -321,19 +321,25 @@ def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, pat
     """Write config.json, model.safetensors and the tokenizer files, loadable by transformers."""
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
-    config = model.config
-    config.architectures = [model.family.architectures[model.task]]
-    config.problem_type = PROBLEM_TYPE_OF_TASK.get(model.task)
     tensors = checkpoint_state(model)
     atomic_write(
         folder / "model.safetensors", lambda temp: save_file(tensors, temp, metadata={"format": "pt"})
     )
+    save_config_and_tokenizer(model, tokenizer, folder)
+    return folder
+
+
+def save_config_and_tokenizer(model: BertPreTrainedModel, tokenizer: Tokenizer | None, folder: Path) -> None:
+    """config.json (architecture and task of `model`) and the tokenizer files: a model folder without
+    its weights, which an ONNX export puts beside its graph."""
+    config = model.config
+    config.architectures = [model.family.architectures[model.task]]
+    config.problem_type = PROBLEM_TYPE_OF_TASK.get(model.task)
     config_dict = config.to_dict()
     config_dict["tie_word_embeddings"] = True
     atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))
     if tokenizer is not None:
         save_tokenizer(tokenizer, folder, config.max_length)
-    return folder
 
 
 def huggingface_cache_dir() -> Path:

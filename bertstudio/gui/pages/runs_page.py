@@ -125,6 +125,7 @@ def read_curves(paths: list[str]) -> dict[str, list[dict]]:
 class RunsPage(QWidget):
     open_model_requested = Signal(object)
     resume_requested = Signal(str)
+    export_requested = Signal(str)  # run folder
 
     def __init__(self, state: Workbench, settings: Settings) -> None:
         super().__init__()
@@ -145,6 +146,12 @@ class RunsPage(QWidget):
         self.open_model_button.setObjectName("openRunModelButton")
         self.open_model_button.setToolTip("Open the run's exported model on the Model page")
         self.open_model_button.clicked.connect(self._open_model)
+        self.export_button = QPushButton("Export...")
+        self.export_button.setObjectName("exportRunButton")
+        self.export_button.setToolTip(
+            "Export the run's model: Hugging Face folder, ONNX or ONNX int8, with a card"
+        )
+        self.export_button.clicked.connect(self._export)
         self.reveal_button = QPushButton("Reveal Folder")
         self.reveal_button.setObjectName("revealRunButton")
         self.reveal_button.clicked.connect(self._reveal)
@@ -211,6 +218,7 @@ class RunsPage(QWidget):
                 self.refresh_button,
                 self.resume_button,
                 self.open_model_button,
+                self.export_button,
                 self.reveal_button,
                 self.delete_button,
             )
@@ -277,6 +285,7 @@ class RunsPage(QWidget):
             bool(single and single["resumable"] and single["path"] != self.state.running_run)
         )
         self.open_model_button.setEnabled(bool(single and single["model_dir"]))
+        self.export_button.setEnabled(bool(single and single["model_dir"]))
         self.reveal_button.setEnabled(single is not None)
         # the statuses read at the last refresh (no disk reads per click); delete_runs checks again
         training = any(r["status"] == "running" or r["path"] == self.state.running_run for r in runs)
@@ -367,6 +376,11 @@ class RunsPage(QWidget):
         run = self._single()
         if run and run["model_dir"]:
             self.open_model_requested.emit(Path(run["model_dir"]))
+
+    def _export(self) -> None:
+        run = self._single()
+        if run and run["model_dir"]:
+            self.export_requested.emit(run["path"])
 
     def _reveal(self) -> None:
         run = self._single()
