@@ -31,6 +31,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default cpu)")
     parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=["auto", "torch", "onnx"],
+        help="auto (ONNX Runtime on the CPU when installed, else torch), torch or onnx",
+    )
+    parser.add_argument(
         "--cache-dir", help="where table embeddings are cached (default: the user cache folder)"
     )
     add_config_flags(parser, READ_FLAGS)
@@ -70,7 +76,13 @@ def _open_index(args: argparse.Namespace):
     from bertstudio.embeddings import load_encoder
     from bertstudio.embeddings.table import index_table
 
-    encoder = load_encoder(args.model, device=args.device, max_length=args.max_length)
+    encoder = load_encoder(
+        args.model,
+        device=args.device,
+        max_length=args.max_length,
+        backend=args.backend,
+        cache_dir=args.cache_dir,
+    )
     index = index_table(
         encoder,
         args.data,

@@ -2,7 +2,9 @@
 
 Speed comes from spending no work on padding: texts are tokenized a chunk at a time and batched by
 token length (longest first), and the encoder runs its dense layers on the real tokens only (packed),
-in inference mode. The result is in the caller's order.
+in inference mode. The result is in the caller's order. On the CPU the encoder can instead run as an
+ONNX Runtime graph (backend "onnx": the export package's graph of our model, cached on disk), whose
+fused kernels are faster there.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,6 +24,7 @@ from bertstudio.embeddings.layout import SentenceLayout, read_layout
 from bertstudio.embeddings.pooling import pool
 from bertstudio.errors import EmbeddingError
 
+BACKENDS = ("auto", "torch", "onnx")
 CHUNK_TEXTS = 4096  # texts tokenized (and sorted by length) at a time: bounds memory on huge tables
 
 ProgressCallback = Callable[[int, int], None]  # (texts done, texts in all)
@@ -51,8 +55,10 @@ class SentenceEncoder:
         layout: SentenceLayout,
         max_length: int,
         source: Path,
+        onnx_session: Any = None,
     ) -> None:
         self.model = model
+        self.onnx_session = onnx_session  # an ONNX Runtime session of the encoder, or None: torch
         self.tokenizer = tokenizer
         self.layout = layout
         self.max_length = max_length
@@ -60,6 +66,10 @@ class SentenceEncoder:
         self.pad_id = tokenizer.token_to_id("[PAD]") or 0
         self.device = next(model.parameters()).device
         self.hidden_size = int(model.config.hidden_size)
+
+    @property
+    def backend(self) -> str:
+        return "onnx" if self.onnx_session is not None else "torch"
 
     @property
     def dimension(self) -> int:
@@ -119,9 +129,17 @@ class SentenceEncoder:
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1
-        input_ids = torch.from_numpy(ids).to(self.device)
-        attention_mask = torch.from_numpy(mask).to(self.device)
-        hidden = self.model(input_ids, attention_mask=attention_mask, pack_tokens=True).last_hidden_state
+        if self.onnx_session is not None:
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            names = {i.name for i in self.onnx_session.get_inputs()}
+            hidden = torch.from_numpy(
+                self.onnx_session.run(None, {k: v for k, v in feed.items() if k in names})[0]
+            )
+            attention_mask = torch.from_numpy(mask)
+        else:
+            input_ids = torch.from_numpy(ids).to(self.device)
+            attention_mask = torch.from_numpy(mask).to(self.device)
+            hidden = self.model(input_ids, attention_mask=attention_mask, pack_tokens=True).last_hidden_state
         vectors = pool(hidden.float(), attention_mask, self.layout.pooling)
         if normalize:
             vectors = torch.nn.functional.normalize(vectors, dim=-1)
@@ -158,9 +176,20 @@ def _was_truncated(encoding: Encoding, max_length: int) -> bool:
     return len(encoding.ids) >= max_length and bool(encoding.overflowing)
 
 
-def load_encoder(path: str | Path, device: str = "cpu", max_length: int | None = None) -> SentenceEncoder:
+def load_encoder(
+    path: str | Path,
+    device: str = "cpu",
+    max_length: int | None = None,
+    backend: str = "auto",
+    cache_dir: str | Path | None = None,
+) -> SentenceEncoder:
     """A sentence encoder from a model folder (Hugging Face layout, with or without the
-    sentence-transformers files). max_length None: the folder's max_seq_length, else the model's limit."""
+    sentence-transformers files). max_length None: the folder's max_seq_length, else the model's limit.
+    backend: "torch", "onnx" (CPU, needs the export extra), or "auto" (onnx on the CPU when onnxruntime
+    is installed, else torch). The ONNX graph is exported once per model and kept in `cache_dir`
+    (default: the embedding cache)."""
+    if backend not in BACKENDS:
+        raise EmbeddingError(f"Unknown backend {backend!r}.", f"Use one of: {', '.join(BACKENDS)}.")
     from bertstudio.model import load_pretrained
     from bertstudio.model.hub import resolve_model_folder
     from bertstudio.training.device import choose_device
@@ -174,4 +203,36 @@ def load_encoder(path: str | Path, device: str = "cpu", max_length: int | None =
         raise EmbeddingError(f"max_length must be at least 2 tokens (got {max_length}).")
     tokenizer.enable_truncation(max_length=chosen)
     model = model.to(choose_device(device)).eval()
-    return SentenceEncoder(model=model, tokenizer=tokenizer, layout=layout, max_length=chosen, source=folder)
+    encoder = SentenceEncoder(
+        model=model, tokenizer=tokenizer, layout=layout, max_length=chosen, source=folder
+    )
+    if backend == "auto":
+        backend = "onnx" if encoder.device.type == "cpu" and _has_onnxruntime() else "torch"
+    if backend == "onnx":
+        if encoder.device.type != "cpu":
+            raise EmbeddingError("The ONNX backend runs on the CPU only.", "Use --backend torch on a GPU.")
+        encoder.onnx_session = _onnx_session(encoder, cache_dir)
+    return encoder
+
+
+def _has_onnxruntime() -> bool:
+    import importlib.util
+
+    return (
+        importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("onnx") is not None
+    )
+
+
+def _onnx_session(encoder: SentenceEncoder, cache_dir: str | Path | None):
+    """An ONNX Runtime session of the encoder's graph, exported on first use and kept on disk (keyed by
+    the model's identity), with as many threads as torch uses."""
+    from bertstudio.atomic import atomic_write
+    from bertstudio.embeddings.cache import default_cache_dir
+    from bertstudio.export.onnx_graph import export_onnx
+    from bertstudio.export.runtime import inference_session, require_onnxruntime
+
+    require_onnxruntime()
+    graph = Path(cache_dir or default_cache_dir()) / "onnx" / f"{encoder.identity()[:32]}.onnx"
+    if not graph.is_file():
+        atomic_write(graph, lambda temp: export_onnx(encoder.model, Path(temp)))
+    return inference_session(graph, threads=torch.get_num_threads())

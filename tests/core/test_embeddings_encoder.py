@@ -25,6 +25,12 @@ TINY_TEXTS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def embedding_cache(tmp_path_factory, monkeypatch):
+    """ONNX graphs and indexes go to a folder of the test session, not the user's cache."""
+    monkeypatch.setenv("BERTSTUDIO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "embedding-cache"))
+
+
 def sentence_transformer(folder: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -54,11 +60,18 @@ def st_folder(tiny_model_dir: Path, tmp_path: Path, pooling: tuple[str, ...], no
     return folder
 
 
-def test_minilm_equals_sentence_transformers_on_real_text(minilm_path):
+@pytest.fixture(scope="module")
+def minilm_reference(minilm_path):
     texts = real_texts() + ["", "x " * 300]  # an empty text and one past max_seq_length (256)
-    encoder = load_encoder(minilm_path)
+    return texts, sentence_transformer(minilm_path).encode(texts, batch_size=8)
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_minilm_equals_sentence_transformers_on_real_text(minilm_path, minilm_reference, backend):
+    texts, reference = minilm_reference
+    encoder = load_encoder(minilm_path, backend=backend)
+    assert encoder.backend == backend
     result = encoder.encode_report(texts, batch_size=8)
-    reference = sentence_transformer(minilm_path).encode(texts, batch_size=8)
     assert result.vectors.dtype == np.float32 and result.vectors.shape == (len(texts), 384)
     np.testing.assert_allclose(result.vectors, reference, atol=1e-5)
     assert encoder.layout.pooling == ("mean",) and encoder.layout.normalize and encoder.max_length == 256
@@ -91,6 +104,12 @@ def test_a_folder_without_pooling_is_mean_pooled_and_says_so(tiny_model_dir):
     assert "assumed" in encoder.layout.describe()
     reference = sentence_transformer(tiny_model_dir).encode(TINY_TEXTS)  # mean pooling by default too
     np.testing.assert_allclose(encoder.encode(TINY_TEXTS), reference, atol=1e-5)
+
+
+def test_the_default_backend_is_onnx_runtime_on_the_cpu(tiny_model_dir):
+    assert load_encoder(tiny_model_dir).backend == "onnx"
+    with pytest.raises(EmbeddingError, match="Unknown backend 'tpu'"):
+        load_encoder(tiny_model_dir, backend="tpu")
 
 
 def test_normalize_argument_overrides_the_folder(tiny_model_dir):

@@ -38,6 +38,12 @@ def write_table(path: Path, texts: list[str]) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def embedding_cache(tmp_path_factory, monkeypatch):
+    """ONNX graphs go to a folder of the test session, not the user's cache."""
+    monkeypatch.setenv("BERTSTUDIO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "embedding-cache"))
+
+
 @pytest.fixture
 def table_file(tmp_path) -> Path:
     return write_table(tmp_path / "table.csv", TEXTS)
