@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 
 def probe_device() -> str:
-    """Cap torch's CPU threads so the window keeps a core, and describe the device in use."""
-    import torch
+    """Cap torch's CPU threads so the window keeps a core, and describe where a run with the default
+    settings computes, in the words the run itself uses ('CPU, 2 threads, fp32')."""
+    from bertstudio.training.device import setup_device
 
-    cpus = os.cpu_count() or 1
-    torch.set_num_threads(max(1, cpus - 1))
-    if torch.cuda.is_available():
-        return f"CUDA: {torch.cuda.get_device_name(0)}"
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return "Apple GPU (MPS)"
-    threads = torch.get_num_threads()
-    return f"CPU, {threads} thread{'s' if threads != 1 else ''}"
+    return setup_device("auto", "auto", 0).describe()

@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         self.log_dock.hide()
 
         self.activity_label = QLabel("Ready")
+        self._training_activity = ""  # the running run's status line, shown when nothing else is busy
         self.activity_label.setObjectName("activityLabel")
         self.device_label = QLabel("Device: checking...")
         self.device_label.setObjectName("deviceLabel")
@@ -364,7 +365,12 @@ class MainWindow(QMainWindow):
 
     # ----- status, theme, help -----
     def _show_activity(self, text: str) -> None:
-        self.activity_label.setText(text or "Ready")
+        """What runs now; when a short task ends while a run trains, the run's line comes back."""
+        if text.startswith("Training"):
+            self._training_activity = text
+        elif not self.train_page.is_running():
+            self._training_activity = ""
+        self.activity_label.setText(text or self._training_activity or "Ready")
 
     def _probe_device(self) -> None:
         run_in_background(

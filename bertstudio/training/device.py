@@ -32,11 +32,13 @@ class DeviceSetup:
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
     def describe(self) -> str:
-        name = self.device.type
+        """The device and precision in words: 'CPU, 2 threads, fp32', 'CUDA 0 (NVIDIA H200), bf16'."""
         if self.device.type == "cuda":
-            name = f"cuda:{self.device.index or 0} ({torch.cuda.get_device_name(self.device)})"
-        elif self.device.type == "cpu":
-            name = f"cpu ({self.threads} threads)"
+            name = f"CUDA {self.device.index or 0} ({torch.cuda.get_device_name(self.device)})"
+        elif self.device.type == "mps":
+            name = "Apple GPU (MPS)"
+        else:
+            name = f"CPU, {self.threads} thread{'' if self.threads == 1 else 's'}"
         return f"{name}, {self.precision}"
 
 

@@ -111,7 +111,7 @@ def test_model_view_click_opens_the_head(explorer, qtbot):
 def test_head_view_hover_shows_only_that_tokens_lines(explorer, pair_maps):
     explorer.views.setCurrentIndex(HEAD_VIEW)
     view = explorer.head_view
-    assert [name for name, _, _ in view.heads] == ["L0 H0", "L0 H1"]
+    assert [name for name, _, _ in view.heads] == ["L0 H0"]
     everything = view._visible(view.heads[0][2].matrix).sum()
     hover(view, QPoint(10, int(view._y(2))))  # over the third query token
     assert view.focus == ("query", 2)
@@ -147,3 +147,52 @@ def test_thumbnails_keep_a_single_strong_weight():
     assert small[1, 2, 3, 8] == pytest.approx(0.9) and np.count_nonzero(small) == 1
     grid = thumbnail_grid(maps)
     assert grid.shape[2] == 3 and grid.shape[0] >= 2 * THUMB and grid.shape[1] >= 3 * THUMB
+
+
+def test_head_view_draws_the_head_chosen_in_the_head_box_with_visible_lines(explorer):
+    from bertstudio.gui.widgets.attention_head_view import line_strengths
+
+    explorer.views.setCurrentIndex(HEAD_VIEW)
+    explorer.layer.setValue(1)
+    explorer.head.setCurrentIndex(explorer.head.findData(1))
+    view = explorer.head_view
+    assert [name for name, _, _ in view.heads] == ["L1 H1"]
+    np.testing.assert_allclose(view.heads[0][2].matrix, explorer.current.matrix)
+    explorer.head.setCurrentIndex(explorer.head.findData("mean"))
+    assert [name for name, _, _ in view.heads] == ["L1 mean of heads"]
+    # each query's strongest line is drawn at full strength, however small the raw weights are
+    faint = np.full((4, 40), 0.01)
+    faint[:, 3] = 0.03
+    strengths = line_strengths(faint)
+    assert (strengths.max(axis=1) == 1.0).all() and strengths[0, 0] == pytest.approx(1 / 3)
+
+
+def test_the_model_view_fits_every_head_in_its_width(qtbot):
+    explorer = AttentionExplorer()
+    qtbot.addWidget(explorer)
+    explorer.resize(1000, 700)
+    explorer.show()
+    rng = np.random.default_rng(0)
+    maps = rng.random((6, 12, 9, 9)).astype(np.float32)
+    explorer.views.setCurrentIndex(MODEL_VIEW)
+    view = explorer.model_view
+    view.set_maps(maps)
+    qtbot.waitUntil(lambda: view.width() > 0)
+    viewport = explorer.views.currentWidget().viewport().width()
+    assert view.cell_rect(0, 11).right() < viewport  # H11 is on screen, not behind a scroll bar
+    assert view.cell_at(view.cell_rect(5, 11).center()) == (5, 11)
+
+
+def test_across_training_without_a_run_has_axes_from_zero(qtbot, tmp_path):
+    from bertstudio.gui.widgets.attention_training_panel import TrainingProbesPanel
+
+    panel = TrainingProbesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(800, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    (x_low, x_high), (y_low, y_high) = panel.curve.getPlotItem().vb.viewRange()
+    assert (x_low, x_high, y_low, y_high) == pytest.approx((0, 10, 0, 1), abs=0.05)  # not -400 .. 400
+    assert not panel.marker.isVisible()
+    panel.open_run(tmp_path)  # not a run: still the empty axes
+    assert panel.curve.getPlotItem().vb.viewRange()[0] == pytest.approx([0, 10], abs=0.05)

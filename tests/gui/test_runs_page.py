@@ -107,3 +107,32 @@ def test_selected_runs_are_compared_on_the_settings_that_differ(window, qtbot):
         "epochs": [{"slow": "3", "fast": "5"}[name] for name in names],
         "learning_rate": [{"slow": "5e-05", "fast": "0.0002"}[name] for name in names],
     }
+
+
+def test_the_list_follows_the_run_store_without_refresh(window, qtbot):
+    runs_dir = window.state.runs_dir
+    page = window.runs_page
+    first = make_run(runs_dir / "first", "running", [1.0])
+    page.refresh()
+    qtbot.waitUntil(lambda: first in page.runs, timeout=20_000)
+    second = make_run(runs_dir / "second", "completed", [1.0, 0.5])  # written by another process, say
+    qtbot.waitUntil(lambda: second in page.runs, timeout=20_000)
+    RunFolder(first).update_info(status="completed")
+    qtbot.waitUntil(lambda: page.runs[first]["status"] == "completed", timeout=20_000)
+    item = next(
+        page.table.topLevelItem(r)
+        for r in range(page.table.topLevelItemCount())
+        if page.table.topLevelItem(r).text(0) == "first"
+    )
+    assert item.text(1) == "completed"
+
+
+def test_a_finished_run_of_this_window_is_not_shown_running(window, qtbot):
+    runs_dir = window.state.runs_dir
+    done = make_run(runs_dir / "done", "completed", [1.0, 0.5])
+    window.state.running_run = done  # the training thread has not ended yet
+    page = window.runs_page
+    page.refresh()
+    qtbot.waitUntil(lambda: done in page.runs, timeout=20_000)
+    assert page.table.topLevelItem(0).text(1) == "completed"
+    window.state.running_run = None

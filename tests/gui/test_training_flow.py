@@ -248,3 +248,20 @@ def test_pretraining_from_scratch_on_text_files(window, qtbot, tmp_path, monkeyp
     again = train.build_config()
     assert again.nsp and again.probe_sentences == config.probe_sentences
     assert again.corpus_paths == [str(corpus)] and again.vocab_size == 600
+
+
+def test_the_status_bar_says_training_while_a_run_trains(ready, qtbot):
+    window, train = ready, ready.train_page
+    train.set_field("max_steps", 400)
+    train.start()
+    qtbot.waitUntil(lambda: train.curves.point_count() >= 2, timeout=60_000)
+    assert window.activity_label.text().startswith("Training on CPU, ")
+    assert (
+        window.activity_label.text().count("fp32") == 1 and " 1 threads" not in window.activity_label.text()
+    )
+    window.state.busy.emit("Loading the model for inspection...")  # another short task comes and goes
+    window.state.busy.emit("")
+    assert window.activity_label.text().startswith("Training on CPU, ")
+    train.cancel()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    assert window.activity_label.text() == "Ready"

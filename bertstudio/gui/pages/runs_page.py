@@ -34,6 +34,7 @@ from bertstudio.gui.state import Workbench, model_display_name
 from bertstudio.gui.widgets.common import page_header
 from bertstudio.gui.widgets.config_diff_table import ConfigDiffTable
 from bertstudio.gui.widgets.curves import make_curve, series_from_events, smooth
+from bertstudio.gui.widgets.run_store_watcher import RunStoreWatcher
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.gui.workers import run_in_background
 
@@ -225,6 +226,8 @@ class RunsPage(QWidget):
         )
         layout.addWidget(splitter, 1)
         state.workspace_changed.connect(self.refresh)
+        self.watcher = RunStoreWatcher(self)  # the list follows the run store: no Refresh needed
+        self.watcher.changed.connect(self.refresh)
         self._selection_changed()
 
     # ----- listing -----
@@ -241,9 +244,10 @@ class RunsPage(QWidget):
         selected = {item.data(0, Qt.ItemDataRole.UserRole) for item in self.table.selectedItems()}
         self.table.clear()
         self.runs = {run["path"]: run for run in runs}
+        self.watcher.watch(self.state.runs_dir, [Path(run["path"]) for run in runs])
         for run in runs:
             status = run["status"] + (" (resumable)" if run["resumable"] else "")
-            if run["path"] == self.state.running_run:
+            if run["path"] == self.state.running_run and run["status"] == "running":
                 status = "running (this window)"
             item = QTreeWidgetItem(
                 [

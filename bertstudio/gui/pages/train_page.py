@@ -705,7 +705,8 @@ class TrainPage(QWidget):
         self._total_steps = event.total_steps
         self.progress.setRange(0, max(event.total_steps, 1))
         self.progress.setValue(event.start_step)
-        where = f"{event.device}, {event.precision}"
+        where = event.device  # with its precision: 'CPU, 2 threads, fp32'
+        self.curves.set_run_name(self.run_dir.name)
         self.log_panel.append_line(
             f"Run {self.run_dir.name}: {event.train_examples:,} training / {event.eval_examples:,} validation "
             f"examples, {event.total_steps:,} steps on {where}"

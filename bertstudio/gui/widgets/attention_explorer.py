@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -28,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from bertstudio.errors import BertStudioError
 from bertstudio.gui.error_dialog import show_error
-from bertstudio.gui.widgets.attention_export import EXPORT_FILTERS, export_widget
+from bertstudio.gui.widgets.attention_export import EXPORT_FILTERS, announce_saved, export_widget
 from bertstudio.gui.widgets.attention_head_view import AttentionHeadView, head_color
 from bertstudio.gui.widgets.attention_heatmap import AttentionHeatmap
 from bertstudio.gui.widgets.attention_model_view import AttentionModelView
@@ -46,9 +44,11 @@ HEATMAP, MODEL_VIEW, HEAD_VIEW = range(3)
 DIRECTIONS = (("All tokens", "all"), ("Text A → text B", "a_to_b"), ("Text B → text A", "b_to_a"))
 
 
-def _scrolled(widget: QWidget) -> QScrollArea:
+def _scrolled(widget: QWidget, resizable: bool = False) -> QScrollArea:
+    """A scroll area; `resizable`: the widget takes the area's width (down to its minimum width)."""
     area = QScrollArea()
     area.setWidget(widget)
+    area.setWidgetResizable(resizable)
     area.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     return area
 
@@ -66,7 +66,7 @@ class AttentionExplorer(QWidget):
         self.model_view = AttentionModelView()
         self.head_view = AttentionHeadView()
         self.views.addTab(self.heatmap, "Heatmap")
-        self.views.addTab(_scrolled(self.model_view), "Model view")
+        self.views.addTab(_scrolled(self.model_view, resizable=True), "Model view")
         self.views.addTab(_scrolled(self.head_view), "Head view")
         self.views.currentChanged.connect(self.refresh)
         self.heatmap.step_requested.connect(self.step)
@@ -89,9 +89,6 @@ class AttentionExplorer(QWidget):
         self.filter_slider = QSlider(Qt.Orientation.Horizontal)
         self.filter_slider.setRange(0, 100)
         self.filter_label = QLabel()
-        self.head_list = QListWidget()
-        self.head_list.setToolTip("Heads drawn together in the head view, each in its colour")
-        self.head_list.setMaximumHeight(160)
         export_image = QPushButton("Export image…")
         export_image.setToolTip("Save the current view as PNG or SVG, exactly as shown")
         export_image.clicked.connect(self._choose_image_file)
@@ -111,8 +108,6 @@ class AttentionExplorer(QWidget):
         filter_row.addWidget(self.filter_label)
         controls.addRow(filter_row)
         controls.addRow(self.filter_slider)
-        controls.addRow(QLabel("Head view heads"))
-        controls.addRow(self.head_list)
         controls.addRow(export_image)
         controls.addRow(export_csv)
         side = QWidget()
@@ -134,7 +129,6 @@ class AttentionExplorer(QWidget):
             self.rollout.toggled,
             self.filter_mode.currentIndexChanged,
             self.filter_slider.valueChanged,
-            self.head_list.itemChanged,
         ):
             signal.connect(self.refresh)
         self.filter_mode.currentIndexChanged.connect(self._reset_filter)
@@ -154,7 +148,7 @@ class AttentionExplorer(QWidget):
         self.refresh()
 
     def _fill_choices(self, layers: int, heads: int) -> None:
-        widgets = (self.layer, self.head, self.head_list)
+        widgets = (self.layer, self.head)
         for widget in widgets:
             widget.blockSignals(True)
         self.layer.setRange(0, layers - 1)
@@ -163,13 +157,6 @@ class AttentionExplorer(QWidget):
             self.head.addItem(f"Head {head}", head)
         self.head.addItem("Mean of heads", "mean")
         self.head.addItem("Max of heads", "max")
-        self.head_list.clear()
-        for head in range(heads):
-            item = QListWidgetItem(f"Head {head}")
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if head < 2 else Qt.CheckState.Unchecked)
-            item.setForeground(head_color(head))
-            self.head_list.addItem(item)
         for widget in widgets:
             widget.blockSignals(False)
 
@@ -199,10 +186,10 @@ class AttentionExplorer(QWidget):
             "derive", work, done, lambda exc: show_error(self, exc, "Could not compute the view")
         )
 
-    def options(self, head: int | str | None = None) -> ViewOptions:
+    def options(self) -> ViewOptions:
         value = self.filter_slider.value()
         threshold_mode = self.filter_mode.currentIndex() == 0
-        chosen = self.head.currentData() if head is None else head
+        chosen = self.head.currentData()
         return ViewOptions(
             layer=self.layer.value(),
             head=0 if self.rollout.isChecked() else chosen if chosen is not None else 0,
@@ -234,17 +221,14 @@ class AttentionExplorer(QWidget):
             head = options.head if isinstance(options.head, int) else None
             self.model_view.set_maps(grid, (options.layer, head) if head is not None else None)
         else:
-            heads = self.checked_heads() if not self.rollout.isChecked() else [0]
-            self.head_view.set_heads(
-                [(self._head_name(h), head_color(h), view_matrix(maps, self.options(head=h))) for h in heads]
-            )
+            head = options.head
+            color = head_color(head if isinstance(head, int) else 0)
+            self.head_view.set_heads([(self._head_name(head), color, self.current)])
 
-    def checked_heads(self) -> list[int]:
-        items = [self.head_list.item(i) for i in range(self.head_list.count())]
-        return [i for i, item in enumerate(items) if item.checkState() == Qt.CheckState.Checked]
-
-    def _head_name(self, head: int) -> str:
-        return "rollout" if self.rollout.isChecked() else f"L{self.layer.value()} H{head}"
+    def _head_name(self, head: int | str) -> str:
+        if self.rollout.isChecked():
+            return "rollout"
+        return f"L{self.layer.value()} " + (f"H{head}" if isinstance(head, int) else f"{head} of heads")
 
     def title(self) -> str:
         if self.rollout.isChecked():
@@ -299,6 +283,8 @@ class AttentionExplorer(QWidget):
                 self.export_image(path)
             except (BertStudioError, OSError) as exc:
                 show_error(self, exc, "Could not export the view")
+            else:
+                announce_saved(self, path)
 
     def _choose_csv_file(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export numbers", "attention.csv", "CSV (*.csv)")
@@ -307,3 +293,5 @@ class AttentionExplorer(QWidget):
                 self.export_csv(path)
             except (BertStudioError, OSError) as exc:
                 show_error(self, exc, "Could not export the numbers")
+            else:
+                announce_saved(self, path)

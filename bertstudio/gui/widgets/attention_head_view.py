@@ -1,5 +1,6 @@
-"""Head view: tokens in two columns (queries left, keys right) joined by lines whose opacity is the
-attention weight; several heads at once in distinct colours; hover a token to see only its lines."""
+"""Head view: tokens in two columns (queries left, keys right) joined by lines whose opacity and width
+follow the attention weight relative to the query's strongest one (raw weights of long inputs are too
+small to see); the head chosen in the Head box, in its colour; hover a token to see only its lines."""
 
 from __future__ import annotations
 
@@ -26,7 +27,14 @@ HEAD_COLORS = (
 )
 ROW = 20
 GUTTER = 220  # horizontal room for the lines
-MIN_VISIBLE = 0.01  # lines lighter than this are not drawn at all
+MIN_RELATIVE = 0.1  # lines under this share of their query's strongest weight are not drawn
+LINE_WIDTH = (1.0, 3.5)  # pen width of the weakest and the strongest line drawn
+
+
+def line_strengths(matrix: np.ndarray) -> np.ndarray:
+    """Each weight over its row's (query's) largest, in [0, 1]: the strongest line of a query is opaque."""
+    peaks = matrix.max(axis=1, keepdims=True) if matrix.size else matrix
+    return np.divide(matrix, peaks, out=np.zeros_like(matrix, dtype=float), where=peaks > 0)
 
 
 def head_color(head: int) -> QColor:
@@ -86,11 +94,14 @@ class AttentionHeadView(QWidget):
             painter.setPen(color)
             painter.drawText(QPointF(x, 18), f"■ {name}")
             x += QFontMetrics(self.font()).horizontalAdvance(f"■ {name}") + 14
+        low, high = LINE_WIDTH
         for _, color, view in self.heads:
+            strengths = line_strengths(view.matrix)
             for row, col in zip(*np.nonzero(self._visible(view.matrix)), strict=True):
+                strength = float(strengths[row, col])
                 line = QColor(color)
-                line.setAlphaF(min(1.0, float(view.matrix[row, col])))
-                painter.setPen(QPen(line, 2))
+                line.setAlphaF(0.25 + 0.75 * strength)
+                painter.setPen(QPen(line, low + (high - low) * strength))
                 painter.drawLine(QPointF(left_edge + 4, self._y(row)), QPointF(right_edge - 4, self._y(col)))
         self._draw_labels(painter, self.row_labels, 10, Qt.AlignmentFlag.AlignRight, "query")
         self._draw_labels(painter, self.col_labels, right_edge, Qt.AlignmentFlag.AlignLeft, "key")
@@ -98,7 +109,7 @@ class AttentionHeadView(QWidget):
 
     def _visible(self, matrix: np.ndarray) -> np.ndarray:
         """Which lines to draw: visible weights, only the hovered token's lines while one is hovered."""
-        visible = matrix >= MIN_VISIBLE
+        visible = line_strengths(matrix) >= MIN_RELATIVE
         if self.focus is not None:
             side, index = self.focus
             keep = np.zeros_like(visible)

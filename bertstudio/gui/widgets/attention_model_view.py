@@ -16,6 +16,7 @@ from bertstudio.gui.widgets.attention_heatmap import COLORMAP
 
 THUMB = 64  # 512 and 384 tokens pool in whole blocks
 GAP = 6
+MIN_THUMB = 28  # thumbnails shrink to this to fit every head in the view's width, then it scrolls
 MARGIN_LEFT = 34
 MARGIN_TOP = 22
 
@@ -65,7 +66,8 @@ def thumbnail_grid(maps: np.ndarray, size: int = THUMB, gap: int = GAP) -> np.nd
 
 
 class AttentionModelView(QWidget):
-    """Emits opened(layer, head) when a thumbnail is clicked."""
+    """Emits opened(layer, head) when a thumbnail is clicked. Thumbnails shrink (down to MIN_THUMB) so
+    that all heads fit the width the view is given (the scroll area's); `thumb` is their current size."""
 
     opened = Signal(int, int)
 
@@ -74,9 +76,10 @@ class AttentionModelView(QWidget):
         self.image: QImage | None = None
         self._pixels: np.ndarray | None = None  # keeps the QImage's buffer alive
         self.layers = self.heads = 0
+        self.thumb = THUMB
         self.selected: tuple[int, int] | None = None
         self.setMouseTracking(True)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_maps(self, maps: np.ndarray, selected: tuple[int, int] | None = None) -> None:
         """maps: (layers, heads, rows, cols) as filtered for display."""
@@ -85,8 +88,21 @@ class AttentionModelView(QWidget):
         height, width = self._pixels.shape[:2]
         self.image = QImage(self._pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888)
         self.selected = selected
-        self.setFixedSize(self.sizeHint())
+        self.setMinimumWidth(MARGIN_LEFT + self.heads * (MIN_THUMB + GAP))
+        self._fit(self.width())
         self.update()
+
+    def _fit(self, width: int) -> None:
+        fitting = (width - MARGIN_LEFT) // max(self.heads, 1) - GAP
+        self.thumb = int(min(THUMB, max(MIN_THUMB, fitting)))
+        self.setFixedHeight(MARGIN_TOP + self.layers * self._pitch())
+
+    def _pitch(self) -> int:
+        return self.thumb + GAP
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._fit(event.size().width())
+        super().resizeEvent(event)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         return QSize(MARGIN_LEFT + self.heads * (THUMB + GAP), MARGIN_TOP + self.layers * (THUMB + GAP))
@@ -95,33 +111,36 @@ class AttentionModelView(QWidget):
         x, y = point.x() - MARGIN_LEFT, point.y() - MARGIN_TOP
         if x < 0 or y < 0:
             return None
-        layer, head = y // (THUMB + GAP), x // (THUMB + GAP)
-        if (
-            layer < self.layers
-            and head < self.heads
-            and x % (THUMB + GAP) < THUMB
-            and y % (THUMB + GAP) < THUMB
-        ):
+        pitch = self._pitch()
+        layer, head = y // pitch, x // pitch
+        if layer < self.layers and head < self.heads and x % pitch < self.thumb and y % pitch < self.thumb:
             return int(layer), int(head)
         return None
 
     def cell_rect(self, layer: int, head: int) -> QRect:
-        return QRect(MARGIN_LEFT + head * (THUMB + GAP), MARGIN_TOP + layer * (THUMB + GAP), THUMB, THUMB)
+        pitch = self._pitch()
+        return QRect(MARGIN_LEFT + head * pitch, MARGIN_TOP + layer * pitch, self.thumb, self.thumb)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("white"))
         if self.image is None:
             return
-        painter.drawImage(MARGIN_LEFT, MARGIN_TOP, self.image)
+        scale = self._pitch() / (THUMB + GAP)
+        target = QRect(
+            MARGIN_LEFT, MARGIN_TOP, round(self.image.width() * scale), round(self.image.height() * scale)
+        )
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.drawImage(target, self.image)
         painter.setPen(QColor("#333333"))
         for head in range(self.heads):
-            rect = QRect(MARGIN_LEFT + head * (THUMB + GAP), 0, THUMB, MARGIN_TOP - 4)
+            rect = self.cell_rect(0, head)
+            rect = QRect(rect.left() - GAP // 2, 0, self._pitch(), MARGIN_TOP - 4)
             painter.drawText(
                 rect, int(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag.AlignBottom), f"H{head}"
             )
         for layer in range(self.layers):
-            rect = QRect(0, MARGIN_TOP + layer * (THUMB + GAP), MARGIN_LEFT - 6, THUMB)
+            rect = QRect(0, self.cell_rect(layer, 0).top(), MARGIN_LEFT - 6, self.thumb)
             painter.drawText(
                 rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), f"L{layer}"
             )

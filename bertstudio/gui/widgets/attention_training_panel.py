@@ -66,7 +66,8 @@ class TrainingProbesPanel(QWidget):
             pen=None, symbol="o", symbolBrush="#ff7f0e", name="recorded steps"
         )
         self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#d62728", width=2))
-        self.curve.addItem(self.marker)
+        self.curve.addItem(self.marker, ignoreBounds=True)  # the curve decides the range, not the marker
+        self._empty_curve()
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
         self.step_label = QLabel()
@@ -157,7 +158,14 @@ class TrainingProbesPanel(QWidget):
         self.prediction.setText("")
         self.train_curve.setData([], [])
         self.probe_points.setData([], [])
+        self._empty_curve()
         self.heatmap.hide()
+
+    def _empty_curve(self) -> None:
+        """Axes from 0 with no marker: what a plot without a run shows."""
+        self.marker.hide()
+        self.curve.setRange(xRange=(0, 10), yRange=(0, 1), padding=0)
+        self.curve.enableAutoRange()
 
     def _mark_probe_steps(self, train: list[tuple[int, float]]) -> None:
         losses = dict(train)
@@ -171,6 +179,7 @@ class TrainingProbesPanel(QWidget):
         metrics = ", ".join(f"{k} {v:.4g}" for k, v in step.metrics.items())
         self.step_label.setText(f"{step.step}  {metrics}")
         self.marker.setValue(step.step)
+        self.marker.show()
         shape = self.snapshot.maps[0].shape
         if self.sentence.count() != len(self.snapshot.sentences) or self.layer.maximum() != shape[0] - 1:
             for widget in (self.sentence, self.layer, self.head):

@@ -3,16 +3,48 @@ with a marker (token lengths against the max length)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 
 from bertstudio.gui import theme
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 
 MAX_BARS = 40
+LABEL_PADDING = 6  # pixels kept free between neighbouring bar labels
+MIN_LABEL_CHARACTERS = 3  # shorter than this, a label is left out (every k-th shown) instead
+
+
+def fit_labels(names: Sequence[str], slot: float, width: Callable[[str], float]) -> list[str]:
+    """Bar labels that never overlap: each shortened with "…" to fit its `slot` pixels; when not even
+    a few characters fit, only every k-th bar is labelled (and given k slots)."""
+    if not names:
+        return []
+    step = 1
+    while True:
+        room = slot * step - LABEL_PADDING
+        fitted = [_fit(name, room, width) if i % step == 0 else "" for i, name in enumerate(names)]
+        shown = [label for label in fitted if label]
+        if all(width(label) <= room for label in shown) and all(
+            len(label) >= min(MIN_LABEL_CHARACTERS, len(name)) for label, name in zip(fitted, names) if label
+        ):
+            return fitted
+        if step >= len(names):
+            return fitted
+        step += 1
+
+
+def _fit(name: str, room: float, width: Callable[[str], float]) -> str:
+    if width(name) <= room:
+        return name
+    for length in range(len(name) - 1, 0, -1):
+        short = name[:length] + "…"
+        if width(short) <= room:
+            return short
+    return name[:1] + "…"
 
 
 class BarChart(ThemedPlotWidget):
@@ -24,6 +56,7 @@ class BarChart(ThemedPlotWidget):
         self.bars: pg.BarGraphItem | None = None
         self.categories: list[str] = []
         self.values = np.empty(0)
+        self._labels: list[str] = []
 
     def set_bars(self, categories: Sequence[str], values: Sequence[float]) -> None:
         categories, values = list(categories), np.asarray(values, dtype=float)
@@ -36,10 +69,26 @@ class BarChart(ThemedPlotWidget):
         x = np.arange(len(values))
         self.bars = pg.BarGraphItem(x=x, height=values, width=0.7, brush=pg.mkBrush(theme.SERIES_COLORS[0]))
         self.addItem(self.bars)
-        shown = [(i, _short(name)) for i, name in enumerate(categories)]
-        self.getAxis("bottom").setTicks([shown])
         self.setXRange(-0.6, max(len(values) - 0.4, 0.6), padding=0)
         self.setYRange(0, float(values.max()) * 1.1 if len(values) else 1, padding=0)
+        self._label_bars()
+
+    def shown_labels(self) -> list[str]:
+        """The x labels as drawn now ("" for a bar left unlabelled to make room)."""
+        return list(self._labels)
+
+    def _label_bars(self) -> None:
+        axis = self.getAxis("bottom")
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+        plot_width = self.getPlotItem().vb.width() or max(self.width() - 80, 1)
+        slot = plot_width / (len(self.categories) + 0.2)  # the x range is -0.6 .. n - 0.4
+        self._labels = fit_labels(self.categories, slot, metrics.horizontalAdvance)
+        axis.setTicks([[(i, label) for i, label in enumerate(self._labels) if label]])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.__dict__.get("categories"):  # (Qt sends a resize while the plot is still being built)
+            self._label_bars()
 
 
 class Histogram(ThemedPlotWidget):
@@ -74,7 +123,3 @@ class Histogram(ThemedPlotWidget):
 
     def set_marker(self, marker: float) -> None:
         self.marker.setPos(marker)
-
-
-def _short(name: str, limit: int = 14) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"

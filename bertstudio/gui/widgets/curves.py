@@ -26,14 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertstudio.atomic import atomic_write, atomic_write_text
+from bertstudio.atomic import atomic_write_text
 from bertstudio.errors import BertStudioError
 from bertstudio.gui import theme
 from bertstudio.gui.error_dialog import show_error
+from bertstudio.gui.widgets.attention_export import announce_saved, export_widget
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.gui.widgets.x_extent import XExtent, stepped_range
 
 REDRAW_INTERVAL_MS = 100
+READOUT_PROMPT = "Move the mouse over a plot to read values."
+EMPTY_Y_RANGE = (0.0, 1.0)  # what a plot without points shows (not the range of the run before)
 MINIMUM_X_SPAN = {"step": 10.0, "epoch": 0.01}
 
 
@@ -111,6 +114,7 @@ class LiveCurves(QWidget):
         self._dirty = False
         self._drawn: dict[pg.PlotDataItem, tuple[str, int]] = {}  # what each curve shows: (series, points)
         self._preferred_metric = ""
+        self.run_name = ""
 
         self.x_axis_combo = QComboBox()
         self.x_axis_combo.setObjectName("xAxisCombo")
@@ -180,7 +184,6 @@ class LiveCurves(QWidget):
         self.metric_curve.setSymbolSize(6)
         self.metric_curve.setSymbolBrush(pg.mkBrush(colors[2]))
         self.lr_curve = make_curve(self.lr_plot, colors[4], "learning rate")
-        self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
         self.x_extents = [XExtent() for _ in range(3)]
         for plot, extent in zip(
             (self.loss_plot, self.metric_plot, self.lr_plot), self.x_extents, strict=True
@@ -196,7 +199,7 @@ class LiveCurves(QWidget):
             plot.addItem(line, ignoreBounds=True)
             self.crosshairs.append(line)
             plot.scene().sigMouseMoved.connect(lambda pos, p=plot: self._mouse_moved(p, pos))
-        self.readout = QLabel("Move the mouse over a plot to read values.")
+        self.readout = QLabel(READOUT_PROMPT)
         self.readout.setObjectName("curveReadout")
         self.readout.setProperty("role", "muted")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -226,8 +229,13 @@ class LiveCurves(QWidget):
         self._smoothed = np.empty(0)
         self._smooth_state = (0.0, 0)
         self.metric_combo.clear()
-        self._drawn.clear()
-        self._dirty = True
+        self._redraw_all()  # the old points leave the plots now, before their ranges are reset
+        for line in self.crosshairs:
+            line.hide()
+        self.readout.setText(READOUT_PROMPT)
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.setRange(xRange=(0.0, MINIMUM_X_SPAN[self._axis()]), yRange=EMPTY_Y_RANGE, padding=0)
+            plot.enableAutoRange()
 
     def add_step(self, step: float, epoch: float, loss: float, learning_rate: float) -> None:
         self.train_loss.append(step, epoch, loss)
@@ -260,6 +268,7 @@ class LiveCurves(QWidget):
     # ----- drawing -----
     def _metric_changed(self) -> None:
         metric = self.metric_combo.currentText()
+        self.metric_plot.enableAutoRange()  # the new metric's own range, not the last one's
         self.metric_plot.setTitle(
             f"Validation {metric}" if metric else "Validation metric",
             color=theme.plot_colors()[1],
@@ -366,25 +375,33 @@ class LiveCurves(QWidget):
         return "  ·  ".join(parts)
 
     # ----- export -----
+    def set_run_name(self, name: str) -> None:
+        """The run the curves show: it heads exported images and names the exported files."""
+        self.run_name = name
+
     def _choose_export(self, kind: str) -> None:
         filters = {"png": "PNG image (*.png)", "csv": "CSV file (*.csv)"}
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", f"curves.{kind}", filters[kind])
+        suggested = f"{self.run_name or 'curves'}.{kind}"
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", suggested, filters[kind])
         if path:
             try:
                 (self.export_png if kind == "png" else self.export_csv)(Path(path))
             except BertStudioError as exc:  # a full or read-only disk
                 show_error(self, exc, "Could not export the curves")
+            else:
+                announce_saved(self, path)
 
     def export_png(self, path: Path) -> None:
-        """The three plots as they are on screen, at the screen's pixel density."""
+        """The three plots at twice the screen's pixels, headed by the run's name, without the crosshair."""
         self.redraw()
-        image = self.plots.grab().toImage()
-
-        def write(temp: Path) -> None:
-            if not image.save(str(temp), "PNG"):
-                raise BertStudioError("The image could not be written.", "Choose another folder.", path=path)
-
-        atomic_write(path, write)
+        shown = [line for line in self.crosshairs if line.isVisible()]
+        for line in shown:
+            line.hide()
+        try:
+            export_widget(self.plots, path, self.run_name)
+        finally:
+            for line in shown:
+                line.show()
 
     def export_csv(self, path: Path) -> None:
         """One row per training step: loss raw and smoothed, lr, and validation metrics at their steps."""

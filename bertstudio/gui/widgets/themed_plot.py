@@ -1,4 +1,5 @@
-"""pyqtgraph plots that follow the window's light / dark palette, also when it changes while open."""
+"""pyqtgraph plots that follow the window's light / dark palette, also when it changes while open, with
+readable axes (plain numbers, log ticks at 1, 2 and 5 per decade)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent
 
 from bertstudio.gui import theme
+from bertstudio.gui.widgets.readable_axis import ReadableAxis
 
 
 class ThemedPlotWidget(pg.PlotWidget):
     """A named, titled plot (objectName and accessible name for tests and screen readers)."""
 
     def __init__(self, name: str = "", title: str = "", y_label: str = "") -> None:
-        super().__init__(background=theme.plot_colors()[0])
+        axes = {side: ReadableAxis(side) for side in ("left", "bottom")}
+        super().__init__(background=theme.plot_colors()[0], axisItems=axes)
         if name:
             self.setObjectName(name)
         if title:
