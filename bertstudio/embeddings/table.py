@@ -53,6 +53,12 @@ class TableIndex:
         vector = self.encoder.encode([query])[0]
         return self.hits(cosine_scores(self.entry.vectors, self.entry.norms, vector), top_k_rows)
 
+    def neighbours(self, position: int, count: int = 10) -> list[SearchHit]:
+        """The `count` indexed rows nearest to the row at `position` in the index (itself left out)."""
+        scores = cosine_scores(self.entry.vectors, self.entry.norms, self.entry.vectors[position])
+        scores[position] = -np.inf
+        return self.hits(scores, count)
+
     def hits(self, scores: np.ndarray, count: int) -> list[SearchHit]:
         columns = self.table.columns
         found = []
@@ -76,7 +82,9 @@ class TableIndex:
             f"({'from the cache' if self.reused else 'computed now'}); {self.encoder.layout.describe()}"
         )
         if info.empty_lines:
-            text += f"; {len(info.empty_lines):,} rows without text are not searchable ({_lines(info.empty_lines)})"
+            count = len(info.empty_lines)
+            verb = "row without text is" if count == 1 else "rows without text are"
+            text += f"; {count:,} {verb} not searchable ({_lines(info.empty_lines)})"
         if info.truncated_lines:
             text += (
                 f"; {len(info.truncated_lines):,} texts longer than {info.max_length} tokens were truncated "

@@ -193,3 +193,17 @@ def test_similarity_matrix_is_cosine():
     np.testing.assert_allclose(
         matrix, [[1, 0, 0.7071068], [0, 1, 0.7071068], [0.7071068, 0.7071068, 1]], atol=1e-6
     )
+
+
+def test_pca_projection_matches_scikit_learn_up_to_sign():
+    from sklearn.decomposition import PCA
+
+    from bertstudio.embeddings.projection import pca_2d
+
+    vectors = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32) * np.arange(1, 17)
+    points, explained = pca_2d(vectors)
+    reference = PCA(n_components=2).fit(vectors)
+    expected = reference.transform(vectors)
+    signs = np.sign((points * expected).sum(axis=0))
+    np.testing.assert_allclose(points, expected * signs, atol=1e-3)
+    np.testing.assert_allclose(explained, reference.explained_variance_ratio_, atol=1e-5)
