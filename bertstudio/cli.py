@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "bertstudio.commands.pretrain",
     "bertstudio.commands.predict",
     "bertstudio.commands.evaluate",
+    "bertstudio.commands.runs",
     "bertstudio.commands.embed",
     "bertstudio.commands.export",
 )

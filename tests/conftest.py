@@ -10,6 +10,14 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+
+@pytest.fixture(autouse=True)
+def own_settings_file(tmp_path, monkeypatch):
+    """No test reads or writes the person's settings.json or follows their workspace variable."""
+    monkeypatch.setenv("BERTSTUDIO_CONFIG_DIR", str(tmp_path / "bertstudio-config"))
+    monkeypatch.delenv("BERTSTUDIO_WORKSPACE", raising=False)
+
+
 TINY_WORDS = (
     "the a an is was good bad great terrible movie film book plot acting story i it this that and "
     "but not very really love hate liked boring fun funny sad happy of to in on with for at by from "

@@ -1,4 +1,5 @@
-"""`bertstudio model info DIR`: what a checkpoint is, without opening the window."""
+"""`bertstudio model info|list|create`: what a checkpoint is, the checkpoints on this machine, and a new
+model from a preset size, without opening the window."""
 
 from __future__ import annotations
 
@@ -13,8 +14,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.add_argument("path", help="folder in the Hugging Face layout")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=run_info)
-    listing = model_commands.add_parser("list", help="BERT checkpoints in the local Hugging Face cache")
+    listing = model_commands.add_parser(
+        "list", help="BERT checkpoints on this machine (bundled, installed, Hugging Face cache, workspace)"
+    )
+    listing.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS, help="workspace folder")
+    listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=run_list)
+    from bertstudio.model.config import PRESETS
+
+    create = model_commands.add_parser(
+        "create",
+        help="a new masked-LM with random weights, of a preset size",
+        description="Write a new model (random weights, seeded) of a preset size to OUT, in the Hugging Face "
+        "layout, with the vocabulary of an existing model's tokenizer. Pretrain or fine-tune it next.",
+    )
+    create.add_argument(
+        "--preset",
+        required=True,
+        choices=list(PRESETS),
+        help="size: "
+        + ", ".join(
+            f"{name} ({layers} layers, hidden {hidden})" for name, (layers, hidden, _heads) in PRESETS.items()
+        ),
+    )
+    create.add_argument("--out", required=True, metavar="DIR", help="new folder for the model")
+    create.add_argument(
+        "--tokenizer",
+        metavar="DIR",
+        help="model folder whose tokenizer to use (default: the bundled demo model)",
+    )
+    create.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
+    create.set_defaults(handler=run_create)
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -30,8 +60,25 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from bertstudio.model.hub import find_cached_checkpoints
+    from bertstudio.workspace import local_models, resolve_workspace
 
-    for checkpoint in find_cached_checkpoints():
-        print(f"{checkpoint.name}\t{checkpoint.path}")
+    models = local_models([resolve_workspace(getattr(args, "workspace", None)).models_dir])
+    if args.json:
+        print(
+            json.dumps([{"name": m.name, "source": m.source, "path": str(m.path)} for m in models], indent=2)
+        )
+    else:
+        for model in models:
+            print(f"{model.name}\t{model.source}\t{model.path}")
+    return 0
+
+
+def run_create(args: argparse.Namespace) -> int:
+    from bertstudio.resources import resource_path
+    from bertstudio.workspace import create_from_preset
+    from bertstudio.workspace.models import DEMO_MODEL
+
+    tokenizer = args.tokenizer or resource_path(*DEMO_MODEL)
+    folder = create_from_preset(args.preset, tokenizer, args.out, seed=args.seed)
+    print(f"created a {args.preset} model with random weights in {folder}")
     return 0

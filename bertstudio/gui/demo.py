@@ -11,7 +11,8 @@ from bertstudio.resources import resource_path
 if TYPE_CHECKING:
     from bertstudio.gui.main_window import MainWindow
 
-# Small enough to fine-tune in well under a minute on a laptop CPU.
+# Small enough to fine-tune in well under a minute on a laptop CPU. These are the demo's settings, not the
+# person's: opening another model or data brings that model's and task's defaults back.
 DEMO_SETTINGS = {
     "epochs": 3,
     "batch_size": 16,
@@ -26,7 +27,7 @@ def demo_paths():
 
 
 def open_demo(window: MainWindow) -> None:
-    """Open the demo model, import the demo data; once it checks out, use it and go to the Train page."""
+    """Open the demo model and data through the controller; the Train page shows once they are in use."""
     model, data = demo_paths()
     if not (model / "config.json").is_file() or not data.is_file():
         show_error(
@@ -38,25 +39,11 @@ def open_demo(window: MainWindow) -> None:
             ),
         )
         return
-    window.model_page.open_model(model)
-    page = window.data_page
-    page.max_length_spin.setValue(DEMO_SETTINGS["max_length"])
+    controller = window.controller
 
-    def data_checked() -> None:
-        # opening the model re-checks the data (token lengths), so the last report comes after both
-        if window.state.model_path is None or page.report is None:
-            return
-        page.report_ready.disconnect(data_checked)
-        if page.report.usable:
-            ready()
-
-    def ready() -> None:
-        page.use_for_training()
-        train = window.train_page
-        for name, value in DEMO_SETTINGS.items():
-            train.set_field(name, value)
+    def in_use() -> None:
+        controller.data_changed.disconnect(in_use)
         window.go_to("Train")
-        window.state.busy.emit("Demo ready: press Start to fine-tune the demo model on the demo reviews")
 
-    page.report_ready.connect(data_checked)
-    page.import_file(data)
+    controller.data_changed.connect(in_use)
+    controller.open_demo(DEMO_SETTINGS)

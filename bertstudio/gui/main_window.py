@@ -27,18 +27,19 @@ from PySide6.QtWidgets import (
 
 from bertstudio import __version__
 from bertstudio.gui import theme
+from bertstudio.gui.controller import AppController
 from bertstudio.gui.device import probe_device
 from bertstudio.gui.error_dialog import show_error
-from bertstudio.gui.pages.data_page import DATA_SUFFIXES, DataPage
+from bertstudio.gui.pages.data import DATA_SUFFIXES, DataPage
 from bertstudio.gui.pages.embeddings_page import EmbeddingsPage
-from bertstudio.gui.pages.evaluate_page import EvaluatePage
+from bertstudio.gui.pages.evaluate import EvaluatePage
 from bertstudio.gui.pages.model_page import ModelPage
 from bertstudio.gui.pages.runs_page import RunsPage
-from bertstudio.gui.pages.train_page import TrainPage
+from bertstudio.gui.pages.train import TrainPage
 from bertstudio.gui.settings import Settings
-from bertstudio.gui.state import Workbench
 from bertstudio.gui.widgets.export_dialog import ExportDialog
 from bertstudio.gui.widgets.log_panel import LogPanel, QtLogHandler
+from bertstudio.gui.widgets.model_picker import ModelPicker
 from bertstudio.gui.workers import BackgroundJob, run_in_background
 from bertstudio.resources import resource_path
 
@@ -58,20 +59,25 @@ PAGE_TIPS = {
 
 class InspectSlot(QWidget):
     """Holds the Inspect page, built once its module (which imports torch) has been imported on a
-    worker thread after start-up; says so plainly when the inspection tools are not installed."""
+    worker thread after start-up, with a picker of the model to inspect above it (the open model, or a
+    run's exported model or checkpoint); says so plainly when the inspection tools are not installed."""
 
-    def __init__(self) -> None:
+    def __init__(self, controller: AppController) -> None:
         super().__init__()
         self.setObjectName("inspectPage")
+        self.controller = controller
         self.page: QWidget | None = None
-        self._pending_model: tuple | None = None
         self._data = None  # the imported data, handed over once the page exists
+        self._loaded_key: str | None = None  # the model choice the page has (or is loading)
+        self.picker = ModelPicker(controller, "inspectModelCombo")
+        self.picker.chosen.connect(lambda _choice: self.load_chosen_model())
         self.label = QLabel("Loading the inspection tools...")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setWordWrap(True)
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
-        self.layout_.addWidget(self.label)
+        self.layout_.addWidget(self.picker)
+        self.layout_.addWidget(self.label, 1)
 
     def load(self) -> None:
         run_in_background(
@@ -86,11 +92,10 @@ class InspectSlot(QWidget):
         self.page = module.InspectPage()
         self.layout_.removeWidget(self.label)
         self.label.deleteLater()
-        self.layout_.addWidget(self.page)
-        if self._pending_model is not None:
-            self.page.set_model(*self._pending_model)
-            self._pending_model = None
+        self.layout_.addWidget(self.page, 1)
         self.page.set_data(self._data)
+        if self.isVisible():
+            self.load_chosen_model()
 
     def _unavailable(self, exc: BaseException) -> None:
         if not isinstance(exc, ImportError):
@@ -105,11 +110,35 @@ class InspectSlot(QWidget):
         if self.page is not None:
             self.page.set_data(selection)
 
-    def set_model(self, model, tokenizer) -> None:
-        if self.page is None:
-            self._pending_model = (model, tokenizer)
-        else:
-            self.page.set_model(model, tokenizer)
+    def showEvent(self, event) -> None:  # the model loads when Inspect is first shown after a change
+        super().showEvent(event)
+        self.load_chosen_model()
+
+    def load_chosen_model(self) -> None:
+        choice = self.picker.current()
+        if self.page is None or choice is None or choice.key == self._loaded_key or not self.isVisible():
+            return
+        from bertstudio.training.run_models import load_model_choice
+
+        self._loaded_key = choice.key
+        self.controller.busy.emit("Loading the model for inspection...")
+        run_in_background(
+            load_model_choice,
+            choice,
+            owner=self,
+            on_done=lambda loaded: self._loaded(choice.key, loaded),
+            on_error=self._load_failed,
+        )
+
+    def _loaded(self, key: str, loaded: tuple) -> None:
+        self.controller.busy.emit("")
+        if key == self._loaded_key:
+            self.page.set_model(*loaded)
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self.controller.busy.emit("")
+        self._loaded_key = None
+        show_error(self, exc, "Could not load the model for inspection")
 
 
 class MainWindow(QMainWindow):
@@ -118,7 +147,13 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("BERT Studio")
         self.settings = settings
-        self.state = Workbench(Path(workspace) if workspace else settings.workspace())
+        self.controller = AppController(
+            Path(workspace) if workspace else settings.workspace(),
+            max_length=int(settings.get("data/max_length", 128, int)),
+            validation=float(settings.get("data/validation", 10.0, float)) / 100,
+            test=float(settings.get("data/test", 10.0, float)) / 100,
+        )
+        self.controller.failed.connect(lambda exc, title: show_error(self, exc, title))
         self.setAcceptDrops(True)
 
         self.log_panel = LogPanel()
@@ -126,12 +161,12 @@ class MainWindow(QMainWindow):
         logging.getLogger("bertstudio").addHandler(self._log_handler)
         logging.getLogger("bertstudio").setLevel(logging.INFO)
 
-        self.model_page = ModelPage(self.state, settings)
-        self.data_page = DataPage(self.state, settings)
-        self.train_page = TrainPage(self.state, settings, self.log_panel)
-        self.evaluate_page = EvaluatePage(self.state, settings)
-        self.inspect_page = InspectSlot()
-        self.runs_page = RunsPage(self.state, settings)
+        self.model_page = ModelPage(self.controller, settings)
+        self.data_page = DataPage(self.controller, settings)
+        self.train_page = TrainPage(self.controller, settings, self.log_panel)
+        self.evaluate_page = EvaluatePage(self.controller, settings)
+        self.inspect_page = InspectSlot(self.controller)
+        self.runs_page = RunsPage(self.controller, settings)
         self.embeddings_page = EmbeddingsPage()
         self.pages: dict[str, QWidget] = {
             "Model": self.model_page,
@@ -142,7 +177,6 @@ class MainWindow(QMainWindow):
             "Runs": self.runs_page,
             "Embeddings": self.embeddings_page,
         }
-        self._inspected_model: Path | None = None
 
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
@@ -179,30 +213,29 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip("Where training and inference run")
         self.statusBar().addWidget(self.activity_label, 1)
         self.statusBar().addPermanentWidget(self.device_label)
-        self.state.busy.connect(self._show_activity)
+        self.controller.busy.connect(self._show_activity)
 
         self._build_menus()
-        self.model_page.model_opened.connect(
-            lambda: self.settings.add_recent("models", self.state.model_path)
-        )
-        self.data_page.file_opened.connect(lambda path: self.settings.add_recent("data", path))
-        self.model_page.model_opened.connect(self._refresh_recent_menu)
-        self.data_page.file_opened.connect(self._refresh_recent_menu)
+        controller = self.controller
+        controller.model_changed.connect(lambda: self.settings.add_recent("models", controller.model_path))
+        controller.data_import.read_done.connect(lambda path: self.settings.add_recent("data", path))
+        controller.model_changed.connect(self._refresh_recent_menu)
+        controller.data_import.read_done.connect(self._refresh_recent_menu)
         self.runs_page.open_model_requested.connect(self.open_model)
         self.runs_page.resume_requested.connect(self._resume_run)
+        controller.session.launched.connect(lambda: self.go_to("Train"))
+        controller.data_changed.connect(lambda: self.inspect_page.set_data(controller.data))
+        controller.run_started.connect(self.runs_page.refresh)
+        controller.run_finished.connect(self.runs_page.refresh)
         self.runs_page.export_requested.connect(self.show_export)
-        self.train_page.run_started.connect(lambda: self.go_to("Train"))
-        self.state.data_changed.connect(lambda: self.inspect_page.set_data(self.state.data))
-        self.state.model_changed.connect(lambda: self.embeddings_page.set_model(self.state.model_path))
-        self.state.data_changed.connect(self._show_data_in_embeddings)
-        self.state.run_started.connect(self.runs_page.refresh)
-        self.state.run_finished.connect(self.runs_page.refresh)
+        controller.model_changed.connect(lambda: self.embeddings_page.set_model(controller.model_path))
+        controller.data_changed.connect(self._show_data_in_embeddings)
         self._restore()
         # Work that imports torch starts once the window has painted: it would compete for the GIL.
         QTimer.singleShot(STARTUP_DELAY_MS, self._start_background_work)
 
     def _show_data_in_embeddings(self) -> None:
-        data = self.state.data
+        data = self.controller.data
         if data is not None:
             self.embeddings_page.set_data(data.path, data.read_options, data.mapping.text)
 
@@ -218,30 +251,6 @@ class MainWindow(QMainWindow):
 
     def _show_page(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
-        if list(self.pages)[row] == "Inspect":
-            self._load_model_for_inspection()
-
-    def _load_model_for_inspection(self) -> None:
-        """The Inspect page gets the open model when it is first shown after the model changed."""
-        path = self.state.model_path
-        if path is None or path == self._inspected_model:
-            return
-        self._inspected_model = path
-        from bertstudio.gui.pages.model_page import load_model
-
-        self.state.busy.emit("Loading the model for inspection...")
-        run_in_background(
-            load_model, path, owner=self, on_done=self._inspect_loaded, on_error=self._inspect_failed
-        )
-
-    def _inspect_loaded(self, loaded: tuple) -> None:
-        self.state.busy.emit("")
-        self.inspect_page.set_model(*loaded)
-
-    def _inspect_failed(self, exc: BaseException) -> None:
-        self.state.busy.emit("")
-        self._inspected_model = None
-        show_error(self, exc, "Could not load the model for inspection")
 
     # ----- menus -----
     def _build_menus(self) -> None:
@@ -308,15 +317,16 @@ class MainWindow(QMainWindow):
 
     def open_model(self, path: Path) -> None:
         self.go_to("Model")
-        self.model_page.open_model(Path(path))
+        self.controller.open_model(Path(path))
 
     def open_path(self, path: Path) -> None:
-        """Open a model folder or import a data file, whichever `path` is."""
+        """Open a model folder or import a data file, whichever `path` is (as a drop does)."""
+        path = Path(path)
         if path.is_dir() and (path / "config.json").is_file():
             self.open_model(path)
         elif path.is_file() and path.suffix.lower() in DATA_SUFFIXES:
             self.go_to("Data")
-            self.data_page.import_file(path)
+            self.controller.import_data(path)
         else:
             from bertstudio.errors import BertStudioError
 
@@ -336,11 +346,11 @@ class MainWindow(QMainWindow):
 
     def choose_workspace(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Workspace for runs and models", str(self.state.workspace)
+            self, "Workspace for runs and models", str(self.controller.workspace)
         )
         if folder:
-            self.settings.set("workspace", folder)
-            self.state.set_workspace(Path(folder))
+            self.settings.set_workspace(Path(folder))
+            self.controller.set_workspace(Path(folder))
 
     def open_demo(self) -> None:
         """Open the bundled demo model and data and make the Train page ready."""
@@ -349,8 +359,13 @@ class MainWindow(QMainWindow):
         open_demo(self)
 
     def _resume_run(self, run_dir: str) -> None:
+        from bertstudio.errors import BertStudioError
+
         self.go_to("Train")
-        self.train_page.resume(Path(run_dir))
+        try:
+            self.controller.resume_run(Path(run_dir))
+        except BertStudioError as exc:
+            show_error(self, exc, "Cannot resume this run")
 
     # ----- drag and drop -----
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -401,13 +416,13 @@ class MainWindow(QMainWindow):
             self,
             "About BERT Studio",
             f"<b>BERT Studio {__version__}</b><p>Fine-tune, evaluate and inspect BERT-family models.</p>"
-            f"<p>Workspace: {self.state.workspace}</p>",
+            f"<p>Workspace: {self.controller.workspace}</p>",
         )
 
     def show_export(self, source: str | Path | None = None) -> ExportDialog:
         """The export dialog for a run folder (from the Runs page) or else the open model."""
-        model = Path(source) if source else self.state.model_path
-        dialog = ExportDialog(model, self.state.workspace / "exports", self)
+        model = Path(source) if source else self.controller.model_path
+        dialog = ExportDialog(model, self.controller.workspace / "exports", self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog

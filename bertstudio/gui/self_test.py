@@ -28,11 +28,11 @@ def wait_until(app: QApplication, condition, what: str, timeout: float = TIMEOUT
         time.sleep(0.01)
 
 
-def stop_training(app: QApplication, train_page, timeout: float = 30.0) -> None:
+def stop_training(app: QApplication, controller, timeout: float = 30.0) -> None:
     """Cancel a run still going, so closing the window asks no question (nobody would answer it)."""
-    train_page.cancel()
+    controller.cancel_run()
     try:
-        wait_until(app, lambda: not train_page.is_running(), "the run to stop", timeout)
+        wait_until(app, lambda: not controller.is_running(), "the run to stop", timeout)
     except SelfTestFailure as exc:
         print(f"self-test: {exc}", file=sys.stderr)
 
@@ -62,35 +62,36 @@ def run_self_test(app: QApplication, workspace: Path | None = None) -> int:
                 if errors():
                     raise SelfTestFailure("error dialog: " + " | ".join(errors()))
 
+            controller = window.controller
             window.open_demo()
-            wait_until(app, lambda: window.state.model_path is not None or errors(), "the demo model to open")
+            wait_until(app, lambda: controller.model_path is not None or errors(), "the demo model to open")
             check_no_errors()
-            print(f"self-test: model opened ({window.state.model_summary['parameters']:,} parameters)")
-            wait_until(app, lambda: window.state.data is not None or errors(), "the demo data to be checked")
+            print(f"self-test: model opened ({controller.model_summary['parameters']:,} parameters)")
+            wait_until(app, lambda: controller.data is not None or errors(), "the demo data to be checked")
             check_no_errors()
-            print(f"self-test: data previewed and checked ({window.data_page.report.rows} rows)")
-            train = window.train_page
-            train.set_field("max_steps", SELF_TEST_STEPS)
-            train.set_field("eval_every_steps", 2)
-            if not train.start_button.isEnabled():
-                raise SelfTestFailure(f"Start is disabled: {train.start_button.toolTip()}")
-            train.start_button.click()
-            wait_until(app, lambda: not train.is_running(), "the training steps")
+            print(f"self-test: data previewed and checked ({controller.data_import.report.rows} rows)")
+            controller.apply_settings(max_steps=SELF_TEST_STEPS, eval_every_steps=2)
+            start = window.train_page.controls.start_button
+            if not start.isEnabled():
+                raise SelfTestFailure(f"Start is disabled: {start.toolTip()}")
+            start.click()
+            wait_until(app, lambda: not controller.is_running(), "the training steps")
             app.processEvents()
-            train.curves.redraw()
+            monitor = window.train_page.monitor
+            monitor.curves.redraw()
             check_no_errors()
-            points = train.curves.point_count()
+            points = monitor.curves.point_count()
             if points < SELF_TEST_STEPS:
                 raise SelfTestFailure(f"the loss curve has {points} points, expected {SELF_TEST_STEPS}")
             if (
-                train.curves.smooth_curve.xData is None
-                or len(train.curves.smooth_curve.xData) < SELF_TEST_STEPS
+                monitor.curves.smooth_curve.xData is None
+                or len(monitor.curves.smooth_curve.xData) < SELF_TEST_STEPS
             ):
                 raise SelfTestFailure("the loss curve was not drawn")
-            print(f"self-test: trained {points} steps, curve drawn; {train.result_label.text()}")
+            print(f"self-test: trained {points} steps, curve drawn; {monitor.result_label.text()}")
         except Exception as exc:  # any failure ends the smoke test with a message, never a hang
             print(f"self-test FAILED: {exc}", file=sys.stderr)
-            stop_training(app, window.train_page)
+            stop_training(app, window.controller)
             return 1
         finally:
             window.close()

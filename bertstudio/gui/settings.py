@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtCore import QSettings
 
 MAX_RECENT = 8
 
@@ -42,9 +42,17 @@ class Settings:
         self.store.setValue(f"recent/{kind}", paths[:MAX_RECENT])
 
     def workspace(self) -> Path:
-        """The folder holding runs and created models (Documents/BERT Studio unless chosen)."""
+        """The folder holding runs and created models: the core setting shared with the CLI (see
+        bertstudio.workspace); a choice an earlier version kept here moves there once."""
+        from bertstudio.workspace import location
+
         stored = self.get("workspace")
-        if stored:
-            return Path(stored)
-        documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        return Path(documents or Path.home()) / "BERT Studio"
+        if stored and location.saved_workspace() is None:
+            location.save_workspace(Path(stored))
+        self.store.remove("workspace")
+        return location.resolve_workspace().root
+
+    def set_workspace(self, path: Path) -> None:
+        from bertstudio.workspace import save_workspace
+
+        save_workspace(path)

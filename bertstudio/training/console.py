@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from bertstudio.training.control import TrainingControl
+from bertstudio.training.duration import StepEta, format_duration
 from bertstudio.training.events import Event
 
 BAR_WIDTH = 24
@@ -28,7 +29,7 @@ class ConsoleReporter:
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self.last_draw = 0.0
         self.bar_shown = False
-        self.first_step: tuple[int, float] | None = None
+        self.eta = StepEta()
 
     def __call__(self, event: Event) -> None:
         kind = event.kind
@@ -68,17 +69,14 @@ class ConsoleReporter:
 
     def _draw_bar(self, event) -> None:
         now = time.monotonic()
-        if self.first_step is None:
-            self.first_step = (event.step - 1, now)
+        eta = self.eta.update(now, event.step, event.total_steps)
         if now - self.last_draw < REDRAW_SECONDS and event.step < event.total_steps:
             return
         self.last_draw = now
         done = event.step / max(event.total_steps, 1)
         filled = int(BAR_WIDTH * done)
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
-        first_step, first_time = self.first_step
-        rate = (event.step - first_step) / max(now - first_time, 1e-9)
-        eta = (event.total_steps - event.step) / rate if rate > 0 else 0.0
+        rate = self.eta.steps_per_second(now, event.step)
         text = (
             f"[{bar}] {event.step}/{event.total_steps} {done:4.0%} loss {event.loss:.4f} "
             f"lr {event.learning_rate:.1e} {rate:.1f} it/s {event.tokens_per_second:,.0f} tok/s "
@@ -87,13 +85,6 @@ class ConsoleReporter:
         self.stream.write("\r\033[K" + text)
         self.stream.flush()
         self.bar_shown = True
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
 
 
 @contextlib.contextmanager

@@ -36,10 +36,10 @@ from bertstudio.training.checkpoint import (
     write_manifest,
 )
 from bertstudio.training.config import RunConfig
-from bertstudio.training.console import format_duration
 from bertstudio.training.control import TrainingControl
 from bertstudio.training.device import out_of_memory_error, setup_device
 from bertstudio.training.distributed import DistributedContext
+from bertstudio.training.duration import StepEta, format_duration
 from bertstudio.training.evaluation import EvalResult, evaluate
 from bertstudio.training.events import (
     CheckpointEvent,
@@ -304,7 +304,8 @@ class Trainer:
         sampler = self._sampler()
         self.train_model.train()
         clock = time.monotonic()
-        self.progress_origin = (state.step, clock)  # for the ETA in log lines
+        self.eta = StepEta()  # for the ETA in log lines
+        self.eta.start(clock, state.step)
         while state.step < self.total_steps:
             batches = sampler.batches(state.epoch)
             while state.batch_in_epoch < len(batches) and state.step < self.total_steps:
@@ -411,9 +412,9 @@ class Trainer:
             )
         )
         if self.config.log_every_steps and state.step % self.config.log_every_steps == 0:
-            first_step, started = self.progress_origin
-            rate = (state.step - first_step) / max(time.monotonic() - started, 1e-9)
-            remaining = (self.total_steps - state.step) / rate if rate > 0 else 0.0
+            now = time.monotonic()
+            rate = self.eta.steps_per_second(now, state.step)
+            remaining = self.eta.update(now, state.step, self.total_steps)
             self.log(
                 f"step {state.step}/{self.total_steps} loss {loss:.4f} "
                 f"lr {self.scheduler.get_last_lr()[0]:.2e} ({rate:.2f} steps/s, ETA {format_duration(remaining)})"

@@ -294,3 +294,59 @@ def test_every_family_exports_through_its_public_forward(model_type, task):
         expected = model(**batch).logits.numpy()
     got = session.run(None, {name: batch[name].numpy() for name in names})[0]
     np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
+
+
+def small_run(folder: Path, task: str) -> Path:
+    """A short finished run of `task` on a tiny model (enough to have a test split and a head)."""
+    from tests.core.training_fixtures import sentiment_rows, write_csv
+
+    rows = sentiment_rows(60)
+    if task == "multi_label":
+        data = write_csv(
+            folder / "d.csv", ["text", "label"], [(t, f"{y}|x" if "film" in t else y) for t, y in rows]
+        )
+        extra = {"label_delimiter": "|"}
+    elif task == "regression":
+        data = write_csv(
+            folder / "d.csv", ["text", "label"], [(t, 4.5 if y == "pos" else 1.0) for t, y in rows]
+        )
+        extra = {}
+    else:  # token_classification: a tag per word, B-POS on the keyword
+        tagged = [
+            (t, " ".join("B-POS" if w in ("good", "great", "love") else "O" for w in t.split()))
+            for t, _ in rows
+        ]
+        data = write_csv(folder / "d.csv", ["text", "label"], tagged)
+        extra = {}
+    config = run_config(
+        tiny_model(folder), data, folder / "run", task=task, max_steps=6, test_fraction=0.2, **extra
+    )
+    assert run_training(config).status == "completed"
+    return folder / "run"
+
+
+@pytest.mark.parametrize(
+    "task, metric", [("multi_label", "micro_f1"), ("regression", "pearson"), ("token_classification", "f1")]
+)
+def test_the_comparison_scores_every_task_on_its_run(tmp_path, task, metric):
+    run = small_run(tmp_path, task)
+    comparison = export_model(quick(run, tmp_path / "out", quantize="int8")).comparison
+    assert comparison.metric_name == metric and comparison.eval_split == "test"
+    torch_fp32, onnx_fp32, int8 = comparison.variants
+    # (a barely trained regressor predicts nearly one value, so its Pearson moves with float rounding)
+    assert onnx_fp32.metric == pytest.approx(torch_fp32.metric, abs=1e-3)
+    if task == "regression":  # no discrete prediction to agree on: the largest value difference instead
+        assert onnx_fp32.agreement is None and onnx_fp32.max_abs_difference < 1e-4
+    else:
+        assert onnx_fp32.agreement == 1.0 and int8.agreement is not None
+
+
+def test_the_base_model_is_named_by_its_hub_id_and_its_cards_language(tmp_path, minilm_path):
+    from bertstudio.export.source import describe_base
+
+    assert describe_base(minilm_path).language == ["en"]  # from all-MiniLM-L6-v2's own card
+    snapshot = tmp_path / "models--org--tiny-bert" / "snapshots" / "abc123"
+    make_tiny_model_dir(snapshot)
+    (snapshot / "README.md").write_text("---\nlanguage:\n- de\n- fr\nlicense: mit\n---\n# tiny\n")
+    base = describe_base(snapshot)
+    assert base.repo_id == "org/tiny-bert" and base.language == ["de", "fr"]

@@ -61,8 +61,7 @@ def make_window(qtbot, tmp_path):
 
     yield make
     for window in windows:
-        if window.train_page.is_running():
-            window.train_page.worker.control.cancel()
+        window.controller.cancel_run()
         BackgroundJob.wait_all(60_000)
         window.close()
         window.deleteLater()

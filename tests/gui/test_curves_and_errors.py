@@ -139,15 +139,3 @@ def test_other_exceptions_are_unexpected_errors_with_a_traceback(qtbot):
     assert "Traceback" in dialog.details and "still usable" in dialog.hint_label.text()
     assert isinstance(dialog, ErrorDialog)
     dialog.close()
-
-
-def test_example_loss_per_kind_of_prediction():
-    from bertstudio.gui.pages.evaluate_page import example_loss, is_wrong
-
-    single = {"label": "pos", "predicted": "neg", "p_neg": "0.75", "p_pos": "0.25"}
-    assert example_loss(single) == pytest.approx(-math.log(0.25)) and is_wrong(single)
-    multi = {"label": "a|b", "predicted": "a", "p_a": "0.9", "p_b": "0.2", "p_c": "0.1"}
-    assert example_loss(multi) == pytest.approx(-(math.log(0.9) + math.log(0.2) + math.log(0.9)))
-    regression = {"label": "2.0", "predicted": "1.5"}
-    assert example_loss(regression) == pytest.approx(0.25) and is_wrong(regression)
-    assert not is_wrong({"label": "pos", "predicted": "pos", "p_pos": "0.9"})

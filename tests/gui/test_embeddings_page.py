@@ -86,8 +86,9 @@ def test_cancel_stops_indexing_and_saves_nothing(qtbot, page, tmp_path):
     assert [p.name for p in cache.iterdir()] == ["onnx"]  # the encoder's graph, and no index entry
 
 
-def test_the_window_hands_its_model_to_the_page(window, tiny_model_dir):
-    window.state.set_model(tiny_model_dir, {})
+def test_the_window_hands_its_model_to_the_page(qtbot, window, tiny_model_dir):
+    window.open_model(tiny_model_dir)
+    qtbot.waitUntil(lambda: window.controller.model_path == tiny_model_dir, timeout=20_000)
     window.go_to("Embeddings")
     assert window.embeddings_page.model_path == tiny_model_dir
     assert window.embeddings_page.compare_button.isEnabled()

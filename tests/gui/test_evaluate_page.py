@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bertstudio.training.eval_results import SplitEvaluation
 from bertstudio.training.metrics import compute_metrics
 
 pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
@@ -19,8 +20,8 @@ def test_multi_label_scores_are_listed_per_label(window):
     targets = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
     metrics = compute_metrics("multi_label", probabilities, targets, ["sports", "politics", "tech"])
     rows = [{"line": "2", "text": "match report", "label": "sports|tech", "predicted": "sports|tech"}]
-    page = window.evaluate_page
-    page._evaluation_read({"test": {"metrics": metrics, "rows": rows}})
+    page = window.evaluate_page.results
+    page.show_evaluation({"test": SplitEvaluation(metrics=metrics, rows=rows)})
     assert page.per_class_table.isVisibleTo(page)
     assert page.per_class_table.horizontalHeaderItem(0).text() == "Label"
     listed = {row[0]: row for row in table_rows(page.per_class_table)}
@@ -35,8 +36,8 @@ def test_regression_lists_the_largest_errors_with_rounded_predictions(window):
         {"line": "3", "text": "exact", "label": "1.0", "predicted": "1.0"},
         {"line": "4", "text": "far off", "label": "2.0", "predicted": "4.5"},
     ]
-    page = window.evaluate_page
-    page._evaluation_read({"test": {"metrics": metrics, "rows": rows}})
+    page = window.evaluate_page.results
+    page.show_evaluation({"test": SplitEvaluation(metrics=metrics, rows=rows)})
     assert not page.per_class_table.isVisibleTo(page)
     assert page.examples_title.text() == "Examples, largest squared error first (3)"
     assert page.show_errors_button.text() == "All Examples"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
 def test_exporting_a_run_as_onnx_int8_shows_the_comparison_and_opens_the_folder(
     window, qtbot, tmp_path, monkeypatch
 ):
-    run_dir = window.state.runs_dir / "sentiment"
+    run_dir = window.controller.runs_dir / "sentiment"
     data, model = sentiment_csv(tmp_path, count=60), tiny_model(tmp_path)
     assert run_training(run_config(model, data, run_dir, max_steps=4)).status == "completed"
     page = window.runs_page
@@ -31,7 +31,7 @@ def test_exporting_a_run_as_onnx_int8_shows_the_comparison_and_opens_the_folder(
     assert dialog is not None and dialog.isVisible()
     assert dialog.model_edit.text() == str(run_dir)
     assert dialog.choice() == "onnx-int8"
-    assert dialog.out_edit.text() == str(window.state.workspace / "exports" / "sentiment-onnx-int8")
+    assert dialog.out_edit.text() == str(window.controller.workspace / "exports" / "sentiment-onnx-int8")
 
     progress: list[int] = []
     dialog.progress_bar.valueChanged.connect(progress.append)
@@ -39,7 +39,7 @@ def test_exporting_a_run_as_onnx_int8_shows_the_comparison_and_opens_the_folder(
     assert dialog.is_running() and not dialog.export_button.isEnabled()
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=120_000)
     assert len(set(progress)) > 3 and progress[-1] == 100  # progress arrived while it ran
-    out = window.state.workspace / "exports" / "sentiment-onnx-int8"
+    out = window.controller.workspace / "exports" / "sentiment-onnx-int8"
     assert (out / "model_quantized.onnx").is_file() and (out / "README.md").is_file()
     table = dialog.table
     assert table.isVisible() and table.rowCount() == 3
@@ -65,7 +65,7 @@ def test_exporting_a_run_as_onnx_int8_shows_the_comparison_and_opens_the_folder(
 
 
 def test_file_menu_export_opens_the_dialog_on_the_open_model(window, qtbot, tmp_path):
-    window.state.model_path = tmp_path / "some-model"
+    window.controller.model_path = tmp_path / "some-model"
     action = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "&Export Model...")
     action.trigger()
     dialog = window.findChild(ExportDialog)

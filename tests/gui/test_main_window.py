@@ -68,7 +68,7 @@ def test_geometry_page_and_recent_files_persist(make_window, settings, tmp_path,
     first = make_window(settings)
     first.resize(1250, 777)
     first.open_model(tiny_encoder_dir)
-    qtbot.waitUntil(lambda: first.state.model_path is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: first.controller.model_path is not None, timeout=20_000)
     first.go_to("Runs")
     geometry = first.saveGeometry()
     first.close()
@@ -97,9 +97,9 @@ def _drop(window, path: Path) -> None:
 def test_dropping_a_csv_imports_it_and_a_folder_opens_the_model(window, tmp_path, qtbot, tiny_encoder_dir):
     _drop(window, write_reviews(tmp_path / "dropped.csv"))
     assert window.stack.currentWidget() is window.data_page
-    qtbot.waitUntil(lambda: window.data_page.preview_model.rowCount() == 60, timeout=20_000)
+    qtbot.waitUntil(lambda: window.data_page.preview.preview_model.rowCount() == 60, timeout=20_000)
     _drop(window, tiny_encoder_dir)
-    qtbot.waitUntil(lambda: window.state.model_path == tiny_encoder_dir, timeout=20_000)
+    qtbot.waitUntil(lambda: window.controller.model_path == tiny_encoder_dir, timeout=20_000)
     assert window.model_page.summary_labels["hidden_size"].text() == "32"
 
 
@@ -122,10 +122,10 @@ def test_help_and_theme(window, qtbot):
     assert "Use for Training" in help_dialog.findChild(QTextBrowser).toPlainText()
     help_dialog.close()
     plots = [
-        window.train_page.curves.loss_plot,
+        window.train_page.monitor.curves.loss_plot,
         window.runs_page.overlay_plot,
-        window.data_page.label_chart,
-        window.evaluate_page.matrix_view,
+        window.data_page.lengths_tab.label_chart,
+        window.evaluate_page.results.matrix_view,
     ]
 
     def plot_backgrounds() -> list[int]:

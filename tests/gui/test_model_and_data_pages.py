@@ -13,13 +13,13 @@ pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
 
 def test_open_model_shows_the_architecture_summary(window, qtbot, tiny_encoder_dir):
     window.open_model(tiny_encoder_dir)
-    qtbot.waitUntil(lambda: window.state.model_path == tiny_encoder_dir, timeout=20_000)
+    qtbot.waitUntil(lambda: window.controller.model_path == tiny_encoder_dir, timeout=20_000)
     labels = window.model_page.summary_labels
     assert labels["layers"].text() == "2"
     assert labels["hidden_size"].text() == "32"
     assert labels["attention_heads"].text() == "2"
     assert labels["task"].text() == "base"
-    assert int(labels["vocabulary"].text()) == window.state.model_summary["vocabulary"]
+    assert int(labels["vocabulary"].text()) == window.controller.model_summary["vocabulary"]
 
 
 def test_local_models_list_offers_the_bundled_demo(window, qtbot):
@@ -29,20 +29,20 @@ def test_local_models_list_offers_the_bundled_demo(window, qtbot):
     assert "BERT Studio demo model" in names
     page.models_list.setCurrentItem(page.models_list.topLevelItem(names.index("BERT Studio demo model")))
     page.open_selected_button.click()
-    qtbot.waitUntil(lambda: window.state.model_path is not None, timeout=20_000)
-    assert window.state.model_path.name == "model"
+    qtbot.waitUntil(lambda: window.controller.model_path is not None, timeout=20_000)
+    assert window.controller.model_path.name == "model"
 
 
 def test_create_from_preset_writes_a_loadable_model(window, qtbot, tiny_encoder_dir):
     page = window.model_page
     window.open_model(tiny_encoder_dir)
-    qtbot.waitUntil(lambda: window.state.model_path == tiny_encoder_dir, timeout=20_000)
+    qtbot.waitUntil(lambda: window.controller.model_path == tiny_encoder_dir, timeout=20_000)
     page.preset_combo.setCurrentIndex(page.preset_combo.findData("tiny"))
     page.tokenizer_combo.setCurrentIndex(page.tokenizer_combo.findData(str(tiny_encoder_dir)))
     page.preset_name.setText("fresh")
     page.create_button.click()
-    created = window.state.models_dir / "fresh"
-    qtbot.waitUntil(lambda: window.state.model_path == created, timeout=30_000)
+    created = window.controller.models_dir / "fresh"
+    qtbot.waitUntil(lambda: window.controller.model_path == created, timeout=30_000)
     assert page.summary_labels["layers"].text() == "2"
     assert page.summary_labels["hidden_size"].text() == "128"
     assert page.summary_labels["task"].text() == "masked_lm"
@@ -53,16 +53,16 @@ def test_create_from_preset_writes_a_loadable_model(window, qtbot, tiny_encoder_
         dialogs = error_dialogs()
         assert len(dialogs) == 1 and why in dialogs[0].what_label.text(), name
         dialogs[0].close()
-    assert sorted(p.name for p in window.state.models_dir.iterdir()) == ["fresh"]
-    assert not (window.state.workspace / "escape").exists()
+    assert sorted(p.name for p in window.controller.models_dir.iterdir()) == ["fresh"]
+    assert not (window.controller.workspace / "escape").exists()
 
 
 def test_a_run_name_must_be_one_folder_name(window):
     from bertstudio.errors import ConfigError
 
-    window.train_page.run_name.setText("runs/../../elsewhere")
+    window.controller.apply_settings(run_name="runs/../../elsewhere")
     with pytest.raises(ConfigError, match="contains '/'"):
-        window.train_page.build_config()
+        window.controller.run_config()
 
 
 def test_a_folder_without_weights_becomes_an_error_dialog(window, qtbot, tmp_path, tiny_encoder_dir):
@@ -74,51 +74,55 @@ def test_a_folder_without_weights_becomes_an_error_dialog(window, qtbot, tmp_pat
     dialog = error_dialogs()[0]
     assert "No weights found" in dialog.what_label.text()
     assert "weights file" in dialog.hint_label.text()
-    assert window.state.model_path is None and window.model_page.open_button.isEnabled()
+    assert window.controller.model_path is None and window.model_page.open_button.isEnabled()
     dialog.close()
 
 
 def _import(window, qtbot, path):
     window.data_page.import_file(path)
-    qtbot.waitUntil(lambda: window.data_page.report is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.data_page.data_import.report is not None, timeout=30_000)
     return window.data_page
 
 
 def test_import_previews_suggests_and_checks(window, qtbot, tmp_path, tiny_encoder_dir):
     window.open_model(tiny_encoder_dir)
-    qtbot.waitUntil(lambda: window.state.model_path is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: window.controller.model_path is not None, timeout=20_000)
     page = _import(window, qtbot, write_reviews(tmp_path / "reviews.csv", extra=[["", "pos"]]))
-    assert page.preview_model.rowCount() == 61 and page.preview_model.columnCount() == 2
-    assert page.preview_model.headerData(0, Qt.Orientation.Vertical) == "2"  # source line numbers
-    mapping = page.mapping()
+    assert page.preview.preview_model.rowCount() == 61 and page.preview.preview_model.columnCount() == 2
+    assert page.preview.preview_model.headerData(0, Qt.Orientation.Vertical) == "2"  # source line numbers
+    mapping = page.data_import.mapping
     assert (mapping.task, mapping.text, mapping.labels) == ("classification", "review", ["sentiment"])
-    assert "Text classification" in page.suggestion_label.text()
-    report = page.report
+    assert "Text classification" in page.columns_tab.suggestion_label.text()
+    report = page.data_import.report
     assert report.usable and report.problem_rows == 1
     assert report.tokens is not None and report.tokens.rows == 60
-    assert page.label_chart.categories == ["neg", "pos"]
+    assert page.lengths_tab.label_chart.categories == ["neg", "pos"]
     # one row has an error: training needs it fixed or explicitly left out
     assert not page.use_button.isEnabled()
-    page.exclude_check.setChecked(True)
+    page.check_tab.exclude_check.setChecked(True)
     assert page.use_button.isEnabled()
     # the problem row is listed (with the duplicates, as warnings) and clicking it selects its row
-    listed = [page.problems.item(row, 0).text() for row in range(page.problems.rowCount())]
+    listed = [
+        page.check_tab.problems.item(row, 0).text() for row in range(page.check_tab.problems.rowCount())
+    ]
     assert "62" in listed
-    page.problems.cellClicked.emit(listed.index("62"), 0)
-    assert page.preview.selectionModel().selectedRows()[0].row() == 60
+    page.check_tab.problems.cellClicked.emit(listed.index("62"), 0)
+    assert page.preview.preview.selectionModel().selectedRows()[0].row() == 60
     page.use_button.click()
-    assert window.state.data.exclude_problem_rows and window.state.data.mapping.labels == ["sentiment"]
-    assert "review → sentiment" in window.train_page.data_label.text()
+    assert window.controller.data.exclude_problem_rows and window.controller.data.mapping.labels == [
+        "sentiment"
+    ]
+    assert "review → sentiment" in window.train_page.form.data_label.text()
 
 
 def test_changing_the_delimiter_re_previews(window, qtbot, tmp_path):
     path = tmp_path / "semi.csv"
     path.write_text("text;label\nthe movie was good;pos\nthe film was bad;neg\n", encoding="utf-8")
     page = _import(window, qtbot, path)
-    assert page.preview_model.columnCount() == 2
-    page.delimiter_combo.setCurrentIndex(page.delimiter_combo.findData(","))
-    qtbot.waitUntil(lambda: page.preview_model.columnCount() == 1, timeout=20_000)
-    assert page.preview_model.table.columns == ["text;label"]
+    assert page.preview.preview_model.columnCount() == 2
+    page.read_options.delimiter_combo.setCurrentIndex(page.read_options.delimiter_combo.findData(","))
+    qtbot.waitUntil(lambda: page.preview.preview_model.columnCount() == 1, timeout=20_000)
+    assert page.preview.preview_model.table.columns == ["text;label"]
 
 
 def test_a_binary_file_becomes_an_error_dialog_and_leaves_nothing_of_the_file_before(window, qtbot, tmp_path):
@@ -131,10 +135,12 @@ def test_a_binary_file_becomes_an_error_dialog_and_leaves_nothing_of_the_file_be
     dialog = error_dialogs()[0]
     assert "ZIP" in dialog.what_label.text() and "CSV" in dialog.hint_label.text()
     dialog.close()
-    assert page.rows_label.text() == "The file could not be read."
-    assert page.table is None and page.report is None and not page.use_button.isEnabled()
-    assert page.preview_model.rowCount() == 0 and page.text_combo.count() == 0
-    assert page.report_label.text() == "" and page.suggestion_label.text() == ""
+    assert page.preview.rows_label.text() == "The file could not be read."
+    assert (
+        page.data_import.table is None and page.data_import.report is None and not page.use_button.isEnabled()
+    )
+    assert page.preview.preview_model.rowCount() == 0 and page.columns_tab.text_combo.count() == 0
+    assert page.check_tab.report_label.text() == "" and page.columns_tab.suggestion_label.text() == ""
     assert window.settings.recent("data") == [str(tmp_path / "reviews.csv")]  # the unreadable one is not kept
 
 
@@ -144,13 +150,13 @@ def test_a_new_file_with_the_same_columns_gets_its_own_suggestion(window, qtbot,
         "text,label\n" + "".join(f"row {i},{i * 0.37:.2f}\n" for i in range(40)), encoding="utf-8"
     )
     page = _import(window, qtbot, first)
-    assert page.suggestion.task == "regression"
+    assert page.data_import.suggestion.task == "regression"
     second = write_reviews(tmp_path / "reviews.csv")
     second.write_text(second.read_text(encoding="utf-8").replace("review,sentiment", "text,label", 1))
     page = _import(window, qtbot, second)
     assert (
-        page.suggestion.task == "classification"
-        and "Suggested: Text classification" in page.suggestion_label.text()
+        page.data_import.suggestion.task == "classification"
+        and "Suggested: Text classification" in page.columns_tab.suggestion_label.text()
     )
 
 
@@ -171,16 +177,18 @@ def test_the_table_model_is_virtual_over_a_million_rows(qtbot):
 
 def test_read_options_chosen_here_reach_the_run_config(window, qtbot, tmp_path, tiny_encoder_dir):
     window.open_model(tiny_encoder_dir)
-    qtbot.waitUntil(lambda: window.state.model_path is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: window.controller.model_path is not None, timeout=20_000)
     path = write_reviews(tmp_path / "reviews.csv")
     page = _import(window, qtbot, path)
-    page.delimiter_combo.setCurrentIndex(page.delimiter_combo.findData(","))
-    page.header_combo.setCurrentIndex(page.header_combo.findData(True))
-    qtbot.waitUntil(lambda: page.report is not None and page.use_button.isEnabled(), timeout=30_000)
+    page.read_options.delimiter_combo.setCurrentIndex(page.read_options.delimiter_combo.findData(","))
+    page.read_options.header_combo.setCurrentIndex(page.read_options.header_combo.findData(True))
+    qtbot.waitUntil(
+        lambda: page.data_import.report is not None and page.use_button.isEnabled(), timeout=30_000
+    )
     page.use_button.click()
-    assert window.state.data is not None and not error_dialogs()
-    assert window.state.data.read_options["delimiter"] == ","
-    config = window.train_page.build_config()
+    assert window.controller.data is not None and not error_dialogs()
+    assert window.controller.data.read_options["delimiter"] == ","
+    config = window.controller.run_config()
     assert (config.delimiter, config.header, config.encoding) == (",", "yes", "")
 
 
@@ -188,20 +196,26 @@ def test_batch_prediction_reads_the_imported_file_with_the_data_pages_choices(wi
     path = tmp_path / "export.csv"
     path.write_text("review;verdict\nthe movie was good;pos\nthe film was bad;neg\n", encoding="utf-8")
     page = _import(window, qtbot, path)
-    page.header_combo.setCurrentIndex(page.header_combo.findData(False))  # "review;verdict" is a data row
-    qtbot.waitUntil(lambda: page.preview_model.table.columns == ["column_1", "column_2"], timeout=20_000)
-    qtbot.waitUntil(lambda: page.report is not None and page.use_button.isEnabled(), timeout=30_000)
+    page.read_options.header_combo.setCurrentIndex(
+        page.read_options.header_combo.findData(False)
+    )  # "review;verdict" is a data row
+    qtbot.waitUntil(
+        lambda: page.preview.preview_model.table.columns == ["column_1", "column_2"], timeout=20_000
+    )
+    qtbot.waitUntil(
+        lambda: page.data_import.report is not None and page.use_button.isEnabled(), timeout=30_000
+    )
     page.use_button.click()
     evaluate = window.evaluate_page
-    evaluate.set_batch_input(path)
-    assert [evaluate.batch_text.itemText(i) for i in range(evaluate.batch_text.count())] == [
+    evaluate.batch.set_batch_input(path)
+    assert [evaluate.batch.batch_text.itemText(i) for i in range(evaluate.batch.batch_text.count())] == [
         "column_1",
         "column_2",
     ]
     other = tmp_path / "other.csv"  # any other file is read as detected
     other.write_bytes(path.read_bytes())
-    evaluate.set_batch_input(other)
-    assert [evaluate.batch_text.itemText(i) for i in range(evaluate.batch_text.count())] == [
+    evaluate.batch.set_batch_input(other)
+    assert [evaluate.batch.batch_text.itemText(i) for i in range(evaluate.batch.batch_text.count())] == [
         "review",
         "verdict",
     ]
@@ -217,15 +231,11 @@ def test_an_identifier_as_the_label_is_not_ready_to_train(window, qtbot, tmp_pat
     path.write_text("package,description,summary\n" + "".join(lines), encoding="utf-8")
     page = window.data_page
     page.import_file(path)
-    qtbot.waitUntil(lambda: "needs a label column" in page.report_label.text(), timeout=30_000)
-    assert (page.mapping().text, page.mapping().text_pair, page.mapping().labels) == ("description", None, [])
-    package = next(
-        page.label_list.item(r)
-        for r in range(page.label_list.count())
-        if page.label_list.item(r).text() == "package"
-    )
-    package.setCheckState(Qt.CheckState.Checked)
-    qtbot.waitUntil(lambda: page.report is not None, timeout=30_000)
-    assert page.report.verdict == "doubtful"
-    assert "Ready to train" not in page.report_label.text()
-    assert "looks like an identifier" in page.report_label.text()
+    qtbot.waitUntil(lambda: "needs a label column" in page.check_tab.report_label.text(), timeout=30_000)
+    mapping = page.data_import.mapping
+    assert (mapping.text, mapping.text_pair, mapping.labels) == ("description", None, [])
+    page.columns_tab.label_combo.setCurrentText("package")
+    qtbot.waitUntil(lambda: page.data_import.report is not None, timeout=30_000)
+    assert page.data_import.report.verdict == "doubtful"
+    assert "Ready to train" not in page.check_tab.report_label.text()
+    assert "looks like an identifier" in page.check_tab.report_label.text()

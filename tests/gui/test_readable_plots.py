@@ -108,7 +108,7 @@ def test_exported_png_is_twice_the_size_headed_by_the_run_and_without_the_crossh
 def test_every_export_says_where_it_saved(window, qtbot, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog, QToolButton
 
-    curves = window.train_page.curves
+    curves = window.train_page.monitor.curves
     feed(curves)
     window.show()
     target = tmp_path / "curves.png"

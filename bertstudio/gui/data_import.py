@@ -1,0 +1,271 @@
+"""The data being imported (Qt-side, plain state): the file, its read options, the table read in the
+background, the column mapping and task, the validation report, max length and split. The Data page's
+tabs render it and send it intents; `selection()` is what "Use for Training" hands the controller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from bertstudio.gui.state import DataSelection
+from bertstudio.gui.workers import run_in_background
+from bertstudio.tasks import get_task
+
+PREVIEW_ROWS = 200
+RECHECK_DELAY_MS = 400  # typing a max length or a split re-checks once, after a pause
+
+
+def read_preview(path: Path, options: dict[str, Any]) -> Any:
+    from bertstudio.data.reading import preview_table
+
+    return preview_table(path, n_rows=PREVIEW_ROWS, **options)
+
+
+def read_whole(path: Path, options: dict[str, Any]) -> Any:
+    from bertstudio.data.reading import read_table
+
+    return read_table(path, **options)
+
+
+def check_data(
+    table: Any, mapping: Any, model_path: Path | None, max_length: int, sizes: tuple[float, float, float]
+) -> Any:
+    """The data layer's validation report, with token lengths when a model (tokenizer) is open."""
+    from bertstudio.data import validate
+
+    tokenizer = None
+    if model_path is not None:
+        from bertstudio.text import load_tokenizer
+
+        tokenizer = load_tokenizer(model_path)
+    return validate(table, mapping, tokenizer=tokenizer, max_length=max_length, sizes=sizes)
+
+
+def for_task(mapping: Any, task: str) -> Any:
+    """The mapping as `task` reads it: a second text only for sentence pairs, several target columns
+    and a label separator only for multi-label. A column a task does not read is cleared, never carried
+    along unseen."""
+    from dataclasses import replace
+
+    return replace(
+        mapping,
+        task=task,
+        text_pair=mapping.text_pair if get_task(task).reads("text_pair") else None,
+        labels=list(mapping.labels) if get_task(task).role("labels").multiple else list(mapping.labels[:1]),
+        label_delimiter=mapping.label_delimiter if get_task(task).role("labels").multiple else None,
+    )
+
+
+class DataImport(QObject):
+    opened = Signal(object)  # a new file (path): everything of the file before is gone
+    table_changed = Signal(bool)  # a table arrived: the preview (False) or the whole file (True)
+    read_done = Signal(object)  # the whole file was read (path): worth a place in Open Recent
+    read_failed = Signal(object)  # the exception
+    mapping_changed = Signal()  # the mapping or task changed (suggested, chosen, switched)
+    report_changed = Signal()  # a check started (report None), ended (report) or failed (check_error)
+    check_crashed = Signal(object)  # an unexpected error while checking
+    busy = Signal(str)
+
+    def __init__(
+        self, model_path: Callable[[], Path | None], max_length: int, validation: float, test: float
+    ):
+        super().__init__()
+        self._model_path = model_path
+        self.path: Path | None = None
+        self.read_options: dict[str, Any] = {"encoding": None, "delimiter": None, "has_header": None}
+        self.table: Any = None  # the whole file once read; the preview until then
+        self.whole = False
+        self.suggestion: Any = None
+        self.suggestion_error = ""
+        self.mapping: Any = None  # bertstudio.data.ColumnMapping
+        self.report: Any = None
+        self.check_error: Any = None  # a BertStudioError: the mapping does not fit the table
+        self.max_length = max_length
+        self.validation_fraction = validation
+        self.test_fraction = test
+        self.exclude_problem_rows = False
+        # stale background results are ignored: a read or a check answers only if it is still the newest
+        self._read_generation = 0
+        self._check_generation = 0
+        self._recheck_timer = QTimer(self)
+        self._recheck_timer.setSingleShot(True)
+        self._recheck_timer.setInterval(RECHECK_DELAY_MS)
+        self._recheck_timer.timeout.connect(self.recheck)
+
+    # ----- reading -----
+    def open(self, path: Path, options: dict[str, Any] | None = None) -> None:
+        """Preview the head of `path` at once, then read the whole file in the background."""
+        self.path = Path(path)
+        self.read_options = {"encoding": None, "delimiter": None, "has_header": None, **(options or {})}
+        self._forget_table()  # a new file gets a fresh suggestion, even with the same column names
+        self.opened.emit(self.path)
+        self._reload()
+
+    def set_read_options(self, options: dict[str, Any]) -> None:
+        if self.path is not None and options != self.read_options:
+            self.read_options = dict(options)
+            self._reload()
+
+    def _reload(self) -> None:
+        self._read_generation += 1
+        generation = self._read_generation
+        self.whole = False
+        self.busy.emit(f"Reading {self.path.name}...")
+        for reader, whole in ((read_preview, False), (read_whole, True)):
+            run_in_background(
+                reader,
+                self.path,
+                dict(self.read_options),
+                owner=self,
+                on_done=lambda table, whole=whole: self._read(generation, table, whole),
+                on_error=lambda exc: self._read_failed(generation, exc),
+            )
+
+    def _read(self, generation: int, table: Any, whole: bool) -> None:
+        if generation != self._read_generation or (self.whole and not whole):
+            return  # stale, or the preview after the whole file
+        previous_columns = list(self.table.columns) if self.table is not None else None
+        self.table, self.whole = table, whole
+        if whole:
+            self.busy.emit("")
+        self.table_changed.emit(whole)
+        if table.columns != previous_columns:
+            self._suggest()
+        elif whole:
+            self.recheck()
+        if whole:
+            self.read_done.emit(self.path)
+
+    def _read_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._read_generation:
+            return
+        self._read_generation += 1  # the other read of this generation is moot
+        self.busy.emit("")
+        self._forget_table()
+        self.read_failed.emit(exc)
+
+    def _forget_table(self) -> None:
+        """Drop the table, mapping and report: nothing of a file read before may pass for this one."""
+        self._check_generation += 1  # a check still running belongs to the old table
+        self.table = self.report = self.suggestion = self.mapping = self.check_error = None
+        self.suggestion_error = ""
+        self.whole = False
+        self.exclude_problem_rows = False
+
+    # ----- mapping -----
+    def _suggest(self) -> None:
+        from bertstudio.data import suggest_task
+
+        try:
+            self.suggestion = suggest_task(self.table)
+            self.suggestion_error = ""
+        except Exception as exc:  # noqa: BLE001 - no suggestion is fine; the page says why
+            self.suggestion = None
+            self.suggestion_error = str(exc)
+            self.mapping = None
+            self.mapping_changed.emit()
+            return
+        self.apply_suggestion()
+
+    def apply_suggestion(self) -> None:
+        if self.suggestion is not None:
+            self.set_mapping(self.suggestion)
+
+    def set_mapping(self, mapping: Any) -> None:
+        """Use `mapping`, as its task reads it (see `for_task`), and check the data again."""
+        self.mapping = for_task(mapping, mapping.task)
+        self.mapping_changed.emit()
+        self.recheck()
+
+    def set_task(self, task: str) -> None:
+        """Switch the task, keeping the columns it reads and clearing those it does not."""
+        if self.mapping is not None and task != self.mapping.task:
+            self.set_mapping(for_task(self.mapping, task))
+
+    # ----- checking -----
+    def set_max_length(self, value: int) -> None:
+        self.max_length = int(value)
+        self._recheck_timer.start()
+
+    def set_split(self, validation: float, test: float) -> None:
+        self.validation_fraction, self.test_fraction = float(validation), float(test)
+        self._recheck_timer.start()
+
+    def set_exclude_problem_rows(self, exclude: bool) -> None:
+        self.exclude_problem_rows = bool(exclude)
+        self.report_changed.emit()
+
+    def split_sizes(self) -> tuple[float, float, float]:
+        return (
+            1.0 - self.validation_fraction - self.test_fraction,
+            self.validation_fraction,
+            self.test_fraction,
+        )
+
+    def recheck(self, *_: object) -> None:
+        if self.table is None or self.mapping is None or not self.mapping.text:
+            return
+        if not getattr(self.table, "complete", True):
+            return  # the whole file is still being read; it is checked when it arrives
+        self._recheck_timer.stop()
+        self._check_generation += 1
+        generation = self._check_generation
+        self.report = self.check_error = None
+        self.report_changed.emit()
+        run_in_background(
+            check_data,
+            self.table,
+            self.mapping,
+            self._model_path(),
+            self.max_length,
+            self.split_sizes(),
+            owner=self,
+            on_done=lambda report: self._checked(generation, report),
+            on_error=lambda exc: self._check_failed(generation, exc),
+        )
+
+    def _checked(self, generation: int, report: Any) -> None:
+        if generation == self._check_generation:
+            self.report = report
+            self.report_changed.emit()
+
+    def _check_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._check_generation:
+            return
+        from bertstudio.errors import BertStudioError
+
+        if isinstance(exc, BertStudioError):
+            self.check_error = exc
+            self.report_changed.emit()
+        else:
+            self.check_crashed.emit(exc)
+
+    @property
+    def checking(self) -> bool:
+        return self.table is not None and self.report is None and self.check_error is None
+
+    @property
+    def usable(self) -> bool:
+        """Checked, usable, and its problem rows (if any) explicitly left out."""
+        report = self.report
+        if report is None or not report.usable:
+            return False
+        return report.problem_rows == 0 or self.exclude_problem_rows
+
+    def selection(self) -> DataSelection | None:
+        """What training would read, or None while the data is not usable."""
+        if not self.usable:
+            return None
+        return DataSelection(
+            path=self.path,
+            mapping=self.mapping,
+            validation_fraction=self.validation_fraction,
+            test_fraction=self.test_fraction,
+            max_length=self.max_length,
+            label_names=list(getattr(self.report, "label_names", []) or []),
+            exclude_problem_rows=self.exclude_problem_rows,
+            read_options=dict(self.read_options),
+        )

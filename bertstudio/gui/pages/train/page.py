@@ -1,0 +1,114 @@
+"""The Train page coordinates its three parts: the form (left), the run controls (header) and the
+monitor (right). Start commits the form and asks the controller to train what it shows."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from bertstudio.errors import BertStudioError
+from bertstudio.gui.controller import FORM_FIELDS, AppController
+from bertstudio.gui.error_dialog import show_error
+from bertstudio.gui.pages.train.form import TrainForm
+from bertstudio.gui.pages.train.monitor import TrainMonitor
+from bertstudio.gui.pages.train.run_controls import RunControls
+from bertstudio.gui.settings import Settings
+from bertstudio.gui.widgets.common import page_header
+from bertstudio.gui.widgets.log_panel import LogPanel
+from bertstudio.tasks import get_task
+
+FINE_TUNE_SUBTITLE = "Fine-tune the open model on the imported data; curves update live."
+PRETRAIN_SUBTITLE = "Pretrain on text files (masked language modelling); curves update live."
+SAVED_FIELDS = ("device", "precision", "seed")  # remembered between sessions: machine habits, not a task's
+
+
+class TrainPage(QWidget):
+    def __init__(self, controller: AppController, settings: Settings, log_panel: LogPanel) -> None:
+        super().__init__()
+        self.setObjectName("trainPage")
+        self.controller = controller
+        self.settings = settings
+        self.form = TrainForm(controller)
+        self.controls = RunControls(controller)
+        self.monitor = TrainMonitor(controller, log_panel)
+        self.controls.start_button.clicked.connect(self.start)
+        self.controls.cancel_button.clicked.connect(self.cancel)
+
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(340)
+        splitter = QSplitter()
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.monitor)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([400, 880])
+        layout = QVBoxLayout(self)
+        layout.addLayout(page_header("Train", FINE_TUNE_SUBTITLE, self.controls))
+        layout.addWidget(splitter, 1)
+        self.subtitle = self.findChild(QLabel, "pageSubtitle")
+
+        controller.task_changed.connect(self._task_changed)
+        for signal in (controller.model_changed, controller.data_changed, controller.settings_changed):
+            signal.connect(self._show_readiness)
+        self._restore_settings()
+        self._task_changed()
+
+    def _task_changed(self) -> None:
+        pretraining = get_task(self.controller.task).pretraining
+        self.subtitle.setText(PRETRAIN_SUBTITLE if pretraining else FINE_TUNE_SUBTITLE)
+        self._show_readiness()
+
+    def _show_readiness(self) -> None:
+        self.monitor.show_ready(*self.controller.ready_to_start())
+
+    # ----- running -----
+    def is_running(self) -> bool:
+        return self.controller.is_running()
+
+    def start(self) -> None:
+        """Start training what the form shows; a dialog says what to change when it cannot."""
+        if self.controller.is_running():
+            return
+        try:
+            self.form.commit()
+            self.controller.start_run()
+        except BertStudioError as exc:
+            show_error(self, exc, "Cannot start training")
+
+    def cancel(self) -> None:
+        if self.controller.is_running():
+            self.controller.cancel_run()
+            self.controls.cancelling()
+            self.monitor.cancelling()
+
+    # ----- lifetime -----
+    def confirm_close(self) -> bool:
+        """Ask before quitting during a run; cancelling saves a checkpoint and waits for it."""
+        if not self.controller.is_running():
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Training is running",
+            "Cancel the run and quit? A checkpoint is saved first, so you can resume it later.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.controller.cancel_run()
+        self.controller.session.wait(120_000)
+        return True
+
+    def save_settings(self) -> None:
+        for name in SAVED_FIELDS:
+            if name in self.controller.edited:
+                self.settings.set(f"train/{name}", getattr(self.controller.settings, name))
+
+    def _restore_settings(self) -> None:
+        saved = {}
+        for name in SAVED_FIELDS:
+            value = self.settings.get(f"train/{name}")
+            if value is not None and name in FORM_FIELDS:
+                saved[name] = int(value) if name == "seed" else str(value)
+        if saved:
+            self.controller.apply_settings(**saved)
