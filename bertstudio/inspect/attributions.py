@@ -13,7 +13,7 @@ from bertstudio.errors import BertStudioError
 from bertstudio.inspect.batching import encode_examples, evaluating, model_device, padded_inputs, task_scores
 from bertstudio.inspect.kinds import SEQUENCE_HEADS
 from bertstudio.model.modeling import BertPreTrainedModel
-from bertstudio.text import token_id
+from bertstudio.text import special_token_id
 
 METHODS = ("integrated_gradients", "gradient_x_input")
 BASELINES = ("pad", "mask", "zero")
@@ -38,13 +38,14 @@ class Attribution:
 def _baseline_embeddings(
     model: BertPreTrainedModel, tokenizer: Tokenizer, ids: torch.Tensor, special: torch.Tensor, baseline: str
 ) -> torch.Tensor:
-    """Word embeddings of the reference input: every non-special token replaced by [PAD] / [MASK] or a
-    zero vector; [CLS] and [SEP] stay, so the model still sees a well-formed sequence."""
-    embeddings = model.bert.embeddings.word_embeddings
+    """Word embeddings of the reference input: every non-special token replaced by the tokenizer's pad /
+    mask token or a zero vector; the special tokens ([CLS] / <s>, ...) stay, so the model still sees a
+    well-formed sequence."""
+    embeddings = model.encoder_model.embeddings.word_embeddings
     if baseline == "zero":
         replacement = torch.zeros(embeddings.embedding_dim, device=ids.device)
     else:
-        replacement = embeddings.weight[token_id(tokenizer, "[PAD]" if baseline == "pad" else "[MASK]")]
+        replacement = embeddings.weight[special_token_id(tokenizer, baseline)]
     actual = embeddings(ids)
     return torch.where(special[..., None], actual, replacement.to(actual.dtype))
 
@@ -85,13 +86,13 @@ def attribute(
     _check(model, method, baseline, steps, internal_batch_size)
     encoding = encode_examples(tokenizer, [text], [text_pair] if text_pair is not None else None)[0]
     device = model_device(model)
-    inputs = padded_inputs([encoding], token_id(tokenizer, "[PAD]"), device)
+    inputs = padded_inputs([encoding], special_token_id(tokenizer, "pad"), device)
     special = torch.tensor(encoding.special_tokens_mask, dtype=torch.bool, device=device)[None]
     labels = model.config.id2label
     results = []
     with evaluating(model):
         with torch.no_grad():
-            actual = model.bert.embeddings.word_embeddings(inputs["input_ids"])
+            actual = model.encoder_model.embeddings.word_embeddings(inputs["input_ids"])
             reference = _baseline_embeddings(model, tokenizer, inputs["input_ids"], special, baseline)
             outputs = task_scores(model, model(**inputs, inputs_embeds=actual).logits)[0]
             baseline_outputs = task_scores(model, model(**inputs, inputs_embeds=reference).logits)[0]

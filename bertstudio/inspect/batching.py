@@ -9,7 +9,7 @@ import torch
 from tokenizers import Encoding, Tokenizer
 
 from bertstudio.model.modeling import BertModel, BertPreTrainedModel
-from bertstudio.text import encode, token_id
+from bertstudio.text import encode, special_token_id
 
 
 def model_device(model: torch.nn.Module) -> torch.device:
@@ -61,7 +61,7 @@ def padded_inputs(
 
 
 def pad_id_of(tokenizer: Tokenizer) -> int:
-    return token_id(tokenizer, "[PAD]")
+    return special_token_id(tokenizer, "pad")
 
 
 def task_scores(model: BertPreTrainedModel, logits: torch.Tensor) -> torch.Tensor:

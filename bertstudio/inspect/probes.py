@@ -23,33 +23,33 @@ from bertstudio.inspect.batching import (
 from bertstudio.inspect.kinds import MASKED_LM_HEADS, SEQUENCE_HEADS
 from bertstudio.inspect.maps import AttentionMaps
 from bertstudio.model.modeling import BertPreTrainedModel
-from bertstudio.text import token_id
-
-MASK = "[MASK]"
+from bertstudio.text import special_token
 
 
 @dataclass
 class MaskPrediction:
-    position: int  # token position of the [MASK]
+    position: int  # token position of the mask token
     candidates: list[tuple[str, float]]  # (token, probability), most likely first
 
 
 def fill_mask(
     model: BertPreTrainedModel, tokenizer: Tokenizer, text: str, top_k: int = 5
 ) -> list[MaskPrediction]:
-    """The top_k most likely tokens for each [MASK] in `text`, with their probabilities."""
+    """The top_k most likely tokens for each mask token in `text` (the tokenizer's own: [MASK] for BERT,
+    <mask> for RoBERTa), with their probabilities."""
     if model.task not in MASKED_LM_HEADS:
         raise BertStudioError(
             f"Fill-mask needs a masked-language-model head; this model's task is {model.task!r}.",
             "Load a checkpoint saved for masked_lm or pretraining (e.g. one of our pretraining runs).",
         )
     encoding = encode_examples(tokenizer, [text])[0]
-    mask_id = token_id(tokenizer, MASK)
+    mask = special_token(tokenizer, "mask")
+    mask_id = tokenizer.token_to_id(mask)
     positions = [i for i, token_id_ in enumerate(encoding.ids) if token_id_ == mask_id]
     if not positions:
         raise BertStudioError(
-            "The sentence has no [MASK] to fill.",
-            'Write [MASK] where a word should be predicted, e.g. "Paris is the [MASK] of France."',
+            f"The sentence has no {mask} to fill.",
+            f'Write {mask} where a word should be predicted, e.g. "Paris is the {mask} of France."',
         )
     inputs = padded_inputs([encoding], pad_id_of(tokenizer), model_device(model))
     with evaluating(model), torch.inference_mode():

@@ -10,9 +10,8 @@ from itertools import islice
 
 from tokenizers import Encoding, Tokenizer
 
-from bertstudio.text import encode, max_length_of
-
-UNK = "[UNK]"
+from bertstudio.errors import TokenizerError
+from bertstudio.text import encode, max_length_of, special_token_id
 
 
 @dataclass
@@ -24,7 +23,7 @@ class TokenChip:
     segment: int  # 0: text A (and [CLS]), 1: text B
     start: int  # character span in its own source text (text A or text B)
     end: int
-    continuation: bool  # a "##" piece continuing the previous token's word
+    continuation: bool  # a piece continuing the previous token's word (by the encoding's word ids)
     special: bool
     unknown: bool
 
@@ -59,7 +58,15 @@ def _untruncated(tokenizer: Tokenizer) -> Tokenizer:
     return copy
 
 
-def _chips(encoding: Encoding) -> list[TokenChip]:
+def _unknown_id(tokenizer: Tokenizer) -> int | None:
+    """The id of the tokenizer's unknown token ([UNK], <unk>); None for a vocabulary without one."""
+    try:
+        return special_token_id(tokenizer, "unk")
+    except TokenizerError:
+        return None
+
+
+def _chips(encoding: Encoding, unknown_id: int | None) -> list[TokenChip]:
     chips = []
     word_numbers: dict[tuple[int, int], int] = {}
     for index, token in enumerate(encoding.tokens):
@@ -81,7 +88,7 @@ def _chips(encoding: Encoding) -> list[TokenChip]:
                 end=end,
                 continuation=number is not None and number == previous_word,
                 special=special,
-                unknown=token == UNK,
+                unknown=encoding.ids[index] == unknown_id,
             )
         )
     return chips
@@ -92,7 +99,7 @@ def analyse_tokenization(tokenizer: Tokenizer, text: str, text_pair: str | None 
     pairs = [text_pair] if text_pair is not None else None
     encoding = encode(tokenizer, [text], pairs)[0]
     full = encode(_untruncated(tokenizer), [text], pairs)[0]
-    chips = _chips(encoding)
+    chips = _chips(encoding, _unknown_id(tokenizer))
     full_words = {(s, w) for s, w in zip(full.sequence_ids, full.word_ids, strict=True) if w is not None}
     return TokenizationView(
         text=text,
@@ -113,13 +120,13 @@ class TokenizerComparison:
     differently_split: list[tuple[str, list[str], list[str]]]  # word, pieces left, pieces right
 
 
-def _pieces_by_word(view: TokenizationView) -> dict[tuple[int, int, int], list[str]]:
+def _pieces_by_word(view: TokenizationView) -> dict[tuple[int, int, int], list[TokenChip]]:
     """Pieces of each word, keyed by its character span (segment, start, end) in the source."""
     words: dict[int, list[TokenChip]] = {}
     for chip in view.chips:
         if chip.word is not None:
             words.setdefault(chip.word, []).append(chip)
-    return {(c[0].segment, c[0].start, c[-1].end): [chip.token for chip in c] for c in words.values()}
+    return {(c[0].segment, c[0].start, c[-1].end): c for c in words.values()}
 
 
 def compare_tokenizers(
@@ -132,11 +139,10 @@ def compare_tokenizers(
     differing = []
     for span, pieces in left_words.items():
         other = right_words.get(span)
-        if other is not None and [p.removeprefix("##") for p in pieces] != [
-            p.removeprefix("##") for p in other
-        ]:
+        # cut differently = pieces over other character spans (each family marks sub-words its own way)
+        if other is not None and [(p.start, p.end) for p in pieces] != [(p.start, p.end) for p in other]:
             source = text if span[0] == 0 else text_pair or ""
-            differing.append((source[span[1] : span[2]], pieces, other))
+            differing.append((source[span[1] : span[2]], [p.token for p in pieces], [p.token for p in other]))
     return TokenizerComparison(left_view, right_view, differing)
 
 
@@ -182,20 +188,23 @@ def dataset_token_stats(
     batch_size: int = 512,
     max_length: int | None = None,
 ) -> DatasetTokenStats:
-    """Tokens per word, [UNK] rate, most split words and the share of examples longer than
+    """Tokens per word, unknown-token rate, most split words and the share of examples longer than
     `max_length` (default: the tokenizer's), over a stream of texts (and pair texts), read in batches."""
     full_tokenizer = _untruncated(tokenizer)
     stats = DatasetTokenStats(max_length=max_length or max_length_of(tokenizer))
     examples = zip(texts, pairs, strict=True) if pairs is not None else ((t, None) for t in texts)
+    unknown_id = _unknown_id(tokenizer)
     for batch in _batches(examples, batch_size):
         firsts = [a for a, _ in batch]
         seconds = [b for _, b in batch] if pairs is not None else None
         for encoding, (text, text_pair) in zip(encode(full_tokenizer, firsts, seconds), batch, strict=True):
-            _count_example(stats, encoding, text, text_pair)
+            _count_example(stats, encoding, text, text_pair, unknown_id)
     return stats
 
 
-def _count_example(stats: DatasetTokenStats, encoding: Encoding, text: str, text_pair: str | None) -> None:
+def _count_example(
+    stats: DatasetTokenStats, encoding: Encoding, text: str, text_pair: str | None, unknown_id: int | None
+) -> None:
     stats.examples += 1
     stats.longest_example = max(stats.longest_example, len(encoding.ids))
     if stats.max_length is not None and len(encoding.ids) > stats.max_length:
@@ -206,7 +215,7 @@ def _count_example(stats: DatasetTokenStats, encoding: Encoding, text: str, text
             continue
         pieces_of.setdefault((sequence, word), []).append(index)
         stats.tokens += 1
-        if encoding.tokens[index] == UNK:
+        if encoding.ids[index] == unknown_id:
             stats.unknown_tokens += 1
     stats.words += len(pieces_of)
     for (sequence, _), positions in pieces_of.items():

@@ -64,6 +64,7 @@ class Family:
     architectures: dict[str, str]  # task -> the transformers class name written to config.json
     capabilities: Capabilities
     tokenizer_kind: str  # "wordpiece", "byte_level_bpe" or "unigram": what its vocab files hold
+    tokenizer_class: str  # the transformers tokenizer class written to tokenizer_config.json
     # config.json key -> our BertConfig field, where the family names a field differently
     config_names: dict[str, str] = field(default_factory=dict)
     # values of our fields a family fixes (not in its config.json), e.g. DistilBERT's LayerNorm eps
@@ -138,4 +139,7 @@ def family_for(model_type: str | None) -> Family:
 def all_families() -> list[Family]:
     """Every registered family, once each, in registration order."""
     _load_families()
-    return list(dict.fromkeys(_FAMILIES.values()))
+    unique: dict[str, Family] = {}
+    for family in _FAMILIES.values():
+        unique.setdefault(family.name, family)
+    return list(unique.values())

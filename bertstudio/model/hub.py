@@ -339,7 +339,7 @@ def save_config_and_tokenizer(model: BertPreTrainedModel, tokenizer: Tokenizer |
     config_dict["tie_word_embeddings"] = True
     atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))
     if tokenizer is not None:
-        save_tokenizer(tokenizer, folder, config.max_length)
+        save_tokenizer(tokenizer, folder, config.max_length, model.family.tokenizer_class)
 
 
 def huggingface_cache_dir() -> Path:
@@ -357,7 +357,7 @@ class LocalCheckpoint:
     name: str  # e.g. "bert-base-uncased" or "sentence-transformers/all-MiniLM-L6-v2"
     path: Path
     source: str  # "huggingface cache", "package", ...
-    family: str = "bert"  # the model family's title, e.g. "RoBERTa"
+    model_type: str = "bert"  # config.json's model_type, naming its family (family_for)
 
 
 def folder_family(folder: Path) -> Family | None:
@@ -387,7 +387,10 @@ def find_cached_checkpoints(cache_dir: Path | None = None) -> list[LocalCheckpoi
                 name = repo.name[len("models--") :].replace("--", "/")
                 found.append(
                     LocalCheckpoint(
-                        name=name, path=snapshot, source="Hugging Face cache", family=family.title
+                        name=name,
+                        path=snapshot,
+                        source="Hugging Face cache",
+                        model_type=family.model_types[0],
                     )
                 )
                 break

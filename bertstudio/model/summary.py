@@ -12,16 +12,21 @@ def summarize(path: str | Path, task: str | None = None) -> dict[str, Any]:
     model, tokenizer = load_pretrained(path, task=task)
     config = model.config
     report = model.load_report
+    family = model.family
     return {
         "path": str(path),
+        "family": family.title,
         "task": model.task,
+        "tasks": list(family.tasks),
+        "capabilities": [name for name, present in family.capabilities.as_dict().items() if present],
+        "notes": list(family.notes),
         "layers": config.num_hidden_layers,
         "hidden_size": config.hidden_size,
         "attention_heads": config.num_attention_heads,
         "intermediate_size": config.intermediate_size,
         "parameters": sum(p.numel() for p in model.parameters()),
         "vocabulary": tokenizer.get_vocab_size(),
-        "max_positions": config.max_position_embeddings,
+        "max_positions": config.max_length,
         "labels": [config.id2label[i] for i in sorted(config.id2label)],
         "heads_present": report.heads_present(model),
         "newly_initialized": report.newly_initialized,

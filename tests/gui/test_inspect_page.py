@@ -206,3 +206,19 @@ def test_the_page_loads_without_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_attributions_go_when_the_text_changes(page, qtbot):
+    page.steps.setValue(8)
+    page.compute_attributions()
+    qtbot.waitUntil(lambda: bool(page.strips.attributions), timeout=20_000)
+    page.text.setText("a bad film")
+    qtbot.waitUntil(lambda: not page.strips.attributions, timeout=10_000)
+    assert page.attribution_note.text() == "The text changed: press Compute attributions to explain this one."
+    page.compute_attributions()
+    page.text.setText(
+        "the movie was good"
+    )  # changed again while they are computed: the late ones are dropped
+    qtbot.waitUntil(lambda: "text changed" in page.attribution_note.text(), timeout=20_000)
+    qtbot.wait(200)
+    assert not page.strips.attributions

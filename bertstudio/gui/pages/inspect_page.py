@@ -91,6 +91,7 @@ class InspectPage(QWidget):
         self.status.setWordWrap(True)
         for edit in (self.text, self.pair):
             edit.textEdited.connect(lambda _text: self._debounce.start())
+            edit.textChanged.connect(lambda _text: self._forget_old_attributions())
             edit.returnPressed.connect(self.analyse)
 
         self.tabs = QTabWidget()
@@ -170,8 +171,8 @@ class InspectPage(QWidget):
         self.method.addItem("Integrated gradients", "integrated_gradients")
         self.method.addItem("Gradient × input", "gradient_x_input")
         self.baseline = QComboBox()
-        self.baseline.addItem("[PAD] baseline", "pad")
-        self.baseline.addItem("[MASK] baseline", "mask")
+        self.baseline.addItem("Padding-token baseline", "pad")
+        self.baseline.addItem("Mask-token baseline", "mask")
         self.baseline.addItem("Zero embedding", "zero")
         self.steps = QSpinBox()
         self.steps.setRange(4, 512)
@@ -186,6 +187,7 @@ class InspectPage(QWidget):
         self.attribution_note = QLabel("Attributions explain a fine-tuned sequence classifier.")
         self.attribution_note.setWordWrap(True)
         self.strips = AttributionStrips()
+        self.attributed_example: tuple[str, str | None] | None = None  # the text the strips explain
         controls = QHBoxLayout()
         for widget in (
             self.method,
@@ -233,6 +235,7 @@ class InspectPage(QWidget):
             else f"This model's task is {model.task!r}: attributions need a fine-tuned sequence classifier or regressor."
         )
         self.strips.set_attributions([])
+        self.attributed_example = None
         self.analyse()
 
     def example(self) -> tuple[str, str | None]:
@@ -311,11 +314,22 @@ class InspectPage(QWidget):
         self.jobs.submit(
             "attributions",
             lambda job: attribute(model, tokenizer, text, pair, method, baseline, steps, batch),
-            self._attributions_ready,
+            lambda attributions: self._attributions_ready(attributions, (text, pair)),
             lambda exc: self.attribution_note.setText(str(exc)),
         )
 
-    def _attributions_ready(self, attributions) -> None:
+    def _forget_old_attributions(self) -> None:
+        """Attributions are of one text: once it changes they go (they would explain another text)."""
+        if self.attributed_example is not None and self.attributed_example != self.example():
+            self.attributed_example = None
+            self.strips.set_attributions([])
+            self.attribution_note.setText("The text changed: press Compute attributions to explain this one.")
+
+    def _attributions_ready(self, attributions, example: tuple[str, str | None]) -> None:
+        if example != self.example():  # computed for a text that has changed since
+            self.attribution_note.setText("The text changed: press Compute attributions to explain this one.")
+            return
+        self.attributed_example = example
         worst = max((a.completeness_error for a in attributions), default=0.0)
         self.attribution_note.setText(
             f"{attributions[0].method.replace('_', ' ')}: red raises a class's output, blue lowers it. "

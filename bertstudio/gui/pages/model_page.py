@@ -33,7 +33,10 @@ from bertstudio.training.run_index import model_display_name
 from bertstudio.workspace import LocalModel, create_from_preset, local_models
 
 SUMMARY_ROWS = (
+    ("family", "Family"),
     ("task", "Task"),
+    ("tasks", "Can be trained for"),
+    ("capabilities", "Capabilities"),
     ("layers", "Layers"),
     ("hidden_size", "Hidden size"),
     ("attention_heads", "Attention heads"),
@@ -45,6 +48,7 @@ SUMMARY_ROWS = (
     ("heads_present", "Heads in the checkpoint"),
     ("newly_initialized", "Newly initialised"),
     ("unused_weights", "Unused weights"),
+    ("notes", "Notes"),
 )
 
 

@@ -1,5 +1,5 @@
 """The attention tab: a heatmap, the model view and the head view of one example, with the filters
-(layer, head or mean / max, hide [CLS]/[SEP], A->B / B->A, threshold or top-k %, word level, rollout)
+(layer, head or mean / max, hide special tokens, A->B / B->A, threshold or top-k %, word level, rollout)
 and exports (PNG / SVG exactly as drawn, the numbers as CSV)."""
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class AttentionExplorer(QWidget):
         self.layer.setToolTip("Layer (Up / Down in the heatmap)")
         self.head = QComboBox()
         self.head.setToolTip("Head, or the mean / max over the layer's heads (Left / Right in the heatmap)")
-        self.hide_special = QCheckBox("Hide [CLS] / [SEP]")
+        self.hide_special = QCheckBox("Hide special tokens")
         self.direction = QComboBox()
         for text, value in DIRECTIONS:
             self.direction.addItem(text, value)

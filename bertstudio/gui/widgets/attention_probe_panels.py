@@ -54,7 +54,7 @@ class FillMaskPanel(QGroupBox):
         self.run_button = QPushButton("Predict")
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.results = _table(["[MASK]", "Rank", "Token", "Probability"])
+        self.results = _table(["Mask", "Rank", "Token", "Probability"])
         row = QHBoxLayout()
         row.addWidget(self.sentence, 1)
         row.addWidget(QLabel("Top"))
@@ -68,7 +68,15 @@ class FillMaskPanel(QGroupBox):
         self.sentence.returnPressed.connect(self.run)
 
     def set_model(self, model, tokenizer) -> None:
+        from bertstudio.text.tokenizer import SPECIAL_ROLES, special_token
+
         self.model, self.tokenizer = model, tokenizer
+        mask = special_token(tokenizer, "mask")  # [MASK] for BERT, <mask> for RoBERTa
+        text = self.sentence.text()
+        for spelling in SPECIAL_ROLES["mask"]:
+            text = text.replace(spelling, mask)
+        self.sentence.setText(text)
+        self.sentence.setToolTip(f"Write {mask} where a word should be predicted")
         usable = model.task in MASKED_LM_HEADS
         self.run_button.setEnabled(usable)
         self.note.setText(
@@ -90,7 +98,7 @@ class FillMaskPanel(QGroupBox):
         )
 
     def show(self, predictions: list[MaskPrediction]) -> None:
-        self.note.setText(f"{len(predictions)} [MASK] position(s)")
+        self.note.setText(f"{len(predictions)} masked position(s)")
         rows = [
             (n, rank, token, p)
             for n, pr in enumerate(predictions, 1)

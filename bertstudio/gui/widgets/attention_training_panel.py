@@ -26,13 +26,16 @@ from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.inspect.maps import AttentionMaps
 from bertstudio.inspect.training_probes import ProbeSnapshot, ProbeStep, list_probe_steps, load_probe_step
 from bertstudio.inspect.view_filters import ViewOptions, view_matrix
+from bertstudio.text.tokenizer import SPECIAL_ROLES
 from bertstudio.training.run_store import METRICS_FILE, read_jsonl
+
+SPECIAL_SPELLINGS = {token for spellings in SPECIAL_ROLES.values() for token in spellings}
 
 
 def snapshot_maps(snapshot: ProbeSnapshot, sentence: int) -> AttentionMaps:
     """One recorded sentence as AttentionMaps, so the usual view filters apply."""
     tokens = snapshot.tokens[sentence]
-    special = [t in ("[CLS]", "[SEP]", "[PAD]") for t in tokens]
+    special = [t in SPECIAL_SPELLINGS for t in tokens]
     return AttentionMaps(
         tokens=tokens,
         maps=snapshot.maps[sentence],

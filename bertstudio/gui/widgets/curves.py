@@ -216,6 +216,7 @@ class LiveCurves(QWidget):
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.readout)
 
+        self._show_empty()
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_INTERVAL_MS)
         self.timer.timeout.connect(self.redraw)
@@ -230,6 +231,10 @@ class LiveCurves(QWidget):
         self._smooth_state = (0.0, 0)
         self.metric_combo.clear()
         self._redraw_all()  # the old points leave the plots now, before their ranges are reset
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        """No read-out, no crosshair, and axes from 0 (not the ranges of the run before)."""
         for line in self.crosshairs:
             line.hide()
         self.readout.setText(READOUT_PROMPT)

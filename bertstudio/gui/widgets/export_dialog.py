@@ -117,7 +117,8 @@ class ExportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 10)
+        layout.addStretch(1)  # keeps the status line under the bar while the table is hidden
         layout.addWidget(buttons)
         self.resize(760, 460)
         self._suggest_output()

@@ -26,6 +26,7 @@ ALBERT = register(
             token_types=True, pooler=True, next_sentence=True, masked_lm=True, shared_layers=True
         ),
         tokenizer_kind="unigram",
+        tokenizer_class="AlbertTokenizer",
         config_names={"classifier_dropout_prob": "classifier_dropout"},
         key_map=(
             KeyRename(_LAYER + "attention.self.query.", _THEIR_LAYER + "attention.query."),

@@ -19,6 +19,7 @@ BERT = register(
         },
         capabilities=Capabilities(token_types=True, pooler=True, next_sentence=True, masked_lm=True),
         tokenizer_kind="wordpiece",
+        tokenizer_class="BertTokenizer",
         aliases=(("cls.predictions.decoder.bias", "cls.predictions.bias"),),
     )
 )

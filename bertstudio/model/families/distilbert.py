@@ -22,6 +22,7 @@ DISTILBERT = register(
         },
         capabilities=Capabilities(token_types=False, pooler=False, next_sentence=False, masked_lm=True),
         tokenizer_kind="wordpiece",
+        tokenizer_class="DistilBertTokenizer",
         config_names={
             "dim": "hidden_size",
             "n_layers": "num_hidden_layers",

@@ -20,6 +20,7 @@ ELECTRA = register(
         },
         capabilities=Capabilities(token_types=True, pooler=False, next_sentence=False, masked_lm=True),
         tokenizer_kind="wordpiece",
+        tokenizer_class="ElectraTokenizer",
         key_map=(
             KeyRename("cls.predictions.transform.dense.", "generator_predictions.dense."),
             KeyRename("cls.predictions.transform.LayerNorm.", "generator_predictions.LayerNorm."),

@@ -33,6 +33,7 @@ ROBERTA = register(
         architectures=_architectures("Roberta"),
         capabilities=Capabilities(token_types=False, pooler=True, next_sentence=False, masked_lm=True),
         tokenizer_kind="byte_level_bpe",
+        tokenizer_class="RobertaTokenizer",
         key_map=_LM_HEAD,
         aliases=(("lm_head.decoder.bias", "lm_head.bias"),),
         positions_from_padding=True,
@@ -50,5 +51,6 @@ XLM_ROBERTA = register(
         model_types=("xlm-roberta",),
         architectures=_architectures("XLMRoberta"),
         tokenizer_kind="unigram",
+        tokenizer_class="XLMRobertaTokenizer",
     )
 )

@@ -237,8 +237,8 @@ class TrainForm(QWidget):
         layout.addWidget(source_box)
         layout.addWidget(basic_box)
         layout.addWidget(advanced_box)
-        layout.addLayout(config_buttons)
         layout.addStretch(1)
+        self.config_buttons = config_buttons  # the page keeps them in view, below the scrolling form
 
         controller.settings_changed.connect(self.show_settings)
         controller.task_changed.connect(self.show_settings)

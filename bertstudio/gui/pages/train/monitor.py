@@ -14,6 +14,7 @@ from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.widgets.curves import LiveCurves
 from bertstudio.gui.widgets.log_panel import LogPanel
 from bertstudio.training.duration import StepEta, format_duration
+from bertstudio.training.guidance import loss_progress_note
 
 
 def events_from_records(records: list[dict]) -> list:
@@ -162,6 +163,8 @@ class TrainMonitor(QWidget):
             text = f"Finished ({event.status.replace('_', ' ')}) at step {event.step:,}.{best}"
             if event.model_dir:
                 text += f" Model saved to {event.model_dir}."
+            still = loss_progress_note(self.curves.train_loss.values.tolist())
+            text += f" {still}" if still else ""
         self.progress_label.setText(text.split(".")[0] + ".")
         self.result_label.setText(text)
         self.log_panel.append_line(text)

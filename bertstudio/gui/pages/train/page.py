@@ -15,6 +15,8 @@ from bertstudio.gui.pages.train.run_controls import RunControls
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.widgets.common import page_header
 from bertstudio.gui.widgets.log_panel import LogPanel
+from bertstudio.gui.widgets.lr_finder import LearningRateFinder
+from bertstudio.gui.widgets.run_plan import RunPlanLabel
 from bertstudio.tasks import get_task
 
 FINE_TUNE_SUBTITLE = "Fine-tune the open model on the imported data; curves update live."
@@ -34,13 +36,24 @@ class TrainPage(QWidget):
         self.controls.start_button.clicked.connect(self.start)
         self.controls.cancel_button.clicked.connect(self.cancel)
 
+        self.plan = RunPlanLabel()
+        self.lr_finder = LearningRateFinder(self._config_to_scan)
+        self.lr_finder.rate_chosen.connect(lambda rate: controller.apply_settings(learning_rate=rate))
+
         scroll = QScrollArea()
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(340)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)  # the form scrolls; the plan and the buttons stay in view
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(scroll, 1)
+        left_layout.addWidget(self.plan)
+        left_layout.addWidget(self.lr_finder)
+        left_layout.addLayout(self.form.config_buttons)
         splitter = QSplitter()
-        splitter.addWidget(scroll)
+        splitter.addWidget(left)
         splitter.addWidget(self.monitor)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([400, 880])
@@ -62,6 +75,21 @@ class TrainPage(QWidget):
 
     def _show_readiness(self) -> None:
         self.monitor.show_ready(*self.controller.ready_to_start())
+        self._show_plan()
+
+    def _show_plan(self) -> None:
+        """The steps the run Start would train, and whether they are enough to learn."""
+        data = self.controller.data
+        try:
+            config = self.controller.run_config()
+        except BertStudioError:
+            config = None
+        self.plan.show_plan(config, data.train_rows if data is not None else None)
+
+    def _config_to_scan(self):
+        """Find LR scans what Start would train, with the form's edits."""
+        self.form.commit()
+        return self.controller.run_config()
 
     # ----- running -----
     def is_running(self) -> bool:

@@ -1,0 +1,251 @@
+"""One suite every registered model family must pass against transformers' eager reference: hidden
+states, every layer's attention probabilities, each task head's logits, tokenizer ids, and the round
+trip through save_pretrained. A family is tested by being registered (and given a reference)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bertstudio.model import load_pretrained, save_pretrained
+from bertstudio.model.family import all_families
+from bertstudio.text import encode, special_token_id
+from tests.core.family_references import PAIRS, REFERENCES, TEXTS, VARIED_TEXTS, save_reference
+
+transformers = pytest.importorskip("transformers")
+
+TOLERANCE = 1e-4
+FAMILIES = [family.name for family in all_families()]
+PROBLEM_TYPES = {
+    "classification": "single_label_classification",
+    "multi_label": "multi_label_classification",
+    "regression": "regression",
+}
+FAMILY_TASKS = [(family.name, task) for family in all_families() for task in family.tasks]
+
+
+def padded_pairs(model, tokenizer):
+    """A padded batch of text pairs, padded with the tokenizer's own pad id."""
+    encodings = encode(tokenizer, TEXTS, PAIRS)
+    length = max(len(e.ids) for e in encodings)
+    pad = special_token_id(tokenizer, "pad")
+    ids = torch.tensor([e.ids + [pad] * (length - len(e.ids)) for e in encodings])
+    types = torch.tensor([e.type_ids + [0] * (length - len(e.ids)) for e in encodings])
+    mask = torch.tensor([[1] * len(e.ids) + [0] * (length - len(e.ids)) for e in encodings])
+    assert (mask == 0).any(), "the batch must contain padding"
+    inputs = {"input_ids": ids, "attention_mask": mask}
+    if model.family.capabilities.token_types:
+        inputs["token_type_ids"] = types
+    return inputs
+
+
+def max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    return (a - b).abs().max().item()
+
+
+def reference_outputs(reference, inputs):
+    with torch.no_grad():
+        return reference(**inputs, output_attentions=True)
+
+
+def assert_matches(ours, reference, inputs, task):
+    with torch.no_grad():
+        mine = ours(**inputs, output_attentions=True)
+    theirs = reference_outputs(reference, inputs)
+    mask = inputs["attention_mask"].bool()
+    if task == "base":
+        assert max_diff(mine.last_hidden_state[mask], theirs.last_hidden_state[mask]) < TOLERANCE
+        if ours.family.capabilities.pooler:
+            assert max_diff(mine.pooler_output, theirs.pooler_output) < TOLERANCE
+    elif task == "pretraining":
+        assert max_diff(mine.logits, theirs.prediction_logits) < TOLERANCE
+        second = getattr(theirs, "seq_relationship_logits", None)
+        assert max_diff(mine.nsp_logits, second if second is not None else theirs.sop_logits) < TOLERANCE
+    else:
+        assert max_diff(mine.logits, theirs.logits) < TOLERANCE
+    assert len(mine.attentions) == len(theirs.attentions) == ours.config.num_hidden_layers
+    for layer_ours, layer_theirs in zip(mine.attentions, theirs.attentions, strict=True):
+        assert layer_ours.shape == layer_theirs.shape
+        assert max_diff(layer_ours, layer_theirs) < TOLERANCE
+
+
+def test_every_family_has_a_reference():
+    assert set(FAMILIES) <= set(REFERENCES), "register a reference for each family in family_references.py"
+
+
+@pytest.mark.parametrize(("family", "task"), FAMILY_TASKS)
+def test_family_matches_transformers_and_round_trips(tmp_path, family, task):
+    spec = next(f for f in all_families() if f.name == family)
+    architecture = spec.architectures[task]
+    reference, _ = save_reference(
+        tmp_path / "reference",
+        family,
+        architecture,
+        num_labels={"regression": 1, "pretraining": 2}.get(task, 3),
+        problem_type=PROBLEM_TYPES.get(task),
+    )
+    ours, tokenizer = load_pretrained(tmp_path / "reference")
+    assert ours.family is spec and ours.task == task
+    assert ours.load_report.newly_initialized == []
+    inputs = padded_pairs(ours, tokenizer)
+    assert_matches(ours, reference, inputs, task)
+
+    saved = save_pretrained(ours, tokenizer, tmp_path / "ours")
+    auto = getattr(transformers, architecture).from_pretrained(saved, attn_implementation="eager").eval()
+    assert_matches(ours, auto, inputs, task)
+    again, _ = load_pretrained(saved)
+    assert again.task == task and again.load_report.newly_initialized == []
+    assert_matches(again, reference, inputs, task)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_tokenizer_ids_equal_transformers(tmp_path, family):
+    spec = next(f for f in all_families() if f.name == family)
+    save_reference(tmp_path / "reference", family, spec.architectures["base"])
+    _, ours = load_pretrained(tmp_path / "reference")
+    theirs = transformers.AutoTokenizer.from_pretrained(tmp_path / "reference")
+    for text in VARIED_TEXTS:
+        assert encode(ours, [text])[0].ids == theirs(text)["input_ids"], text
+    pairs = list(zip(VARIED_TEXTS, reversed(VARIED_TEXTS), strict=True))
+    expected = theirs([a for a, _ in pairs], [b for _, b in pairs])["input_ids"]
+    assert [e.ids for e in encode(ours, [a for a, _ in pairs], [b for _, b in pairs])] == expected
+    # the saved folder's tokenizer is the same for transformers
+    saved = save_pretrained(load_pretrained(tmp_path / "reference")[0], ours, tmp_path / "ours")
+    reloaded = transformers.AutoTokenizer.from_pretrained(saved)
+    assert [reloaded(text)["input_ids"] for text in VARIED_TEXTS] == [
+        theirs(t)["input_ids"] for t in VARIED_TEXTS
+    ]
+    assert reloaded.mask_token == theirs.mask_token and reloaded.pad_token == theirs.pad_token
+
+
+@pytest.mark.parametrize("layout", ["sharded", "bin"])
+@pytest.mark.parametrize("family", FAMILIES)
+def test_sharded_and_weights_only_bin_folders_load(tmp_path, family, layout):
+    spec = next(f for f in all_families() if f.name == family)
+    folder = tmp_path / "reference"
+    reference, _ = save_reference(folder, family, spec.architectures["masked_lm"])
+    (folder / "model.safetensors").unlink()
+    if layout == "bin":
+        torch.save(reference.state_dict(), folder / "pytorch_model.bin")
+    else:
+        reference.save_pretrained(folder, max_shard_size="50KB")
+        assert (folder / "model.safetensors.index.json").is_file()
+    ours, tokenizer = load_pretrained(folder)
+    assert ours.load_report.newly_initialized == []
+    assert_matches(ours, reference, padded_pairs(ours, tokenizer), "masked_lm")
+
+
+def write_vocab_files(folder, kind):
+    """The family's vocabulary files in place of tokenizer.json (vocab.txt, or vocab.json + merges.txt)."""
+    import json
+
+    spec = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    (folder / "tokenizer.json").unlink()
+    vocab = spec["model"]["vocab"]
+    if kind == "wordpiece":
+        ordered = sorted(vocab.items(), key=lambda item: item[1])
+        (folder / "vocab.txt").write_text("".join(f"{token}\n" for token, _ in ordered), encoding="utf-8")
+        return
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    merges = [m if isinstance(m, str) else " ".join(m) for m in spec["model"]["merges"]]
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
+
+
+VOCAB_FILE_FAMILIES = [f.name for f in all_families() if f.tokenizer_kind in ("wordpiece", "byte_level_bpe")]
+
+
+@pytest.mark.parametrize("family", VOCAB_FILE_FAMILIES)
+def test_vocabulary_files_without_tokenizer_json_tokenize_as_transformers(tmp_path, family):
+    spec = next(f for f in all_families() if f.name == family)
+    folder = tmp_path / "reference"
+    save_reference(folder, family, spec.architectures["base"])
+    write_vocab_files(folder, spec.tokenizer_kind)
+    _, ours = load_pretrained(folder)
+    theirs = transformers.AutoTokenizer.from_pretrained(folder)
+    for text in VARIED_TEXTS:
+        assert encode(ours, [text])[0].ids == theirs(text)["input_ids"], text
+    assert encode(ours, [TEXTS[0]], [PAIRS[0]])[0].ids == theirs(TEXTS[0], PAIRS[0])["input_ids"]
+
+
+def test_a_sentencepiece_model_without_tokenizer_json_says_what_to_do(tmp_path):
+    from bertstudio.errors import TokenizerError
+
+    folder = tmp_path / "reference"
+    save_reference(folder, "albert", "AlbertModel")
+    (folder / "tokenizer.json").unlink()
+    (folder / "spiece.model").write_bytes(b"\x0a\x00")
+    with pytest.raises(TokenizerError, match="SentencePiece model") as raised:
+        load_pretrained(folder)
+    assert "tokenizer.json" in raised.value.hint
+
+
+def test_model_info_and_list_show_the_family_and_what_it_can_do(tmp_path, capsys, monkeypatch):
+    from bertstudio.cli import main
+
+    cache = tmp_path / "hub"
+    snapshot = cache / "models--someone--tiny-roberta" / "snapshots" / "abc"
+    save_reference(snapshot, "roberta", "RobertaForMaskedLM")
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    assert main(["model", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "someone/tiny-roberta\tRoBERTa\tpooler, masked_lm, attention_maps, head_masking" in listed
+    assert main(["model", "info", str(snapshot), "--json"]) == 0
+    import json
+
+    info = json.loads(capsys.readouterr().out)
+    assert info["family"] == "RoBERTa" and info["task"] == "masked_lm"
+    assert "pretraining" not in info["tasks"] and "token_types" not in info["capabilities"]
+
+
+MULTILINGUAL = [
+    "Café naïve résumé, déjà vu!",
+    "東京タワー and 北京 in one line",
+    "emoji 🤗🚀 at the end 👍🏽",
+    "https://example.com/a/b?c=d&e=f#frag",
+    "  spaces   and\ttabs\nand newlines  ",
+    "Здравствуй, мир! مرحبا بالعالم नमस्ते दुनिया",
+    "ﬁ ﬂ Ⅻ ① ＡＢＣ",
+    "Müller's Straße — „quoted“",
+]
+
+
+def test_a_real_multilingual_xlm_r_tokenizer_and_a_model_on_it(tmp_path):
+    """multilingual-e5-small's real XLM-R SentencePiece tokenizer.json (250,002 pieces, shipped by a
+    package) under a random XLM-RoBERTa: ids as transformers', the same logits, fill-mask with <mask>."""
+    import json
+    import shutil
+
+    assets = pytest.importorskip("semantra_multilingual")
+    from bertstudio.inspect import fill_mask
+    from bertstudio.text import load_tokenizer
+
+    folder = tmp_path / "xlmr"
+    source = load_tokenizer(assets.get_asset_dir())
+    settings = dict(
+        vocab_size=source.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=130,
+        type_vocab_size=1,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+    )
+    torch.manual_seed(0)
+    config = transformers.XLMRobertaConfig(**settings)
+    reference = transformers.XLMRobertaForMaskedLM._from_config(config, attn_implementation="eager").eval()
+    reference.save_pretrained(folder)
+    shutil.copy(f"{assets.get_asset_dir()}/tokenizer.json", folder / "tokenizer.json")
+    (folder / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "XLMRobertaTokenizer"}))
+
+    ours, tokenizer = load_pretrained(folder)
+    theirs = transformers.AutoTokenizer.from_pretrained(folder)
+    for text in MULTILINGUAL:
+        assert encode(tokenizer, [text])[0].ids == theirs(text)["input_ids"], text
+    encodings = encode(tokenizer, MULTILINGUAL[:4], MULTILINGUAL[4:])
+    assert [e.ids for e in encodings] == theirs(MULTILINGUAL[:4], MULTILINGUAL[4:])["input_ids"]
+    assert_matches(ours, reference, padded_pairs(ours, tokenizer), "masked_lm")
+    [prediction] = fill_mask(ours, tokenizer, "Paris est la <mask> de la France.")
+    assert len(prediction.candidates) == 5
