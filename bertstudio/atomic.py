@@ -42,6 +42,13 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def remove_leftover_temps(folder: str | Path) -> None:
+    """Delete the temp files that a kill during atomic_write left in `folder` or below it."""
+    for path in Path(folder).rglob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+
+
 def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

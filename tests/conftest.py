@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.mounts import read_only, small_disk  # noqa: F401 - fixtures: real full and read-only disks
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

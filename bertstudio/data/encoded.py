@@ -24,6 +24,17 @@ from bertstudio.text import encode
 IGNORE_INDEX = -100
 ENCODE_CHUNK = 4096
 UNTRUNCATED = 1 << 30  # a max_length that keeps texts whole (length statistics, corpus packing)
+# Characters kept per token of max_length before tokenizing: far more than any real token spans (a
+# WordPiece [UNK] word is at most 100), so only text past the truncation point is cut, and a 50 MB cell
+# costs time and memory in proportion to max_length, not to its size.
+CHARS_PER_TOKEN = 128
+
+
+def clip_texts(texts: Sequence[str], max_length: int) -> tuple[list[str], list[bool]]:
+    """Texts cut to max_length x CHARS_PER_TOKEN characters, and which ones were cut (truncated)."""
+    limit = max_length * CHARS_PER_TOKEN
+    cut = [len(text) > limit for text in texts]
+    return [text[:limit] if long else text for text, long in zip(texts, cut, strict=True)], cut
 
 
 @dataclass
@@ -41,6 +52,7 @@ class EncodedDataset:
     labels: np.ndarray
     label_names: list[str]
     per_token_labels: bool
+    clipped: int = 0  # texts so long they were cut to max_length x CHARS_PER_TOKEN characters first
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -75,10 +87,15 @@ def encode_dataset(dataset: LabeledDataset, tokenizer: Tokenizer, max_length: in
     tokenizer = unpadded(tokenizer)
     per_token = get_task(dataset.task).per_token
     ids_parts, types_parts, label_parts, lengths = [], [], [], []
+    clipped = 0
     for start in range(0, len(dataset), ENCODE_CHUNK):
         stop = min(start + ENCODE_CHUNK, len(dataset))
-        texts = dataset.texts[start:stop]
-        pairs = dataset.pairs[start:stop] if dataset.pairs is not None else None
+        texts, cut = clip_texts(dataset.texts[start:stop], max_length)
+        clipped += sum(cut)
+        pairs = None
+        if dataset.pairs is not None:
+            pairs, cut = clip_texts(dataset.pairs[start:stop], max_length)
+            clipped += sum(cut)
         encodings = encode(tokenizer, texts, pairs, max_length=max_length)
         ids_parts.append(np.fromiter(chain.from_iterable(e.ids for e in encodings), np.int32))
         types_parts.append(np.fromiter(chain.from_iterable(e.type_ids for e in encodings), np.int8))
@@ -100,6 +117,7 @@ def encode_dataset(dataset: LabeledDataset, tokenizer: Tokenizer, max_length: in
         labels=_concat(label_parts, np.int64) if per_token else _sequence_labels(dataset),
         label_names=list(dataset.label_names),
         per_token_labels=per_token,
+        clipped=clipped,
     )
 
 

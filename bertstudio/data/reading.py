@@ -84,6 +84,7 @@ class Table:
     blank_lines: int = 0
     warnings: list[str] = field(default_factory=list)
     complete: bool = True
+    _positions: dict[str, int] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.line_numbers)
@@ -97,9 +98,11 @@ class Table:
         return _as_list(self._stored(name)[:count])
 
     def _stored(self, name: str) -> list[Any] | np.ndarray:
+        if self._positions is None:  # a dict, not list.index per call: a wide header stays linear
+            self._positions = {column: index for index, column in reversed(list(enumerate(self.columns)))}
         try:
-            return self.data[self.columns.index(name)]
-        except ValueError:
+            return self.data[self._positions[name]]
+        except KeyError:
             raise DataImportError(
                 f"There is no column {name!r}.",
                 f"Columns in this file: {', '.join(map(repr, self.columns))}.",

@@ -70,11 +70,18 @@ def choose_encoding(path: Path, head: bytes, encoding: str | None) -> str:
     bom_encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
     if encoding is not None:
         try:
-            codec = codecs.lookup(encoding).name
+            codec_info = codecs.lookup(encoding)
         except LookupError:
             raise DataImportError(
                 f"Unknown encoding {encoding!r}.", "Use e.g. utf-8, cp1252, latin-1, utf-16.", path=path
             ) from None
+        if not getattr(codec_info, "_is_text_encoding", True):  # rot13, base64, zlib: not bytes -> text
+            raise DataImportError(
+                f"{encoding!r} is not a text encoding (it transforms data, it does not decode text).",
+                "Use a text encoding, e.g. utf-8, cp1252, latin-1, utf-16.",
+                path=path,
+            )
+        codec = codec_info.name
         # an explicit utf-8 on a file with a BOM must not leave U+FEFF in the first column name
         return "utf-8-sig" if codec == "utf-8" and bom_encoding == "utf-8-sig" else encoding
     if bom_encoding:
@@ -100,7 +107,7 @@ def decode_head(path: Path, head: bytes, encoding: str) -> str:
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
         return decoder.decode(head, final=len(head) < SAMPLE_BYTES)
-    except UnicodeDecodeError:
+    except UnicodeError:  # also a stream the codec refuses as a whole (utf-16 without a BOM)
         raise _decode_error(path, encoding) from None
 
 
@@ -115,7 +122,7 @@ def stream_lines(handle: io.TextIOBase, path: Path, encoding: str) -> Iterator[s
     while True:
         try:
             chunk = handle.read(CHUNK_CHARS)
-        except UnicodeDecodeError:
+        except UnicodeError:
             raise _decode_error(path, encoding) from None
         if not chunk:
             break
@@ -156,6 +163,13 @@ def _decode_error(path: Path, encoding: str) -> DataImportError:
             except UnicodeDecodeError as exc:
                 data, start, end = exc.object, exc.start, exc.end
                 break
+            except UnicodeError as exc:
+                return DataImportError(
+                    f"The file is not {encoding} text ({exc}).",
+                    "Choose the file's encoding (e.g. utf-8; the Encoding box on the Data page, or --encoding), "
+                    "or leave it to be detected.",
+                    path=path,
+                )
             if not chunk:
                 return DataImportError(f"The file is not valid {encoding}.", path=path)
             consumed += len(chunk)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bertstudio.data.dataset import ParsedRows, Problem, bulk_objects, no_data_rows, parse_rows
-from bertstudio.data.encoded import UNTRUNCATED, unpadded
+from bertstudio.data.encoded import UNTRUNCATED, clip_texts, unpadded
+from bertstudio.data.label_rules import class_verdict
 from bertstudio.data.mapping import ColumnMapping, guess_label_delimiter, mostly_unique
 from bertstudio.data.reading import Table
 from bertstudio.data.splits import SPLITS, split_counts, split_indices
@@ -143,7 +144,7 @@ def _validate(
     report = ValidationReport(
         source=str(table.path) if table.path else None,
         dialect=table.dialect.to_dict(),
-        rows=len(table),
+        rows=len(table) + len(table.unparsed),  # JSON lines that are no record are rows with a problem
         blank_lines=table.blank_lines,
         columns=[summarize_column(name, values) for name, values in zip(table.columns, table.data)],
         mapping=mapping.to_dict(),
@@ -177,12 +178,9 @@ def _conclude(report: ValidationReport, mapping: ColumnMapping) -> None:
         report.errors.append(f"All {report.rows} rows have problems; none can be used.")
     problem = mapping.spec.problem_type
     if problem == SINGLE_LABEL and report.usable_rows:
-        present = [name for name, count in report.label_counts.items() if count]
-        if len(present) < 2:
-            report.errors.append(
-                f"Only {len(present)} class ({', '.join(present) or 'none'}) in {mapping.labels[0]!r}: "
-                "a classifier needs at least two. Is this the label column?"
-            )
+        verdict = class_verdict(report.label_counts, mapping.labels[0])
+        report.errors.extend(verdict.errors)
+        report.warnings.extend(verdict.warnings)
     _split_verdict(report, mapping)
     if problem == SINGLE_LABEL:
         _identifier_like_labels(report, mapping.labels[0])
@@ -449,13 +447,18 @@ def _token_stats(parsed, usable, tokenizer, max_length, seed, token_sample) -> T
     tokenizer = unpadded(tokenizer)
     unk = special_token_ids(tokenizer)["unk"]
     lengths = np.zeros(len(rows), np.int64)
+    clipped = np.zeros(len(rows), bool)  # so long they are cut before tokenizing: truncated for sure
     unknown = 0
     for start in range(0, len(rows), 4096):
         chunk = rows[start : start + 4096]
-        texts = [parsed.texts[i] for i in chunk]
-        pairs = [parsed.pairs[i] for i in chunk] if parsed.pairs is not None else None
+        texts, cut = clip_texts([parsed.texts[i] for i in chunk], max_length)
+        pairs = None
+        if parsed.pairs is not None:
+            pairs, cut_pairs = clip_texts([parsed.pairs[i] for i in chunk], max_length)
+            cut = [a or b for a, b in zip(cut, cut_pairs, strict=True)]
         encodings = encode(tokenizer, texts, pairs, max_length=UNTRUNCATED)
         lengths[start : start + len(chunk)] = [len(e) for e in encodings]
+        clipped[start : start + len(chunk)] = cut
         unknown += sum(e.ids.count(unk) for e in encodings)
     width = -(-(int(lengths.max()) - int(lengths.min()) + 1) // HISTOGRAM_BINS)  # whole tokens per bin
     counts, edges = np.histogram(lengths, bins=np.arange(lengths.min(), lengths.max() + width + 1, width))
@@ -467,7 +470,7 @@ def _token_stats(parsed, usable, tokenizer, max_length, seed, token_sample) -> T
         median=float(np.median(lengths)),
         p95=float(np.percentile(lengths, 95)),
         longest=int(lengths.max()),
-        truncated_share=float((lengths > max_length).mean()),
+        truncated_share=float(((lengths > max_length) | clipped).mean()),
         unk_rate=unknown / max(int(lengths.sum()), 1),
         histogram_edges=[int(e) for e in edges],
         histogram_counts=[int(c) for c in counts],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,12 @@ class BertConfig:
             raise ConfigError(
                 "config.json is missing.", "A model folder needs config.json.", path=path
             ) from None
+        except OSError as exc:  # a folder named config.json, a symlink loop, no permission
+            raise ConfigError(
+                f"config.json cannot be read ({exc.strerror or exc}).",
+                "It must be a readable JSON file; copy config.json again from where the model came from.",
+                path=path,
+            ) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(
                 f"config.json is not valid JSON ({exc}).",
@@ -207,6 +214,29 @@ class BertConfig:
             return cls.from_dict(data)
         except ConfigError as exc:
             raise ConfigError(exc.message, exc.hint, path=path) from None
+
+    def parameter_bytes(self) -> int:
+        """About how much memory the float32 weights of this architecture take (embeddings and layers)."""
+        hidden, inner = self.hidden_size, self.intermediate_size
+        embeddings = (self.vocab_size + self.max_position_embeddings + self.type_vocab_size) * hidden
+        layer = 4 * hidden * hidden + 2 * hidden * inner
+        return 4 * (embeddings + self.num_hidden_layers * layer)
+
+    def check_fits_in_memory(self, source: str | Path | None = None) -> None:
+        """ConfigError before allocating a model larger than this machine's memory (a typo in
+        config.json such as vocab_size 1000000000 would otherwise ask for terabytes)."""
+        from bertstudio.storage import format_size
+
+        total = _physical_memory()
+        needed = self.parameter_bytes()
+        if total is not None and needed > total:
+            raise ConfigError(
+                f"This architecture needs about {format_size(needed)} of memory for its weights "
+                f"(vocab_size {self.vocab_size:,}, hidden_size {self.hidden_size:,}, "
+                f"{self.num_hidden_layers} layers), more than this machine has ({format_size(total)}).",
+                "Check config.json for a wrong size (vocab_size is usually 30,000 to 250,000).",
+                path=source,
+            )
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> BertConfig:
@@ -231,3 +261,10 @@ PRESETS: dict[str, tuple[int, int, int]] = {
     "small": (4, 512, 8),
     "base": (12, 768, 12),
 }
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None  # not reported here (Windows): no check

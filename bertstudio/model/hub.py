@@ -116,6 +116,7 @@ def load_pretrained(
         config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
     config.architectures = [config.family.architectures.get(resolved, "")]
 
+    config.check_fits_in_memory(folder / "config.json")
     with torch.device("cpu"):
         model = build_model(config, resolved)
     weights_file, state = read_weights(folder)
@@ -280,6 +281,18 @@ def load_state(model: BertPreTrainedModel, state: dict[str, torch.Tensor], sourc
         raise CheckpointError(
             "Weight shapes do not match config.json:\n  " + "\n  ".join(mismatched[:20]),
             "config.json and the weights file belong to different models; use the pair that came together.",
+            path=source,
+        )
+    not_float = [
+        f"{k}: {str(renamed[k].dtype).removeprefix('torch.')}"
+        for k, v in expected.items()
+        if k in renamed and v.is_floating_point() and not renamed[k].is_floating_point()
+    ]
+    if not_float:  # an integer or boolean tensor would be copied in as whole numbers: a broken model
+        raise CheckpointError(
+            "Weights stored as integers or booleans where the model needs floating-point numbers:\n  "
+            + "\n  ".join(not_float[:20]),
+            "The weights file was damaged or converted wrongly; get the model's weights again.",
             path=source,
         )
     with torch.no_grad():

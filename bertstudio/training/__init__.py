@@ -99,7 +99,7 @@ def resume_training(
     from bertstudio.training.trainer import Trainer, run_with_events
 
     try:
-        config = RunFolder(run_dir).read_config()
+        config = _resume_config(RunFolder(run_dir))
         refused = sorted(set(overrides or {}) - set(RESUME_OVERRIDES))
         if refused:
             raise ConfigError(
@@ -110,7 +110,22 @@ def resume_training(
             setattr(config, name, value)
     except BertStudioError as exc:
         if on_event is not None:
-            on_event(FailedEvent(exc.message, exc.hint))
+            on_event(FailedEvent(exc.located(), exc.hint))
         return RunResult("failed", str(run_dir), "", 0, error=exc)
     config.output_dir = str(run_dir)
     return run_with_events(Trainer(config, on_event, control or TrainingControl(), resume=True))
+
+
+def _resume_config(folder: RunFolder) -> RunConfig:
+    """run.json's config; when run.json is lost or damaged, the copy in the newest whole checkpoint."""
+    from bertstudio.errors import RunStoreError
+    from bertstudio.training.checkpoint import RUN_COPY, saved_run_info
+
+    try:
+        return folder.read_config()
+    except RunStoreError:
+        saved = saved_run_info(folder.checkpoints)
+        if saved is None:
+            raise
+        info, checkpoint = saved
+        return RunConfig.from_dict(info["config"], source=checkpoint / RUN_COPY)

@@ -33,6 +33,7 @@ from bertstudio.storage import require_free_space, writing
 PREFIX = "step-"
 MANIFEST = "manifest.json"
 RUN_COPY = "run.json"
+CHECKPOINT_OVERHEAD = 64 * 1024  # safetensors headers, state.json, run.json, manifest.json
 DAMAGED_PREFIX = "damaged-"  # a checkpoint that failed its check is renamed aside, never used again
 
 
@@ -118,16 +119,19 @@ def save_checkpoint(
     return target
 
 
+def model_bytes(model: torch.nn.Module) -> int:
+    """About how large the saved weights of this model are (the final model folder)."""
+    return sum(t.numel() * t.element_size() for t in _untied_state(model).values()) + CHECKPOINT_OVERHEAD
+
+
 def checkpoint_bytes(model: torch.nn.Module) -> int:
     """About how large a checkpoint of this model is: weights plus AdamW's two moments per parameter."""
-    weights = sum(t.numel() * t.element_size() for t in _untied_state(model).values())
-    moments = sum(2 * p.numel() * 4 for p in model.parameters() if p.requires_grad)
-    return weights + moments + 1_000_000
+    return model_bytes(model) + sum(2 * p.numel() * 4 for p in model.parameters() if p.requires_grad)
 
 
 def _checkpoint_bytes(weights: dict[str, torch.Tensor], moments: dict[str, torch.Tensor]) -> int:
     tensors = (*weights.values(), *moments.values())
-    return sum(t.numel() * t.element_size() for t in tensors) + 1_000_000  # + headers, JSON, manifest
+    return sum(t.numel() * t.element_size() for t in tensors) + CHECKPOINT_OVERHEAD
 
 
 def write_manifest(folder: Path) -> None:

@@ -6,7 +6,7 @@ unlabelled rows get placeholder targets that are never shown to the model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -109,22 +109,35 @@ def predict_file(
     header = list(table.columns) + [c for c in extra[0]] if extra else list(table.columns)
     rows = [_cells(table.row(i)) + list(extra[i].values()) for i in range(len(dataset))]
     write_csv(Path(out_path), header, rows)
-    return PredictionSummary(len(rows), [int(table.line_numbers[i]) for i in blank])
+    return PredictionSummary(
+        rows=len(rows),
+        blank_lines=[int(table.line_numbers[i]) for i in blank],
+        skipped_lines=[line for line, _ in table.unparsed],
+    )
 
 
 @dataclass
 class PredictionSummary:
     rows: int  # rows written, one per input row
     blank_lines: list[int]  # file lines of the rows without text, written without a prediction
+    skipped_lines: list[int] = field(default_factory=list)  # JSON lines that hold no record: no row
 
     def describe(self, out_path: str | Path) -> str:
         text = f"Wrote {self.rows:,} rows to {out_path}"
         if self.blank_lines:
-            lines = ", ".join(map(str, self.blank_lines[:10])) + (
-                " ..." if len(self.blank_lines) > 10 else ""
+            text += (
+                f"; {len(self.blank_lines):,} had no text and no prediction (line {_some(self.blank_lines)})"
             )
-            text += f"; {len(self.blank_lines):,} had no text and no prediction (line {lines})"
+        if self.skipped_lines:
+            text += (
+                f"; {len(self.skipped_lines):,} lines of the file are no JSON object and were left out "
+                f"(line {_some(self.skipped_lines)})"
+            )
         return text + "."
+
+
+def _some(lines: list[int]) -> str:
+    return ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
 
 
 def _cells(values: list[Any]) -> list[Any]:

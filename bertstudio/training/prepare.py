@@ -18,6 +18,7 @@ from tokenizers import Tokenizer
 
 from bertstudio.errors import DataImportError
 from bertstudio.tasks import NSP_HEAD
+from bertstudio.tasks.spec import SINGLE_LABEL
 from bertstudio.training.config import RunConfig
 from bertstudio.training.distributed import DistributedContext
 from bertstudio.training.run_store import RunFolder
@@ -162,6 +163,8 @@ def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[...
     splits = load_splits(config, saved_names, log)
     train = splits["train"]
     names = list(train.label_names)
+    if config.spec.problem_type == SINGLE_LABEL and saved_names is None:
+        _check_classes(config, names, [s for s in splits.values() if s is not None], log)
     model_task = config.spec.model_head
     # A head trained for another label set is replaced by a fresh one (model.load_report says so).
     model, tokenizer = load_pretrained(config.model_path, task=model_task, labels=names)
@@ -172,10 +175,35 @@ def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[...
     sources = {
         k: (LabeledSource(v, tokenizer, max_length) if v is not None else None) for k, v in splits.items()
     }
+    clipped = sum(source.encoded.clipped for source in sources.values() if source is not None)
+    if clipped:
+        log(
+            f"{clipped:,} texts are far longer than {max_length} tokens: they were cut before tokenizing "
+            "(they are truncated to max_length all the same).",
+            "warning",
+        )
     files = [Path(p) for p in (config.data_path, config.validation_path, config.test_path) if p]
     return PreparedRun(
         model, tokenizer, model_task, names, sources["train"], sources["validation"], sources["test"], files
     )
+
+
+def _check_classes(config: RunConfig, names: list[str], datasets: list, log: Callable[..., None]) -> None:
+    """The data report's rules on the classes (class_verdict): one class stops the run, many warn."""
+    from bertstudio.data.label_rules import class_verdict
+
+    counts = np.zeros(len(names), dtype=np.int64)
+    for dataset in datasets:
+        counts += np.bincount(np.asarray(dataset.labels, dtype=np.int64), minlength=len(names))[: len(names)]
+    verdict = class_verdict(dict(zip(names, counts.tolist(), strict=True)), config.label_columns[0])
+    if verdict.errors:
+        raise DataImportError(
+            verdict.errors[0],
+            "Map another label column, or add rows of other classes.",
+            path=config.data_path,
+        )
+    for warning in verdict.warnings:
+        log(warning, "warning")
 
 
 def _prepare_pretraining(

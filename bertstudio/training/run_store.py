@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from bertstudio import __version__
-from bertstudio.atomic import atomic_write_text
+from bertstudio.atomic import atomic_write_text, remove_leftover_temps
 from bertstudio.errors import RunStoreError
 from bertstudio.storage import append_line, writing
 from bertstudio.training.config import RunConfig
@@ -29,6 +30,7 @@ from bertstudio.training.events import Event, event_to_record
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
+PARTIAL_MODEL = ".model-partial"  # the final model while it is written, renamed to model/ when whole
 
 
 class RunFolder:
@@ -121,6 +123,12 @@ class RunFolder:
         self.write_info(info)
         with writing(self.metrics_file, "metrics.jsonl"):
             self.metrics_file.touch()
+
+    def clean_leftovers(self) -> None:
+        """On resume: remove what a kill left half-written (temp files, a partial final model)."""
+        with writing(self.path, "the run folder"):
+            remove_leftover_temps(self.path)
+            shutil.rmtree(self.path / PARTIAL_MODEL, ignore_errors=True)
 
     def append_event(self, event: Event) -> None:
         """Append one JSON line, whole or not at all, straight to the OS (visible to readers, survives a

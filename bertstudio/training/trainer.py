@@ -29,7 +29,9 @@ from bertstudio.training.checkpoint import (
     clean_partial,
     latest_checkpoint,
     load_checkpoint,
+    model_bytes,
     newest_good_checkpoint,
+    prune,
     save_checkpoint,
     saved_run_info,
     set_aside,
@@ -55,7 +57,7 @@ from bertstudio.training.optim import build_optimizer, build_scheduler
 from bertstudio.training.prepare import prepare_run
 from bertstudio.training.results import RunResult, write_eval_files
 from bertstudio.training.run_lock import acquire_run_lock
-from bertstudio.training.run_store import RunFolder, fingerprint
+from bertstudio.training.run_store import PARTIAL_MODEL, RunFolder, fingerprint
 
 EVAL_MASK_SEED = 1234  # masked-LM evaluation uses the same masks every time, so losses compare
 
@@ -209,6 +211,7 @@ class Trainer:
         self.context.barrier()
         if self.context.is_main:
             clean_partial(folder.checkpoints)
+            folder.clean_leftovers()
             self._set_aside_damaged_checkpoints()
         self.context.barrier()
         path = latest_checkpoint(folder.checkpoints)
@@ -222,6 +225,9 @@ class Trainer:
         loaded = load_checkpoint(path)
         if self.context.is_main:
             folder.drop_events_after(loaded.state.step)
+            if self.config.keep_checkpoints:  # a resume with fewer to keep frees space now (a full disk)
+                with writing(folder.checkpoints, "old checkpoints"):
+                    prune(folder.checkpoints, self.config.keep_checkpoints, loaded.state.best_step)
         return loaded
 
     def _restore_run_info(self, error: RunStoreError) -> dict:
@@ -275,7 +281,7 @@ class Trainer:
 
     def _warn_if_disk_is_short(self) -> None:
         """Say at the start, not at the first save, when the disk cannot hold a checkpoint and the model."""
-        needed = 2 * checkpoint_bytes(self.model)
+        needed = checkpoint_bytes(self.model) + model_bytes(self.model)
         free = free_bytes(self.folder.path)
         if free is not None and free < needed:
             self.log(
@@ -329,6 +335,8 @@ class Trainer:
                 stop = self._after_step(epoch_done)
                 if stop:
                     return stop
+                if epoch_done:
+                    break  # the next epoch takes its own shuffle (a resume at this boundary does too)
             if state.batch_in_epoch >= len(batches):  # resumed exactly at an epoch's end
                 state.epoch, state.batch_in_epoch = state.epoch + 1, 0
         return "completed"
@@ -601,10 +609,10 @@ class Trainer:
         from bertstudio.model import save_pretrained
 
         target = self.folder.model_dir
-        partial = target.with_name(".model-partial")
+        partial = target.with_name(PARTIAL_MODEL)
         with writing(target, "the final model"):
             shutil.rmtree(partial, ignore_errors=True)
-            require_free_space(self.folder.path, checkpoint_bytes(self.model), "the final model")
+            require_free_space(self.folder.path, model_bytes(self.model), "the final model")
             save_pretrained(self.model, self.prepared.tokenizer, partial)
             write_manifest(partial)
             if target.exists():

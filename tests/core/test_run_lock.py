@@ -12,7 +12,7 @@ import pytest
 from bertstudio.cli import main
 from bertstudio.training import RunFolder, TrainingControl, resume_training, run_status, run_training
 from bertstudio.training.run_lock import RunBusyError, hold_run_lock, run_lock_holder
-from tests.core.training_fixtures import run_config, sentiment_csv, step_losses, tiny_model
+from tests.core.training_fixtures import run_config, sentiment_csv, tiny_model
 
 HOLD_LOCK = """
 import sys
@@ -83,26 +83,6 @@ def test_train_into_a_folder_locked_by_another_process_exits_2_and_writes_nothin
         assert code == 2
         assert f"process {holder.process.pid}" in capsys.readouterr().err
         assert folder_snapshot(out) == before
-
-
-def test_two_trainings_started_at_once_on_one_folder_give_one_run(tmp_path):
-    data, model = sentiment_csv(tmp_path), tiny_model(tmp_path)
-    config_file = tmp_path / "run.toml"
-    run_config(model, data, tmp_path / "run", max_steps=6).save_toml(config_file)
-    command = [sys.executable, "-m", "bertstudio", "train", "--config", str(config_file), "--plain"]
-    processes = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in "ab"
-    ]
-    outputs = [p.communicate(timeout=120) for p in processes]
-    codes = sorted(p.returncode for p in processes)
-    assert codes == [0, 2], outputs
-    refused = outputs[[p.returncode for p in processes].index(2)][1]
-    assert "in use" in refused or "already holds a run" in refused
-    assert "Traceback" not in refused
-    records = RunFolder(tmp_path / "run").read_events()
-    assert [r["kind"] for r in records].count("started") == 1
-    assert sorted(step_losses(tmp_path / "run")) == [1, 2, 3, 4, 5, 6]
-    assert run_status(tmp_path / "run") == "completed"
 
 
 def test_a_run_training_in_another_process_is_running_and_not_resumed(tmp_path):

@@ -160,3 +160,19 @@ def test_resume_warns_when_the_data_changed_underneath(tmp_path):
     assert resume_training(tmp_path / "run", events).status == "completed"
     warnings = [e.message for e in events.kinds("log") if e.level == "warning"]
     assert warnings and "data changed" in warnings[0] and str(data) in warnings[0]
+
+
+def test_a_resume_exactly_at_an_epoch_end_continues_with_the_next_epochs_shuffle(tmp_path):
+    data, model = sentiment_csv(tmp_path), tiny_model(tmp_path)  # 76 training rows: 10 batches an epoch
+    settings = dict(max_steps=14, eval_every_steps=0)
+    reference = run_config(model, data, tmp_path / "reference", **settings)
+    assert run_training(reference).status == "completed"
+    control = TrainingControl()
+    run_training(
+        run_config(model, data, tmp_path / "run", **settings),
+        lambda e: e.kind == "step" and e.step == 10 and control.cancel(),
+        control,
+    )
+    assert resume_training(tmp_path / "run").status == "completed"
+    assert_same_curve(step_losses(tmp_path / "reference"), step_losses(tmp_path / "run"))
+    assert_same_weights(tmp_path / "reference", tmp_path / "run")

@@ -187,6 +187,24 @@ def test_resuming_a_run_another_holder_is_writing_is_refused_in_a_dialog(ready, 
     assert not error_dialogs()
 
 
+def test_a_run_folder_on_a_read_only_disk_is_a_dialog_with_the_message(ready, qtbot, read_only):
+    train = ready.train_page
+    train.controller.apply_settings(max_steps=400)
+    train.start()
+    qtbot.waitUntil(lambda: train.monitor.curves.point_count() >= 2, timeout=60_000)
+    train.cancel()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    run_dir = train.controller.session.run_dir
+    read_only(run_dir)
+    train.controller.resume_run(run_dir)
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    dialogs = error_dialogs()
+    assert len(dialogs) == 1
+    text = dialogs[0].what_label.text()
+    assert "read-only" in text.lower() and str(run_dir) in text and "Internal error" not in text
+    dialogs[0].close()
+
+
 def test_starting_without_data_explains_why(window):
     train = window.train_page
     assert not train.controls.start_button.isEnabled()
