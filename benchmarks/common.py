@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import random
 import sysconfig
@@ -34,6 +35,27 @@ def python_source_snippets(count: int, seed: int = 0) -> list[tuple[str, str]]:
             break
     rng.shuffle(snippets)
     return snippets
+
+
+def python_docstrings(count: int, seed: int = 0) -> list[str]:
+    """`count` distinct docstrings (module, class, function) of the standard library, whitespace
+    collapsed, in a shuffled fixed order: real English prose from a few words to a few pages."""
+    seen: set[str] = set()
+    for path in python_source_files():
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                text = " ".join((ast.get_docstring(node) or "").split())
+                if len(text) > 10:
+                    seen.add(text)
+        if len(seen) >= count:
+            break
+    texts = sorted(seen)
+    random.Random(seed).shuffle(texts)
+    return texts[:count]
 
 
 def write_csv(path: Path, header: list[str], rows: list) -> Path:

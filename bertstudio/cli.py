@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bertstudio.commands.predict",
     "bertstudio.commands.evaluate",
     "bertstudio.commands.runs",
+    "bertstudio.commands.embed",
     "bertstudio.commands.export",
 )
 

@@ -86,6 +86,10 @@ class RunStoreError(BertStudioError):
     """A run folder is missing, unreadable or not resumable."""
 
 
+class EmbeddingError(BertStudioError):
+    """Texts cannot be encoded or searched as asked (bad input, no index yet, cancelled)."""
+
+
 class StorageError(BertStudioError):
     """A file could not be written: the disk is full, read-only, or the folder is not ours to write."""
 

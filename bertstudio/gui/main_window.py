@@ -1,4 +1,4 @@
-"""The main window: a sidebar over the six pages, menus and shortcuts, log panel, status bar, drag and drop."""
+"""The main window: a sidebar over the pages, menus and shortcuts, log panel, status bar, drag and drop."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from bertstudio.gui.controller import AppController
 from bertstudio.gui.device import probe_device
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.pages.data import DATA_SUFFIXES, DataPage
+from bertstudio.gui.pages.embeddings_page import EmbeddingsPage
 from bertstudio.gui.pages.evaluate import EvaluatePage
 from bertstudio.gui.pages.model_page import ModelPage
 from bertstudio.gui.pages.runs_page import RunsPage
@@ -52,6 +53,7 @@ PAGE_TIPS = {
     "Evaluate": "Metrics, confusion matrix, errors and a playground",
     "Inspect": "Tokens, attention and attributions",
     "Runs": "Every run in the workspace: compare, resume, export",
+    "Embeddings": "Sentence similarity and semantic search with the open model",
 }
 
 
@@ -165,6 +167,7 @@ class MainWindow(QMainWindow):
         self.evaluate_page = EvaluatePage(self.controller, settings)
         self.inspect_page = InspectSlot(self.controller)
         self.runs_page = RunsPage(self.controller, settings)
+        self.embeddings_page = EmbeddingsPage()
         self.pages: dict[str, QWidget] = {
             "Model": self.model_page,
             "Data": self.data_page,
@@ -172,6 +175,7 @@ class MainWindow(QMainWindow):
             "Evaluate": self.evaluate_page,
             "Inspect": self.inspect_page,
             "Runs": self.runs_page,
+            "Embeddings": self.embeddings_page,
         }
 
         self.sidebar = QListWidget()
@@ -224,9 +228,16 @@ class MainWindow(QMainWindow):
         controller.run_started.connect(self.runs_page.refresh)
         controller.run_finished.connect(self.runs_page.refresh)
         self.runs_page.export_requested.connect(self.show_export)
+        controller.model_changed.connect(lambda: self.embeddings_page.set_model(controller.model_path))
+        controller.data_changed.connect(self._show_data_in_embeddings)
         self._restore()
         # Work that imports torch starts once the window has painted: it would compete for the GIL.
         QTimer.singleShot(STARTUP_DELAY_MS, self._start_background_work)
+
+    def _show_data_in_embeddings(self) -> None:
+        data = self.controller.data
+        if data is not None:
+            self.embeddings_page.set_data(data.path, data.read_options, data.mapping.text)
 
     def _start_background_work(self) -> None:
         self._probe_device()

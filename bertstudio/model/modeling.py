@@ -308,13 +308,15 @@ class BertModel(BertPreTrainedModel):
         labels: torch.Tensor | None = None,
         head_mask: torch.Tensor | None = None,
         inputs_embeds: torch.Tensor | None = None,
+        pack_tokens: bool | None = None,
     ) -> ModelOutput:
         """head_mask: optional (layers, heads) multipliers; inputs_embeds replaces the word-embedding
         lookup (for gradient attributions). labels are accepted and ignored (no head to score).
 
-        In training mode a padded batch runs its dense layers on the real tokens only (packed), which
-        saves the work spent on padding; the hidden states of padding positions are then zero. Padding
-        never reaches a loss, and in eval mode every position is computed as in the reference BERT."""
+        In training mode (or with pack_tokens=True) a padded batch runs its dense layers on the real
+        tokens only (packed), which saves the work spent on padding; the hidden states of padding
+        positions are then zero. Padding never reaches a loss, and in eval mode without pack_tokens
+        every position is computed as in the reference BERT."""
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         key_mask = None
@@ -324,7 +326,8 @@ class BertModel(BertPreTrainedModel):
         if self.embeddings_project is not None:
             hidden = self.embeddings_project(hidden)
         packing = None
-        if key_mask is not None and self.training and not output_attentions and head_mask is None:
+        pack = self.training if pack_tokens is None else pack_tokens
+        if key_mask is not None and pack and not output_attentions and head_mask is None:
             packing = TokenPacking(attention_mask)
             hidden = packing.unpad(hidden)  # (N, C)
         attentions = []

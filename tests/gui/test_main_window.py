@@ -36,7 +36,15 @@ def test_every_main_control_has_a_stable_name_and_an_accessible_name(window):
         assert widget is not None, name
         assert widget.accessibleName(), name
     pages = [window.stack.widget(i).objectName() for i in range(window.stack.count())]
-    assert pages == ["modelPage", "dataPage", "trainPage", "evaluatePage", "inspectPage", "runsPage"]
+    assert pages == [
+        "modelPage",
+        "dataPage",
+        "trainPage",
+        "evaluatePage",
+        "inspectPage",
+        "runsPage",
+        "embeddingsPage",
+    ]
 
 
 def test_menus_follow_desktop_conventions(window):

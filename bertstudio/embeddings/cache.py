@@ -1,0 +1,179 @@
+"""The on-disk cache of table embeddings.
+
+An entry is a folder named by a key over everything that decides its vectors: the model's identity
+(weights, config, tokenizer, pooling, max length), the data file's contents (SHA-256), the text column
+and the read options. A changed file or model gives a new key, so a stale entry is never read; the
+entry it replaces (same file path, column and model folder) is deleted when the new one is complete.
+
+The cache lives in the user's cache folder (BERTSTUDIO_CACHE_DIR, else XDG_CACHE_HOME / ~/.cache, else
+LOCALAPPDATA on Windows), not beside the data: data folders are often read-only or shared, the vectors
+are derived and can be rebuilt, and a key over contents finds them again when the file is moved.
+
+An entry is written into a temporary folder and renamed into place when complete, so a crash or a
+cancel leaves either no entry or a whole one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bertstudio.errors import StorageError
+
+FORMAT_VERSION = 1
+VECTORS, NORMS, ROWS, INFO = "vectors.npy", "norms.npy", "rows.npy", "info.json"
+
+
+@dataclass
+class IndexInfo:
+    """What an entry holds and how it was made (info.json)."""
+
+    key: str
+    model: str  # model folder
+    data: str  # data file
+    column: str
+    max_length: int
+    dimension: int
+    table_rows: int  # rows in the table
+    indexed_rows: int  # rows with text, one vector each
+    empty_lines: list[int] = field(default_factory=list)  # file lines of rows without text (not indexed)
+    truncated_lines: list[int] = field(default_factory=list)  # file lines of texts cut at max_length
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("BERTSTUDIO_CACHE_DIR"):
+        return Path(os.environ["BERTSTUDIO_CACHE_DIR"])
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "bertstudio" / "cache" / "embeddings"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "bertstudio" / "embeddings"
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def index_key(model_identity: str, data_sha256: str, column: str, read_options: dict[str, Any]) -> str:
+    parts = {
+        "format": FORMAT_VERSION,
+        "model": model_identity,
+        "data": data_sha256,
+        "column": column,
+        "read": read_options,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+@dataclass
+class CacheEntry:
+    """A complete entry: vectors (memory-mapped), their norms, the table row of each vector."""
+
+    vectors: np.ndarray
+    norms: np.ndarray
+    rows: np.ndarray
+    info: IndexInfo
+
+
+def read_entry(cache_dir: Path, key: str) -> CacheEntry | None:
+    """The entry for `key`, or None when there is none or it is unreadable (it is then rebuilt)."""
+    folder = cache_dir / key
+    try:
+        info = IndexInfo(**json.loads((folder / INFO).read_text(encoding="utf-8")))
+        vectors = np.load(folder / VECTORS, mmap_mode="r")
+        norms = np.load(folder / NORMS)
+        rows = np.load(folder / ROWS)
+    except (OSError, ValueError, TypeError, json.JSONDecodeError):
+        return None
+    if info.key != key or not (len(vectors) == len(norms) == len(rows) == info.indexed_rows):
+        return None
+    return CacheEntry(vectors=vectors, norms=norms, rows=rows, info=info)
+
+
+class EntryWriter:
+    """Writes one entry into a temporary folder beside the cache; `commit` renames it into place,
+    `discard` (also on an exception inside `with`) removes it."""
+
+    def __init__(self, cache_dir: Path, key: str) -> None:
+        self.cache_dir = cache_dir
+        self.key = key
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            self.folder = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=cache_dir))
+        except OSError as exc:
+            raise StorageError(
+                f"The embedding cache folder cannot be written ({exc.strerror}).",
+                "Free some space or set BERTSTUDIO_CACHE_DIR (or --cache-dir) to a writable folder.",
+                path=cache_dir,
+            ) from None
+
+    def vectors(self, rows: int, dimension: int) -> np.ndarray:
+        """A memory-mapped (rows, dimension) float32 array to fill."""
+        return np.lib.format.open_memmap(
+            self.folder / VECTORS, mode="w+", dtype=np.float32, shape=(rows, dimension)
+        )
+
+    def commit(self, vectors: np.ndarray, norms: np.ndarray, rows: np.ndarray, info: IndexInfo) -> CacheEntry:
+        try:
+            vectors.flush()
+            np.save(self.folder / NORMS, norms)
+            np.save(self.folder / ROWS, rows)
+            (self.folder / INFO).write_text(json.dumps(asdict(info), indent=1), encoding="utf-8")
+            for name in (VECTORS, NORMS, ROWS, INFO):
+                with open(self.folder / name, "rb+") as handle:
+                    os.fsync(handle.fileno())
+            final = self.cache_dir / self.key
+            if final.exists():  # built meanwhile by another process: same key, same contents
+                shutil.rmtree(final, ignore_errors=True)
+            os.replace(self.folder, final)
+        except OSError as exc:
+            self.discard()
+            raise StorageError(
+                f"The embedding index could not be saved ({exc.strerror}).",
+                "Free some space or set BERTSTUDIO_CACHE_DIR (or --cache-dir) to a writable folder.",
+                path=self.cache_dir,
+            ) from None
+        _remove_superseded(self.cache_dir, info)
+        entry = read_entry(self.cache_dir, self.key)
+        if entry is None:
+            raise StorageError("The embedding index was saved but cannot be read back.", path=self.cache_dir)
+        return entry
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> EntryWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.discard()
+
+
+def _remove_superseded(cache_dir: Path, info: IndexInfo) -> None:
+    """Delete older entries for the same file path, column and model folder (their key differs
+    because the file or the model changed since)."""
+    for folder in cache_dir.iterdir():
+        if folder.name == info.key or folder.name.startswith("."):
+            continue
+        try:
+            other = json.loads((folder / INFO).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (other.get("data"), other.get("column"), other.get("model")) == (
+            info.data,
+            info.column,
+            info.model,
+        ):
+            shutil.rmtree(folder, ignore_errors=True)

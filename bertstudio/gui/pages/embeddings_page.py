@@ -1,0 +1,418 @@
+"""The Embeddings page: the open model as a sentence encoder. A similarity matrix of sentences typed in,
+semantic search over the imported table (its index built once on a worker thread, with progress
+and cancel, and cached on disk by bertstudio.embeddings), and a PCA projector of the indexed rows."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bertstudio.gui.error_dialog import show_error
+from bertstudio.gui.widgets.projector_view import ProjectorView
+from bertstudio.gui.widgets.similarity_heatmap import SimilarityHeatmap
+from bertstudio.gui.workers import run_in_background
+
+EXAMPLE_SENTENCES = "A man is playing a guitar.\nSomeone plays an instrument.\nThe stock market fell today.\nShares dropped sharply."
+
+
+BACKEND_NAMES = {"onnx": "ONNX Runtime", "torch": "torch"}
+
+
+class _ProgressRelay(QObject):
+    """Carries progress from the indexing thread to the GUI thread (a queued signal)."""
+
+    progressed = Signal(int, int)
+
+
+def _similarity(encoder, sentences: list[str]):
+    from bertstudio.embeddings.index import similarity_matrix
+
+    return similarity_matrix(encoder.encode(sentences))
+
+
+class EmbeddingsPage(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("embeddingsPage")
+        self.model_path: Path | None = None
+        self.data_path: Path | None = None
+        self.read_options: dict[str, Any] = {}
+        self.encoder = None  # SentenceEncoder of model_path, loaded on first use
+        self.index = None  # TableIndex of (model, data, column), once built
+        self._stop = threading.Event()
+        self._relay = _ProgressRelay(self)
+        self._relay.progressed.connect(self._show_progress)
+
+        self.model_label = QLabel("Open a model on the Model page to embed text with it.")
+        self.model_label.setObjectName("embeddingsModelLabel")
+        self.model_label.setWordWrap(True)
+        tabs = QTabWidget()
+        tabs.addTab(self._build_similarity_tab(), "Similarity")
+        tabs.addTab(self._build_search_tab(), "Search")
+        tabs.addTab(self._build_projector_tab(), "Projector")
+        self.tabs = tabs
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.model_label)
+        layout.addWidget(tabs, 1)
+        self._update_enabled()
+
+    # ----- building -----
+    def _build_similarity_tab(self) -> QWidget:
+        self.sentences_edit = QPlainTextEdit(EXAMPLE_SENTENCES)
+        self.sentences_edit.setObjectName("sentencesEdit")
+        self.sentences_edit.setPlaceholderText("One sentence per line")
+        self.sentences_edit.setMaximumHeight(140)
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setObjectName("compareButton")
+        self.compare_button.clicked.connect(self.compare)
+        self.heatmap = SimilarityHeatmap()
+        self.hover_label = QLabel("")
+        self.hover_label.setObjectName("similarityHover")
+        self.heatmap.hovered.connect(self.hover_label.setText)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(QLabel("Sentences (one per line):"))
+        layout.addWidget(self.sentences_edit)
+        layout.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.heatmap, 1)
+        layout.addWidget(self.hover_label)
+        return tab
+
+    def _build_search_tab(self) -> QWidget:
+        self.column_combo = QComboBox()
+        self.column_combo.setObjectName("searchColumn")
+        self.column_combo.setAccessibleName("Text column")
+        self.column_combo.currentTextChanged.connect(self._column_changed)
+        self.build_button = QPushButton("Build index")
+        self.build_button.setObjectName("buildIndexButton")
+        self.build_button.setToolTip("Embed every row of the column once; the vectors are cached on disk")
+        self.build_button.clicked.connect(self.build_index)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelIndexButton")
+        self.cancel_button.clicked.connect(self._stop.set)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("indexProgress")
+        self.progress.setFormat("%v / %m texts")
+        self.progress.hide()
+        self.index_label = QLabel("Import a table on the Data page to search it.")
+        self.index_label.setObjectName("indexLabel")
+        self.index_label.setWordWrap(True)
+        self.query_edit = QLineEdit()
+        self.query_edit.setObjectName("queryEdit")
+        self.query_edit.setPlaceholderText("Search the table by meaning...")
+        self.query_edit.returnPressed.connect(self.search)
+        self.top_k = QSpinBox()
+        self.top_k.setRange(1, 1000)
+        self.top_k.setValue(10)
+        self.top_k.setPrefix("top ")
+        self.search_button = QPushButton("Search")
+        self.search_button.setObjectName("searchButton")
+        self.search_button.clicked.connect(self.search)
+        self.results = QTableWidget(0, 4)
+        self.results.setObjectName("searchResults")
+        self.results.setHorizontalHeaderLabels(["Rank", "Score", "Line", "Text"])
+        self.results.horizontalHeader().setStretchLastSection(True)
+        self.results.verticalHeader().hide()
+        self.results.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.results.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.results.currentCellChanged.connect(lambda row, *_: self._show_row(row))
+        self.row_view = QTextBrowser()
+        self.row_view.setObjectName("resultRow")
+        self.hits: list = []
+
+        top = QHBoxLayout()
+        for widget in (
+            QLabel("Text column:"),
+            self.column_combo,
+            self.build_button,
+            self.progress,
+            self.cancel_button,
+        ):
+            top.addWidget(widget)
+        top.addStretch(1)
+        query = QHBoxLayout()
+        query.addWidget(self.query_edit, 1)
+        query.addWidget(self.top_k)
+        query.addWidget(self.search_button)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.results)
+        splitter.addWidget(self.row_view)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addLayout(top)
+        layout.addWidget(self.index_label)
+        layout.addLayout(query)
+        layout.addWidget(splitter, 1)
+        return tab
+
+    def _build_projector_tab(self) -> QWidget:
+        self.colour_combo = QComboBox()
+        self.colour_combo.setObjectName("projectorColour")
+        self.colour_combo.setAccessibleName("Colour by")
+        self.project_button = QPushButton("Project")
+        self.project_button.setObjectName("projectButton")
+        self.project_button.setToolTip("PCA of the indexed rows (build the index on the Search tab first)")
+        self.project_button.clicked.connect(self.project)
+        self.projector = ProjectorView()
+        self.projector_label = QLabel("Build the index on the Search tab, then press Project.")
+        self.projector_label.setObjectName("projectorLabel")
+        self.projector_label.setWordWrap(True)
+        self.projector.hovered.connect(self.projector_label.setText)
+        self.projector.point_clicked.connect(self.show_neighbours)
+        self.neighbours = QTableWidget(0, 3)
+        self.neighbours.setObjectName("projectorNeighbours")
+        self.neighbours.setHorizontalHeaderLabels(["Cosine", "Line", "Text"])
+        self.neighbours.horizontalHeader().setStretchLastSection(True)
+        self.neighbours.verticalHeader().hide()
+        self.neighbours.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        top = QHBoxLayout()
+        for widget in (QLabel("Colour by:"), self.colour_combo, self.project_button):
+            top.addWidget(widget)
+        top.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.projector)
+        splitter.addWidget(self.neighbours)
+        splitter.setSizes([700, 300])
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addLayout(top)
+        layout.addWidget(self.projector_label)
+        layout.addWidget(splitter, 1)
+        return tab
+
+    # ----- inputs from the window -----
+    def set_model(self, path: Path | None) -> None:
+        if path == self.model_path:
+            return
+        self.model_path = Path(path) if path else None
+        self.encoder = None
+        self.index = None
+        self.model_label.setText(
+            f"Model: {self.model_path.name} (pooling is read when it is first used)"
+            if self.model_path
+            else "Open a model on the Model page to embed text with it."
+        )
+        self._update_enabled()
+
+    def set_data(self, path: Path | None, read_options: dict[str, Any], text_column: str | None) -> None:
+        """The table to search and the column suggested for its text (the one mapped for training)."""
+        from bertstudio.data import preview_table
+
+        self.data_path = Path(path) if path else None
+        self.read_options = dict(read_options)
+        self.index = None
+        self.column_combo.blockSignals(True)
+        self.column_combo.clear()
+        self.colour_combo.clear()
+        if self.data_path is not None:
+            columns = preview_table(self.data_path, 5, **self.read_options).columns
+            self.column_combo.addItems(columns)
+            self.colour_combo.addItems(["(none)", *columns])
+            if text_column in columns:
+                self.column_combo.setCurrentText(text_column)
+        self.column_combo.blockSignals(False)
+        self._column_changed()
+
+    # ----- similarity -----
+    def compare(self) -> None:
+        sentences = [line.strip() for line in self.sentences_edit.toPlainText().splitlines() if line.strip()]
+        if len(sentences) < 2:
+            self.hover_label.setText("Type at least two sentences, one per line.")
+            return
+        self._with_encoder(lambda encoder: self._run(_similarity, encoder, sentences, done=self._compared))
+        self._pending_sentences = sentences
+
+    def _compared(self, matrix) -> None:
+        self.heatmap.set_matrix(matrix, self._pending_sentences)
+        self.hover_label.setText("Hover a cell to read its similarity.")
+
+    # ----- search -----
+    def build_index(self) -> None:
+        if self.data_path is None or not self.column_combo.currentText():
+            return
+        from bertstudio.embeddings.table import index_table
+
+        self._stop.clear()
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.setEnabled(True)
+        self.build_button.setEnabled(False)
+        self.index_label.setText("Building the index...")
+        path, column, options = self.data_path, self.column_combo.currentText(), self.read_options
+
+        def build(encoder):
+            return index_table(
+                encoder,
+                path,
+                column,
+                read_options=options,
+                progress=self._relay.progressed.emit,
+                should_stop=self._stop.is_set,
+            )
+
+        self._with_encoder(
+            lambda encoder: self._run(build, encoder, done=self._indexed, failed=self._index_failed)
+        )
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _indexed(self, index) -> None:
+        self.index = index
+        self.progress.hide()
+        self.index_label.setText(index.describe())
+        self._update_enabled()
+
+    def _index_failed(self, exc: BaseException) -> None:
+        from bertstudio.embeddings import EncodingCancelled
+
+        self.progress.hide()
+        self._update_enabled()
+        if isinstance(exc, EncodingCancelled):
+            self.index_label.setText(
+                "Indexing was cancelled; nothing was saved. Press Build index to start again."
+            )
+        else:
+            self.index_label.setText("The index could not be built.")
+            show_error(self, exc, "Could not build the index")
+
+    def search(self) -> None:
+        query = self.query_edit.text().strip()
+        if not query:
+            self.index_label.setText("Type what to search for.")
+            return
+        if self.index is None:
+            self.index_label.setText(
+                "No index yet: press Build index first (each row is embedded once, then cached)."
+            )
+            return
+        self._run(self.index.search, query, self.top_k.value(), done=self._show_hits)
+
+    def _show_hits(self, hits: list) -> None:
+        self.hits = hits
+        column = self.column_combo.currentText()
+        self.results.setRowCount(len(hits))
+        for row, hit in enumerate(hits):
+            cells = [str(row + 1), f"{hit.score:.4f}", str(hit.line), str(hit.values.get(column, ""))]
+            for col, text in enumerate(cells):
+                self.results.setItem(row, col, QTableWidgetItem(text))
+        if hits:
+            self.results.selectRow(0)
+
+    def _show_row(self, row: int) -> None:
+        if not 0 <= row < len(self.hits):
+            self.row_view.clear()
+            return
+        hit = self.hits[row]
+        lines = [f"<b>Line {hit.line}</b>, score {hit.score:.4f}"]
+        lines += [f"<b>{_escape(name)}</b>: {_escape(str(value))}" for name, value in hit.values.items()]
+        self.row_view.setHtml("<br>".join(lines))
+
+    # ----- projector -----
+    def project(self) -> None:
+        if self.index is None:
+            self.projector_label.setText(
+                "No index yet: build it on the Search tab first, then press Project."
+            )
+            return
+        from bertstudio.embeddings.projection import pca_2d
+
+        self.projector_label.setText("Projecting...")
+        self._run(pca_2d, self.index.entry.vectors, done=self._projected)
+
+    def _projected(self, result) -> None:
+        points, explained = result
+        index = self.index
+        rows = [int(r) for r in index.entry.rows]
+        column = self.column_combo.currentText()
+        values = index.table.column(column)
+        texts = [str(values[r]) for r in rows]
+        colour = self.colour_combo.currentText()
+        groups = None
+        if colour and colour != "(none)":
+            colours = index.table.column(colour)
+            groups = ["" if colours[r] is None else str(colours[r]) for r in rows]
+        self.projector.set_points(points, texts, groups)
+        self.projector_label.setText(
+            f"{len(rows):,} rows; PCA axes explain {explained[0]:.0%} and {explained[1]:.0%} of the variance. "
+            "Hover a point for its text, click it for its nearest neighbours."
+        )
+
+    def show_neighbours(self, position: int) -> None:
+        if self.index is None:
+            return
+        hits = self.index.neighbours(position, 10)
+        column = self.column_combo.currentText()
+        self.neighbours.setRowCount(len(hits))
+        for row, hit in enumerate(hits):
+            for col, text in enumerate([f"{hit.score:.4f}", str(hit.line), str(hit.values.get(column, ""))]):
+                self.neighbours.setItem(row, col, QTableWidgetItem(text))
+        self.projector_label.setText(f"Nearest neighbours of: {self.projector.texts[position][:150]}")
+
+    # ----- plumbing -----
+    def _column_changed(self, *_: object) -> None:
+        self.index = None
+        if self.data_path is not None:
+            self.index_label.setText(
+                f"{self.data_path.name}: press Build index to search column {self.column_combo.currentText()!r}."
+            )
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        has_model = self.model_path is not None
+        self.compare_button.setEnabled(has_model)
+        self.project_button.setEnabled(has_model and self.data_path is not None)
+        self.build_button.setEnabled(
+            has_model and self.data_path is not None and bool(self.column_combo.currentText())
+        )
+        self.cancel_button.setEnabled(False)
+        self.search_button.setEnabled(has_model and self.data_path is not None)
+
+    def _with_encoder(self, then) -> None:
+        """Call then(encoder), loading the model's encoder on a worker thread first if needed."""
+        if self.encoder is not None:
+            then(self.encoder)
+            return
+        from bertstudio.embeddings import load_encoder
+
+        def loaded(encoder) -> None:
+            self.encoder = encoder
+            self.model_label.setText(
+                f"Model: {self.model_path.name} — {encoder.layout.describe()}, {encoder.dimension} dimensions, up to {encoder.max_length} tokens per text; runs on {BACKEND_NAMES[encoder.backend]}"
+            )
+            then(encoder)
+
+        self._run(load_encoder, self.model_path, done=loaded)
+
+    def _run(self, fn, *args, done, failed=None) -> None:
+        run_in_background(fn, *args, owner=self, on_done=done, on_error=failed or self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._update_enabled()
+        self.progress.hide()
+        show_error(self, exc, "Embeddings")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,209 @@
+"""Table embeddings and semantic search: the cached index, `bertstudio embed` and `bertstudio search`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bertstudio.cli import main
+from bertstudio.embeddings import load_encoder
+from bertstudio.embeddings.encoder import EncodingCancelled
+from bertstudio.embeddings.index import similarity_matrix
+from bertstudio.embeddings.table import index_table
+from bertstudio.errors import DataImportError, EmbeddingError
+
+TEXTS = [
+    "the movie was good",
+    "the film was great fun",
+    "i hate this boring book",
+    "",
+    "john works for google in new york",
+    "mary lives in paris",
+    "a sad story of a city",
+    "the plot was not very funny",
+]
+
+
+def write_table(path: Path, texts: list[str]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "topic"])
+        for index, text in enumerate(texts):
+            writer.writerow([f"r{index}", text, "movies" if "movie" in text or "film" in text else "other"])
+    return path
+
+
+@pytest.fixture(autouse=True)
+def embedding_cache(tmp_path_factory, monkeypatch):
+    """ONNX graphs go to a folder of the test session, not the user's cache."""
+    monkeypatch.setenv("BERTSTUDIO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "embedding-cache"))
+
+
+@pytest.fixture
+def table_file(tmp_path) -> Path:
+    return write_table(tmp_path / "table.csv", TEXTS)
+
+
+@pytest.fixture
+def cache_dir(tmp_path) -> Path:
+    return tmp_path / "cache"
+
+
+def entries(cache_dir: Path) -> list[str]:
+    return sorted(p.name for p in cache_dir.iterdir()) if cache_dir.exists() else []
+
+
+def test_search_ranks_as_sentence_transformers_semantic_search(tiny_model_dir, table_file, cache_dir):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from sentence_transformers import SentenceTransformer, util
+
+        reference = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    index = index_table(load_encoder(tiny_model_dir), table_file, "text", cache_dir=cache_dir)
+    hits = index.search("a good film", 5)
+    texts = [t for t in TEXTS if t]
+    expected = util.semantic_search(reference.encode(["a good film"]), reference.encode(texts), top_k=5)[0]
+    assert [hit.values["text"] for hit in hits] == [texts[e["corpus_id"]] for e in expected]
+    np.testing.assert_allclose([hit.score for hit in hits], [e["score"] for e in expected], atol=1e-5)
+    assert hits[0].values.keys() == {"id", "text", "topic"} and hits[0].line == hits[0].row + 2
+
+
+def test_the_index_is_cached_and_reused(tiny_model_dir, table_file, cache_dir):
+    encoder = load_encoder(tiny_model_dir)
+    first = index_table(encoder, table_file, "text", cache_dir=cache_dir)
+    second = index_table(encoder, table_file, "text", cache_dir=cache_dir)
+    assert not first.reused and second.reused
+    np.testing.assert_array_equal(first.entry.vectors, second.entry.vectors)
+    assert first.info.empty_lines == [5] and first.info.indexed_rows == 7 and first.info.table_rows == 8
+    assert len(entries(cache_dir)) == 1
+
+
+def test_a_changed_file_is_indexed_again_and_the_old_entry_goes(tiny_model_dir, table_file, cache_dir):
+    encoder = load_encoder(tiny_model_dir)
+    old = index_table(encoder, table_file, "text", cache_dir=cache_dir)
+    write_table(table_file, [*TEXTS, "a new row about music"])
+    new = index_table(encoder, table_file, "text", cache_dir=cache_dir)
+    assert not new.reused and new.info.indexed_rows == 8
+    assert entries(cache_dir) == [new.info.key] != [old.info.key]
+    assert new.search("music", 1)[0].values["text"] == "a new row about music"
+
+
+def test_column_model_and_max_length_each_key_the_cache(tiny_model_dir, table_file, cache_dir, tmp_path):
+    from tests.conftest import make_tiny_model_dir
+
+    keys = {
+        index_table(load_encoder(tiny_model_dir), table_file, "text", cache_dir=cache_dir).info.key,
+        index_table(load_encoder(tiny_model_dir), table_file, "topic", cache_dir=cache_dir).info.key,
+        index_table(
+            load_encoder(tiny_model_dir, max_length=8), table_file, "text", cache_dir=cache_dir
+        ).info.key,
+        index_table(
+            load_encoder(make_tiny_model_dir(tmp_path / "other", seed=1)),
+            table_file,
+            "text",
+            cache_dir=cache_dir,
+        ).info.key,
+    }
+    assert len(keys) == 4
+
+
+def test_a_damaged_entry_is_rebuilt(tiny_model_dir, table_file, cache_dir):
+    encoder = load_encoder(tiny_model_dir)
+    first = index_table(encoder, table_file, "text", cache_dir=cache_dir)
+    (cache_dir / first.info.key / "norms.npy").write_bytes(b"not numpy")
+    again = index_table(encoder, table_file, "text", cache_dir=cache_dir)
+    assert (
+        not again.reused
+        and again.search("film", 1)[0].values["text"] == first.search("film", 1)[0].values["text"]
+    )
+
+
+def test_cancelling_leaves_no_entry_and_no_temporary_folder(tiny_model_dir, table_file, cache_dir):
+    with pytest.raises(EncodingCancelled):
+        index_table(
+            load_encoder(tiny_model_dir),
+            table_file,
+            "text",
+            cache_dir=cache_dir,
+            batch_size=2,
+            should_stop=lambda: True,
+        )
+    assert entries(cache_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("column", "error", "message"),
+    [("missing", DataImportError, "There is no column 'missing'"), ("blank", EmbeddingError, "has no text")],
+)
+def test_a_column_without_text_is_refused(tiny_model_dir, tmp_path, cache_dir, column, error, message):
+    path = tmp_path / "t.csv"
+    path.write_text("text,blank\nhello,\nworld,\n", encoding="utf-8")
+    with pytest.raises(error, match=message):
+        index_table(load_encoder(tiny_model_dir), path, column, cache_dir=cache_dir)
+
+
+@pytest.mark.parametrize(("query", "top_k"), [("   ", 3), ("film", 0)])
+def test_bad_queries_are_refused(tiny_model_dir, table_file, cache_dir, query, top_k):
+    index = index_table(load_encoder(tiny_model_dir), table_file, "text", cache_dir=cache_dir)
+    with pytest.raises(EmbeddingError):
+        index.search(query, top_k)
+
+
+def test_search_command_prints_json_with_the_other_columns(tiny_model_dir, table_file, cache_dir, capsys):
+    args = ["search", "--model", str(tiny_model_dir), "--data", str(table_file), "--text", "text"]
+    args += ["--query", "a good film", "--top-k", "3", "--json", "--cache-dir", str(cache_dir)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    results = json.loads(captured.out)["results"]
+    assert [r["rank"] for r in results] == [1, 2, 3]
+    assert results[0]["score"] >= results[1]["score"] >= results[2]["score"]
+    assert set(results[0]["values"]) == {"id", "text", "topic"}
+    assert "7 of 8 rows indexed (computed now)" in captured.err and "line 5" in captured.err
+    assert main(args) == 0
+    assert "(from the cache)" in capsys.readouterr().err
+
+
+def test_embed_command_writes_vectors_and_their_rows(tiny_model_dir, table_file, cache_dir, tmp_path):
+    out = tmp_path / "out" / "vectors.npy"
+    args = ["embed", "--model", str(tiny_model_dir), "--data", str(table_file), "--text", "text"]
+    assert main([*args, "--out", str(out), "--id", "id", "--cache-dir", str(cache_dir)]) == 0
+    vectors = np.load(out)
+    with open(out.with_suffix(".rows.csv"), newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert vectors.shape == (7, 32) and vectors.dtype == np.float32
+    assert [r["id"] for r in rows] == ["r0", "r1", "r2", "r4", "r5", "r6", "r7"]  # r3 has no text
+    expected = load_encoder(tiny_model_dir).encode([t for t in TEXTS if t])
+    np.testing.assert_allclose(vectors, expected, atol=1e-5)
+
+
+def test_embed_command_refuses_other_output_formats(tiny_model_dir, table_file, tmp_path, capsys):
+    args = ["embed", "--model", str(tiny_model_dir), "--data", str(table_file), "--text", "text"]
+    assert main([*args, "--out", str(tmp_path / "v.txt")]) == 2
+    assert "--out must name a .npy file" in capsys.readouterr().err
+
+
+def test_similarity_matrix_is_cosine():
+    vectors = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], np.float32)
+    matrix = similarity_matrix(vectors)
+    np.testing.assert_allclose(
+        matrix, [[1, 0, 0.7071068], [0, 1, 0.7071068], [0.7071068, 0.7071068, 1]], atol=1e-6
+    )
+
+
+def test_pca_projection_matches_scikit_learn_up_to_sign():
+    from sklearn.decomposition import PCA
+
+    from bertstudio.embeddings.projection import pca_2d
+
+    vectors = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32) * np.arange(1, 17)
+    points, explained = pca_2d(vectors)
+    reference = PCA(n_components=2).fit(vectors)
+    expected = reference.transform(vectors)
+    signs = np.sign((points * expected).sum(axis=0))
+    np.testing.assert_allclose(points, expected * signs, atol=1e-3)
+    np.testing.assert_allclose(explained, reference.explained_variance_ratio_, atol=1e-5)

@@ -1,0 +1,112 @@
+"""The Embeddings page: similarity heatmap of typed sentences, semantic search over the imported table."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from bertstudio.embeddings import load_encoder
+from bertstudio.embeddings.index import similarity_matrix
+from bertstudio.gui.pages.embeddings_page import EmbeddingsPage
+from tests.gui.conftest import error_dialogs
+
+pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
+
+SENTENCES = ["the movie was good", "the film was great fun", "mary lives in paris"]
+
+
+@pytest.fixture
+def page(qtbot, tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("BERTSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    page = EmbeddingsPage()
+    qtbot.addWidget(page)
+    page.show()
+    page.set_model(tiny_model_dir)
+    yield page
+    from bertstudio.gui.workers import BackgroundJob
+
+    BackgroundJob.wait_all(30_000)
+
+
+def write_table(path, rows: int):
+    words = ["good movie", "bad film", "paris city", "john works", "sad story", "great book"]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        for i in range(rows):
+            writer.writerow([f"the {words[i % len(words)]} {i % 7}", f"l{i % 3}"])
+    return path
+
+
+def test_similarity_matrix_of_typed_sentences(qtbot, page, tiny_model_dir):
+    page.sentences_edit.setPlainText("\n".join(SENTENCES) + "\n\n")
+    page.compare_button.click()
+    qtbot.waitUntil(lambda: page.heatmap.matrix.shape == (3, 3), timeout=20_000)
+    expected = similarity_matrix(load_encoder(tiny_model_dir).encode(SENTENCES))
+    np.testing.assert_allclose(page.heatmap.matrix, expected, atol=1e-5)
+    assert page.heatmap.cell_text(0, 1).startswith(f"1 × 2: {expected[0, 1]:.4f}")
+    assert "mean pooling (assumed" in page.model_label.text()
+
+
+def test_one_sentence_asks_for_two(page):
+    page.sentences_edit.setPlainText("only one")
+    page.compare_button.click()
+    assert "at least two sentences" in page.hover_label.text()
+
+
+def test_search_needs_an_index_then_ranks_rows_and_shows_the_clicked_one(qtbot, page, tmp_path):
+    page.set_data(write_table(tmp_path / "t.csv", 30), {}, "text")
+    assert page.column_combo.currentText() == "text"
+    page.query_edit.setText("a good movie")
+    page.search_button.click()
+    assert "No index yet" in page.index_label.text()
+    page.build_button.click()
+    qtbot.waitUntil(lambda: page.index is not None, timeout=20_000)
+    assert "30 of 30 rows indexed" in page.index_label.text()
+    page.search_button.click()
+    qtbot.waitUntil(lambda: page.results.rowCount() == 10, timeout=20_000)
+    expected = page.index.search("a good movie", 10)
+    assert [page.results.item(r, 3).text() for r in range(10)] == [h.values["text"] for h in expected]
+    page.results.setCurrentCell(2, 0)
+    assert f"Line {expected[2].line}" in page.row_view.toPlainText()
+    assert expected[2].values["label"] in page.row_view.toPlainText()
+    assert not error_dialogs()
+
+
+def test_cancel_stops_indexing_and_saves_nothing(qtbot, page, tmp_path):
+    page.set_data(write_table(tmp_path / "t.csv", 3000), {}, "text")
+    page.build_button.click()
+    qtbot.waitUntil(lambda: page.cancel_button.isEnabled(), timeout=5_000)
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: "cancelled" in page.index_label.text(), timeout=30_000)
+    assert page.index is None and page.build_button.isEnabled()
+    cache = tmp_path / "cache"
+    assert [p.name for p in cache.iterdir()] == ["onnx"]  # the encoder's graph, and no index entry
+
+
+def test_the_window_hands_its_model_to_the_page(qtbot, window, tiny_model_dir):
+    window.open_model(tiny_model_dir)
+    qtbot.waitUntil(lambda: window.controller.model_path == tiny_model_dir, timeout=20_000)
+    window.go_to("Embeddings")
+    assert window.embeddings_page.model_path == tiny_model_dir
+    assert window.embeddings_page.compare_button.isEnabled()
+
+
+def test_projector_plots_every_indexed_row_coloured_by_a_column_and_lists_neighbours(qtbot, page, tmp_path):
+    page.set_data(write_table(tmp_path / "t.csv", 40), {}, "text")
+    page.tabs.setCurrentIndex(2)
+    page.project_button.click()
+    assert "No index yet" in page.projector_label.text()
+    page.build_button.click()
+    qtbot.waitUntil(lambda: page.index is not None, timeout=20_000)
+    page.colour_combo.setCurrentText("label")
+    page.project_button.click()
+    qtbot.waitUntil(lambda: "PCA axes explain" in page.projector_label.text(), timeout=20_000)
+    assert len(page.projector.scatter.points()) == 40
+    assert sorted(set(page.projector.groups)) == ["l0", "l1", "l2"]
+    page.projector.point_clicked.emit(3)
+    expected = page.index.neighbours(3, 10)
+    assert [page.neighbours.item(r, 2).text() for r in range(10)] == [h.values["text"] for h in expected]
+    assert page.index.entry.rows[3] not in [h.row for h in expected]
