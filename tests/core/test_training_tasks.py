@@ -30,7 +30,7 @@ from tests.core.training_fixtures import (
 def test_classification_fits_a_separable_set_and_writes_the_run_folder(tmp_path):
     data, model = sentiment_csv(tmp_path, count=120), tiny_model(tmp_path)
     events = EventLog()
-    config = run_config(model, data, tmp_path / "run", epochs=8, eval_each_epoch=True, batch_size=16)
+    config = run_config(model, data, tmp_path / "run", epochs=12, eval_each_epoch=True, batch_size=16)
     result = run_training(config, events)
     assert result.status == "completed", result.error
     validation = eval_records(tmp_path / "run")
@@ -43,7 +43,7 @@ def test_classification_fits_a_separable_set_and_writes_the_run_folder(tmp_path)
 
     kinds = [e.kind for e in events]
     assert kinds[0] == "log" and "started" in kinds and kinds[-1] == "finished"
-    assert len(events.kinds("step")) == result.step == 8 * 6  # 96 training rows / 16
+    assert len(events.kinds("step")) == result.step == 12 * 6  # 96 training rows / 16
     (length,) = {len(load_tokenizer(model).encode(text).ids) for text, _ in sentiment_rows(120)}
     for step in events.kinds("step"):  # every text is 5 whole words: tokens/s is samples/s x its length
         assert step.tokens_per_second == pytest.approx(step.samples_per_second * length)

@@ -8,7 +8,9 @@ from pathlib import Path
 from bertstudio.training import TrainingControl, run_training
 from tests.core.training_fixtures import run_config, sentiment_csv, tiny_model
 
-SETTINGS = dict(max_steps=12, save_every_steps=3, eval_every_steps=6)
+# One thread: a child forked by the kill -9 tests cannot use a torch thread pool made before the fork
+# (headless runs use every core by default, and the child hung in its thread pool).
+SETTINGS = dict(max_steps=12, save_every_steps=3, eval_every_steps=6, cpu_threads=1)
 
 
 class FaultRuns:
