@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--label-delimiter", help="multi-label cells: labels separated by this")
     parser.add_argument("--exclude-problem-rows", action="store_true", help="leave out unusable rows")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--max-length", type=int, help="tokens per example (default: the model's limit)")
+    parser.add_argument(
+        "--max-length", type=int, help="tokens per example (default: the length the model was trained with)"
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     add_config_flags(parser, READ_FLAGS)
     parser.add_argument("--out", help="folder for metrics.json and predictions")

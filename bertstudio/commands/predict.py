@@ -16,7 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--text-pair", help="column holding the second text of a pair")
     parser.add_argument("--out", required=True, help="CSV file to write")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--max-length", type=int, help="tokens per example (default: the model's limit)")
+    parser.add_argument(
+        "--max-length", type=int, help="tokens per example (default: the length the model was trained with)"
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     add_config_flags(parser, READ_FLAGS)
     parser.set_defaults(handler=run_predict)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bertstudio.data.read_options import ReadOptions
 from bertstudio.errors import ConfigError, TrainingError
 
 EXIT_FAILED = 1
@@ -143,11 +144,9 @@ def add_task_flag(parser: argparse.ArgumentParser, text: str) -> None:
     )
 
 
-def read_options_from(args: argparse.Namespace) -> dict[str, Any]:
-    """read_table's options from the READ_FLAGS a command was given."""
-    from bertstudio.training.config import parse_read_options
-
-    return parse_read_options(args.encoding or "", args.delimiter or "", args.header or "auto")
+def read_options_from(args: argparse.Namespace) -> ReadOptions:
+    """How to read the data files, from the READ_FLAGS a command was given."""
+    return ReadOptions.from_text(args.encoding or "", args.delimiter or "", args.header or "auto")
 
 
 def add_output_flags(parser: argparse.ArgumentParser) -> None:

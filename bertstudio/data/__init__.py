@@ -1,6 +1,6 @@
 """Data: CSV / TSV / JSON Lines import, column mapping, validation, splits, encoding, batching, corpora.
 
-Reading a table:      read_table, preview_table, detect_dialect -> Table
+Reading a table:      read_table, preview_table, detect_dialect -> Table (ReadOptions: how)
 Mapping and task:     ColumnMapping, suggest_task (the tasks themselves: bertstudio.tasks)
 Examples:             build_dataset -> LabeledDataset (problem rows counted, excluded only on request)
 Report:               validate -> ValidationReport
@@ -17,7 +17,9 @@ from __future__ import annotations
 from bertstudio.lazy import lazy_exports
 
 _EXPORTS = {
+    "DETECT": "read_options",
     "Dialect": "reading",
+    "ReadOptions": "read_options",
     "Table": "reading",
     "detect_dialect": "reading",
     "iter_text_lines": "textfile",

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.data.sniffing import complete_lines, looks_like_header, reader_options, sniff_dialect
 from bertstudio.data.textfile import (
     END_OF_FILE,
@@ -151,48 +152,25 @@ class _Rows(Sequence):
         return self._table.row(index)
 
 
-def read_table(
-    path: str | Path,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    has_header: bool | None = None,
-    format: str | None = None,
-    quoting: bool | None = None,
-) -> Table:
-    """Read a whole CSV / TSV / JSON Lines / text file. Anything left None is detected from the file
-    (`quoting=False`: quote characters are plain text, for TSV files with bare quotes)."""
-    return _read(Path(path), encoding, delimiter, has_header, format, quoting, limit=None)
+def read_table(path: str | Path, options: ReadOptions = DETECT) -> Table:
+    """Read a whole CSV / TSV / JSON Lines / text file, detecting what `options` leaves None."""
+    return _read(Path(path), options, limit=None)
 
 
-def preview_table(
-    path: str | Path,
-    n_rows: int = 100,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    has_header: bool | None = None,
-    format: str | None = None,
-    quoting: bool | None = None,
-) -> Table:
+def preview_table(path: str | Path, n_rows: int = 100, options: ReadOptions = DETECT) -> Table:
     """The first `n_rows` rows, reading only the head of the file (`complete` is False if more follow)."""
-    return _read(Path(path), encoding, delimiter, has_header, format, quoting, limit=n_rows)
+    return _read(Path(path), options, limit=n_rows)
 
 
-def detect_dialect(
-    path: str | Path,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    has_header: bool | None = None,
-    format: str | None = None,
-    quoting: bool | None = None,
-) -> Dialect:
+def detect_dialect(path: str | Path, options: ReadOptions = DETECT) -> Dialect:
     """How `read_table` would read the file, from its first 256 KiB."""
     path = Path(path)
-    return _dialect_from_head(path, read_head(path), encoding, delimiter, has_header, format, quoting)
+    return _dialect_from_head(path, read_head(path), options)
 
 
-def _read(path, encoding, delimiter, has_header, format, quoting, limit) -> Table:
+def _read(path: Path, options: ReadOptions, limit: int | None) -> Table:
     head = read_head(path)
-    dialect = _dialect_from_head(path, head, encoding, delimiter, has_header, format, quoting)
+    dialect = _dialect_from_head(path, head, options)
     with open(path, encoding=dialect.encoding, newline="") as handle:
         lines = stream_lines(handle, path, dialect.encoding)
         if dialect.format == "jsonl":
@@ -200,19 +178,20 @@ def _read(path, encoding, delimiter, has_header, format, quoting, limit) -> Tabl
         if dialect.format == "text":
             return _parse_text(lines, path, dialect, limit)
         table = _parse_csv(lines, path, dialect, limit)
-    if quoting is None and not dialect.quoting:
+    if options.quoting is None and not dialect.quoting:
         table.warnings.append(
             "Quote characters (\") are read as plain text: the file's quotes do not pair up as CSV quoting "
             "(bare quotes in text, or an unclosed quote). If fields are quoted after all, fix the unpaired quote "
-            "(read_table(..., quoting=True) forces CSV quoting)."
+            "(ReadOptions(quoting=True) forces CSV quoting)."
         )
     return table
 
 
-def _dialect_from_head(path, head, encoding, delimiter, has_header, format, quoting) -> Dialect:
-    encoding = choose_encoding(path, head, encoding)
+def _dialect_from_head(path: Path, head: bytes, options: ReadOptions) -> Dialect:
+    delimiter, has_header, quoting = options.delimiter, options.has_header, options.quoting
+    encoding = choose_encoding(path, head, options.encoding)
     text = decode_head(path, head, encoding)
-    format = format or _guess_format(path, text)
+    format = options.format or _guess_format(path, text)
     if format not in FORMATS:
         raise DataImportError(f"Unknown format {format!r}.", f"Use one of: {', '.join(FORMATS)}.", path=path)
     if format != "csv":

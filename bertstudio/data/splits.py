@@ -13,6 +13,7 @@ import numpy as np
 
 from bertstudio.data.dataset import LabeledDataset, build_dataset
 from bertstudio.data.mapping import ColumnMapping
+from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.data.reading import read_table
 from bertstudio.errors import DataImportError
 from bertstudio.tasks import get_task
@@ -109,7 +110,7 @@ def load_split_files(
     mapping: ColumnMapping,
     exclude_problem_rows: bool = False,
     label_names: Sequence[str] | None = None,
-    **read_options,
+    read_options: ReadOptions = DETECT,
 ) -> dict[str, LabeledDataset]:
     """Datasets from separate files ({"train": path, "validation": path, "test": path}) sharing one
     label space: `label_names` if given (e.g. a resumed run's), else the training file's. A label only
@@ -121,12 +122,12 @@ def load_split_files(
             "Give at least a training file.",
         )
     train = build_dataset(
-        read_table(files["train"], **read_options), mapping, label_names, exclude_problem_rows
+        read_table(files["train"], read_options), mapping, label_names, exclude_problem_rows
     )
     datasets = {"train": train}
     names = train.label_names if mapping.spec.has_label_names else None
     for name in SPLITS[1:]:
         if name in files:
-            table = read_table(files[name], **read_options)
+            table = read_table(files[name], read_options)
             datasets[name] = build_dataset(table, mapping, names, exclude_problem_rows)
     return datasets

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.embeddings.cache import (
     CacheEntry,
     EntryWriter,
@@ -109,7 +110,7 @@ def index_table(
     data_path: str | Path,
     column: str,
     *,
-    read_options: dict[str, Any] | None = None,
+    read_options: ReadOptions = DETECT,
     cache_dir: str | Path | None = None,
     batch_size: int = 32,
     progress: ProgressCallback | None = None,
@@ -122,13 +123,12 @@ def index_table(
     same read options), to save reading it again."""
     from bertstudio.data import read_table
 
-    read_options = dict(read_options or {})
     path = Path(data_path)
     if table is None:
-        table = read_table(path, **read_options)
+        table = read_table(path, read_options)
     texts = table_texts(table, column)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    key = index_key(encoder.identity(), file_sha256(path), column, read_options)
+    key = index_key(encoder.identity(), file_sha256(path), column, read_options.as_dict())
     entry = read_entry(cache, key)
     if entry is not None:
         return TableIndex(encoder=encoder, table=table, entry=entry, reused=True)

@@ -43,6 +43,7 @@ class CardFacts:
     model_task: str
     label_names: list[str]
     max_length: int  # the longest input the model accepts, in tokens
+    input_length: int  # inputs are cut to this many tokens: the length it was trained with
     model_type: str = "bert"  # config.json's model_type
     family_title: str = "BERT"  # the family as people write it, e.g. "RoBERTa"
     base_model: str | None = None  # a Hub repo id, when the base is known by one
@@ -214,11 +215,10 @@ def _comparison_section(comparison: Comparison) -> str:
 
 def _limits_section(facts: CardFacts) -> str:
     evaluation = facts.evaluation
-    max_length = evaluation.max_length if evaluation else (facts.run.config.max_length if facts.run else None)
-    limit = min(max_length, facts.max_length) if max_length else facts.max_length
     lines = ["## Known limits", ""]
     lines.append(
-        f"- Inputs longer than {limit} tokens were cut off in training; the model accepts at most "
+        f"- Inputs longer than {facts.input_length} tokens were cut off in training (the tokenizer's "
+        f"model_max_length says so); the model accepts at most "
         f"{facts.max_length} tokens."
     )
     if evaluation is not None:
@@ -253,7 +253,8 @@ def _usage_section(facts: CardFacts) -> str:
     )
     code = [
         "import numpy as np, onnxruntime; from tokenizers import Tokenizer",
-        f'session, tokenizer = onnxruntime.InferenceSession("{graph}"), Tokenizer.from_file("tokenizer.json")',
+        f'session, tokenizer = onnxruntime.InferenceSession("{graph}"), Tokenizer.from_file("tokenizer.json"); '
+        f"tokenizer.enable_truncation({facts.input_length})",
         f'e = tokenizer.encode("Your text here"); {output} = session.run(["{output}"], {{{feed}}})[0]',
     ]
     lines = ["## How to use", "", "With ONNX Runtime:", "", "```python", *code, "```", ""]

@@ -88,7 +88,7 @@ def export_model(request: ExportRequest, progress: Progress | None = None) -> Ex
             say(0.3, "Writing the Hugging Face folder")
             save_pretrained(model, tokenizer, staging)
         say(0.95, "Writing the model card")
-        card = _card(request, model, source, base, evaluation, comparison, graphs, input_names)
+        card = _card(request, model, tokenizer, source, base, evaluation, comparison, graphs, input_names)
         atomic_write_text(staging / "README.md", card)
         files = {p.name: p.stat().st_size for p in staging.iterdir() if p.is_file()}
     say(1.0, "Done")
@@ -243,8 +243,9 @@ def _forward(runner, batch, output: str):
         return getattr(runner(**batch), output).numpy()
 
 
-def _card(request, model, source, base, evaluation, comparison, graphs, input_names) -> str:
+def _card(request, model, tokenizer, source, base, evaluation, comparison, graphs, input_names) -> str:
     from bertstudio.export.card import CardFacts, render_card
+    from bertstudio.text import max_length_of
 
     config = model.config
     return render_card(
@@ -254,6 +255,7 @@ def _card(request, model, source, base, evaluation, comparison, graphs, input_na
             model_task=model.task,
             label_names=[config.id2label[i] for i in sorted(config.id2label)],
             max_length=config.max_length,
+            input_length=max_length_of(tokenizer) or config.max_length,
             model_type=config.model_type,
             family_title=model.family.title,
             base_model=base.repo_id if source.run is not None else None,

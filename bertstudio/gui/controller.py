@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.errors import ConfigError, TrainingError
 from bertstudio.gui.data_import import DataImport, for_task
 from bertstudio.gui.folder_names import checked_folder_name
@@ -160,7 +161,7 @@ class AppController(QObject):
             self.data_import.recheck()  # token lengths follow the tokenizer
 
     # ----- data -----
-    def import_data(self, path: Path, options: dict[str, Any] | None = None) -> None:
+    def import_data(self, path: Path, options: ReadOptions = DETECT) -> None:
         """Read a data file for the Data page: preview first, then the whole file, suggestion and check."""
         self.data_import.open(Path(path), options)
 
@@ -290,7 +291,6 @@ class AppController(QObject):
         mapping = self.current_mapping()
         if mapping is not None:
             data = self.data
-            options = data.read_options
             config.data_path = str(data.path)
             config.text_column = mapping.text
             config.text_pair_column = mapping.text_pair or ""
@@ -300,9 +300,12 @@ class AppController(QObject):
             config.validation_fraction = data.validation_fraction
             config.test_fraction = data.test_fraction
             config.exclude_problem_rows = data.exclude_problem_rows
-            config.encoding = options.get("encoding") or ""
-            config.delimiter = options.get("delimiter") or ""
-            config.header = {None: "auto", True: "yes", False: "no"}[options.get("has_header")]
+            words = data.read_options.as_text()
+            config.encoding, config.delimiter, config.header = (
+                words["encoding"],
+                words["delimiter"],
+                words["header"],
+            )
         typed = self.run_name.strip()
         name = checked_folder_name(typed, "run") if typed else self._automatic_run_name()
         config.output_dir = str(self.runs_dir / name)

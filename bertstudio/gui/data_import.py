@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.gui.state import DataSelection
 from bertstudio.gui.workers import run_in_background
 from bertstudio.tasks import get_task
@@ -18,16 +19,16 @@ PREVIEW_ROWS = 200
 RECHECK_DELAY_MS = 400  # typing a max length or a split re-checks once, after a pause
 
 
-def read_preview(path: Path, options: dict[str, Any]) -> Any:
+def read_preview(path: Path, options: ReadOptions) -> Any:
     from bertstudio.data.reading import preview_table
 
-    return preview_table(path, n_rows=PREVIEW_ROWS, **options)
+    return preview_table(path, PREVIEW_ROWS, options)
 
 
-def read_whole(path: Path, options: dict[str, Any]) -> Any:
+def read_whole(path: Path, options: ReadOptions) -> Any:
     from bertstudio.data.reading import read_table
 
-    return read_table(path, **options)
+    return read_table(path, options)
 
 
 def check_data(
@@ -75,7 +76,7 @@ class DataImport(QObject):
         super().__init__()
         self._model_path = model_path
         self.path: Path | None = None
-        self.read_options: dict[str, Any] = {"encoding": None, "delimiter": None, "has_header": None}
+        self.read_options = DETECT
         self.table: Any = None  # the whole file once read; the preview until then
         self.whole = False
         self.suggestion: Any = None
@@ -97,7 +98,7 @@ class DataImport(QObject):
         self._recheck_timer.timeout.connect(self.recheck)
 
     # ----- reading -----
-    def open(self, path: Path, options: dict[str, Any] | None = None, max_length: int | None = None) -> None:
+    def open(self, path: Path, options: ReadOptions = DETECT, max_length: int | None = None) -> None:
         """Preview the head of `path` at once, then read the whole file in the background. A
         `max_length` given here (the demo's) holds for this file only; the next gets the person's back."""
         self.path = Path(path)
@@ -105,14 +106,14 @@ class DataImport(QObject):
             self.max_length, self._own_max_length = self._own_max_length, None
         if max_length is not None:
             self._own_max_length, self.max_length = self.max_length, int(max_length)
-        self.read_options = {"encoding": None, "delimiter": None, "has_header": None, **(options or {})}
+        self.read_options = options
         self._forget_table()  # a new file gets a fresh suggestion, even with the same column names
         self.opened.emit(self.path)
         self._reload()
 
-    def set_read_options(self, options: dict[str, Any]) -> None:
+    def set_read_options(self, options: ReadOptions) -> None:
         if self.path is not None and options != self.read_options:
-            self.read_options = dict(options)
+            self.read_options = options
             self._reload()
 
     def _reload(self) -> None:
@@ -124,7 +125,7 @@ class DataImport(QObject):
             run_in_background(
                 reader,
                 self.path,
-                dict(self.read_options),
+                self.read_options,
                 owner=self,
                 on_done=lambda table, whole=whole: self._read(generation, table, whole),
                 on_error=lambda exc: self._read_failed(generation, exc),
@@ -274,6 +275,6 @@ class DataImport(QObject):
             max_length=self.max_length,
             label_names=list(getattr(self.report, "label_names", []) or []),
             exclude_problem_rows=self.exclude_problem_rows,
-            read_options=dict(self.read_options),
+            read_options=self.read_options,
             train_rows=(self.report.split_counts or {}).get("train"),
         )

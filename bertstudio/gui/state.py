@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bertstudio.data.read_options import DETECT, ReadOptions
+
 
 @dataclass
 class DataSelection:
@@ -18,7 +20,7 @@ class DataSelection:
     max_length: int = 128
     label_names: list[str] = field(default_factory=list)
     exclude_problem_rows: bool = False  # train on the usable rows, leaving rows with errors out
-    read_options: dict[str, Any] = field(default_factory=dict)  # encoding / delimiter / has_header chosen
+    read_options: ReadOptions = DETECT  # how the file is read
     train_rows: int | None = None  # rows the split gives to training (the Train page's step plan)
 
     @property

@@ -22,7 +22,7 @@ from bertstudio.errors import CheckpointError, ConfigError
 from bertstudio.model.config import BertConfig
 from bertstudio.model.family import Family, family_for
 from bertstudio.model.modeling import TASKS, BertPreTrainedModel, build_model
-from bertstudio.text.tokenizer import configure, load_tokenizer, save_tokenizer
+from bertstudio.text.tokenizer import configure, load_tokenizer, max_length_of, save_tokenizer
 
 TASK_ALIASES = {
     None: None,
@@ -330,21 +330,28 @@ def checkpoint_state(model: BertPreTrainedModel) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path) -> Path:
-    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers."""
+def save_pretrained(
+    model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path, max_length: int | None = None
+) -> Path:
+    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers.
+    `max_length` (default: the tokenizer's truncation) is recorded as the length inputs are cut to."""
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     tensors = checkpoint_state(model)
     atomic_write(
         folder / "model.safetensors", lambda temp: save_file(tensors, temp, metadata={"format": "pt"})
     )
-    save_config_and_tokenizer(model, tokenizer, folder)
+    save_config_and_tokenizer(model, tokenizer, folder, max_length)
     return folder
 
 
-def save_config_and_tokenizer(model: BertPreTrainedModel, tokenizer: Tokenizer | None, folder: Path) -> None:
+def save_config_and_tokenizer(
+    model: BertPreTrainedModel, tokenizer: Tokenizer | None, folder: Path, max_length: int | None = None
+) -> None:
     """config.json (architecture and task of `model`) and the tokenizer files: a model folder without
-    its weights, which an ONNX export puts beside its graph."""
+    its weights, which an ONNX export puts beside its graph. The tokenizer's model_max_length is
+    `max_length` (a run passes the length it trained with), else the tokenizer's truncation, at most
+    the model's positions: whoever applies the model later cuts inputs where training did."""
     config = model.config
     config.architectures = [model.family.architectures[model.task]]
     config.problem_type = PROBLEM_TYPE_OF_TASK.get(model.task)
@@ -352,7 +359,8 @@ def save_config_and_tokenizer(model: BertPreTrainedModel, tokenizer: Tokenizer |
     config_dict["tie_word_embeddings"] = True
     atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))
     if tokenizer is not None:
-        save_tokenizer(tokenizer, folder, config.max_length, model.family.tokenizer_class)
+        length = min(max_length or max_length_of(tokenizer) or config.max_length, config.max_length)
+        save_tokenizer(tokenizer, folder, length, model.family.tokenizer_class)
 
 
 def huggingface_cache_dir() -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bertstudio.atomic import atomic_write_text
+from bertstudio.data.read_options import HEADER_CHOICES, ReadOptions
 from bertstudio.errors import ConfigError
 from bertstudio.tasks import get_task, is_lower_better, task_names
 from bertstudio.training.tomlio import dump_toml, load_toml
@@ -128,6 +129,11 @@ class RunConfig:
         if not self.metric_for_best:
             return self.spec.greater_is_better
         return not is_lower_better(self.metric_for_best)
+
+    @property
+    def read_options(self) -> ReadOptions:
+        """How the run's data files are read (encoding, delimiter, header as the config words them)."""
+        return ReadOptions.from_text(self.encoding, self.delimiter, self.header)
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting that cannot start a run and what to do."""
@@ -251,25 +257,6 @@ class RunConfig:
     @classmethod
     def load_toml(cls, path: str | Path) -> RunConfig:
         return cls.from_dict(load_toml(path), source=path)
-
-
-HEADER_CHOICES = ("auto", "yes", "no")
-
-
-def read_options(config: RunConfig) -> dict[str, Any]:
-    """How the data layer reads the run's data files (None leaves a setting to detection)."""
-    return parse_read_options(config.encoding, config.delimiter, config.header)
-
-
-def parse_read_options(encoding: str = "", delimiter: str = "", header: str = "auto") -> dict[str, Any]:
-    """read_table's options from their text form ('' = detect; delimiter '\\t' or 'tab' = tab; header
-    auto, yes or no)."""
-    _choice("header", header, HEADER_CHOICES)
-    return {
-        "encoding": encoding or None,
-        "delimiter": {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter) or None,
-        "has_header": {"auto": None, "yes": True, "no": False}[header],
-    }
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

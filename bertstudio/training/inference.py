@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.errors import ConfigError
 from bertstudio.tasks import get_task, task_for_head
 from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION
+from bertstudio.text.tokenizer import max_length_of
 from bertstudio.training.device import DeviceSetup, setup_device
 from bertstudio.training.evaluation import EvalResult, evaluate, predict_outputs
 from bertstudio.training.results import prediction_rows, write_csv
@@ -48,8 +50,10 @@ def load_for_inference(
 
 
 def _max_length(loaded: LoadedModel, max_length: int | None) -> int:
+    """`max_length`, else the length the model was trained with (its tokenizer's truncation, read from
+    model_max_length), at most its positions."""
     limit = loaded.model.config.max_length
-    return min(max_length or limit, limit)
+    return min(max_length or max_length_of(loaded.tokenizer) or limit, limit)
 
 
 def unlabelled_dataset(table, task: str, text_column: str, pair_column: str | None, label_names: list[str]):
@@ -82,17 +86,16 @@ def predict_file(
     batch_size: int = 32,
     max_length: int | None = None,
     device: str = "auto",
-    read_options: dict[str, Any] | None = None,
+    read_options: ReadOptions = DETECT,
 ) -> PredictionSummary:
     """Write `out_path` (CSV): every input column, the predicted label and each label's probability
     (or the predicted value for regression; space-separated tags for token tagging). A row without text
-    is written with its prediction cells empty, not with a guess. `read_options`: read_table's encoding /
-    delimiter / has_header (None: detected)."""
+    is written with its prediction cells empty, not with a guess. `read_options`: how the file is read."""
     from bertstudio.data import read_table
     from bertstudio.training.prepare import LabeledSource
 
     loaded = load_for_inference(model_dir, pair=bool(pair_column), device=device)
-    table = read_table(data_path, **(read_options or {}))
+    table = read_table(data_path, read_options)
     dataset = unlabelled_dataset(table, loaded.task, text_column, pair_column, loaded.label_names)
     source = LabeledSource(dataset, loaded.tokenizer, _max_length(loaded, max_length))
     outputs, _, _ = predict_outputs(
@@ -155,7 +158,7 @@ def evaluate_file(
     max_length: int | None = None,
     device: str = "auto",
     exclude_problem_rows: bool = False,
-    read_options: dict[str, Any] | None = None,
+    read_options: ReadOptions = DETECT,
 ) -> tuple[EvalResult, Any]:
     """Metrics of a model on a labelled table (labels read in the model's own label order)."""
     from bertstudio.data import ColumnMapping, build_dataset, read_table
@@ -171,7 +174,7 @@ def evaluate_file(
     )
     names = loaded.label_names if get_task(loaded.task).has_label_names else None
     dataset = build_dataset(
-        read_table(data_path, **(read_options or {})),
+        read_table(data_path, read_options),
         mapping,
         label_names=names,
         exclude_problem_rows=exclude_problem_rows,

@@ -111,21 +111,20 @@ def load_splits(
     space is the training data's, or `label_names` when given (run.json's, on resume). Rows left out
     (exclude_problem_rows) are reported through `log`, never dropped silently."""
     from bertstudio.data import build_dataset, load_split_files, read_table, split_by_column, split_dataset
-    from bertstudio.training.config import read_options
 
     mapping = column_mapping(config)
     exclude = config.exclude_problem_rows
-    options = read_options(config)
+    options = config.read_options
     if config.validation_path or config.test_path:
         files = {"train": config.data_path, "validation": config.validation_path, "test": config.test_path}
         splits = load_split_files(
-            {k: v for k, v in files.items() if v}, mapping, exclude_problem_rows=exclude, **options
+            {k: v for k, v in files.items() if v}, mapping, exclude, label_names, options
         )
         built = list(splits.values())
         how = "from the given files"
     else:
         data = build_dataset(
-            read_table(config.data_path, **options),
+            read_table(config.data_path, options),
             mapping,
             label_names=label_names,
             exclude_problem_rows=exclude,

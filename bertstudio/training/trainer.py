@@ -620,7 +620,7 @@ class Trainer:
         with writing(target, "the final model"):
             shutil.rmtree(partial, ignore_errors=True)
             require_free_space(self.folder.path, model_bytes(self.model), "the final model")
-            save_pretrained(self.model, self.prepared.tokenizer, partial)
+            save_pretrained(self.model, self.prepared.tokenizer, partial, max_length=self.config.max_length)
             write_manifest(partial)
             if target.exists():
                 shutil.rmtree(target)

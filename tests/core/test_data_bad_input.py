@@ -13,7 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bertstudio.data import ColumnMapping, build_dataset, load_split_files, read_table, suggest_task, validate
+from bertstudio.data import (
+    ColumnMapping,
+    ReadOptions,
+    build_dataset,
+    load_split_files,
+    read_table,
+    suggest_task,
+    validate,
+)
 from bertstudio.errors import DataImportError
 
 
@@ -123,7 +131,7 @@ def test_unbalanced_quote_in_the_middle(tmp_path):
     assert [(p.line, p.reason) for p in report.problems] == [(12, "ragged_row")]
     assert report.usable_rows == 20 and "plain text" in report.warnings[0]
     with pytest.raises(DataImportError, match="never closed") as info:
-        read_table(path, quoting=True)
+        read_table(path, ReadOptions(quoting=True))
     assert_actionable(info.value, path, line=12)
     assert "--no-quoting" in info.value.hint
 
@@ -165,26 +173,28 @@ def test_utf16_without_bom_is_explained_and_readable_when_named(tmp_path):
         read_table(path)
     assert "utf-16-le" in info.value.hint and "--encoding utf-16-le" in info.value.hint
     assert "encoding='" not in info.value.hint
-    assert read_table(path, encoding="utf-16-le").column("text") == ["hello", "bye"]
+    assert read_table(path, ReadOptions(encoding="utf-16-le")).column("text") == ["hello", "bye"]
 
 
 def test_windows_1252_claimed_as_utf8(tmp_path):
     path = tmp_path / "w.csv"
     path.write_bytes("text,label\n\u201csmart quotes\u201d \u2013 caf\u00e9,pos\n".encode("cp1252"))
     with pytest.raises(DataImportError, match="not valid utf-8") as info:
-        read_table(path, encoding="utf-8")
+        read_table(path, ReadOptions(encoding="utf-8"))
     assert_actionable(info.value, path, line=2)
     assert info.value.hint.startswith(
         "Choose the file's encoding, e.g. cp1252 (the Encoding box on the Data page, or --encoding cp1252)"
     )
-    assert read_table(path, encoding="cp1252").column("text") == ["\u201csmart quotes\u201d \u2013 caf\u00e9"]
+    assert read_table(path, ReadOptions(encoding="cp1252")).column("text") == [
+        "\u201csmart quotes\u201d \u2013 caf\u00e9"
+    ]
 
 
 def test_unknown_encoding_name(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text("text,label\na,b\n")
     with pytest.raises(DataImportError, match="Unknown encoding"):
-        read_table(path, encoding="klingon")
+        read_table(path, ReadOptions(encoding="klingon"))
 
 
 def test_ten_megabyte_single_field(tmp_path):
@@ -255,7 +265,7 @@ def test_round_trip_through_csv_writer(tmp_path, table, delimiter, encoding, sty
     writer.writerows(rows)
     path = tmp_path / "generated.csv"
     path.write_bytes(buffer.getvalue().encode(encoding))
-    result = read_table(path, delimiter=delimiter, has_header=True)
+    result = read_table(path, ReadOptions(delimiter=delimiter, has_header=True))
     assert result.columns == header
     assert [result.row(i) for i in range(len(result))] == rows
     assert not result.ragged

@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from bertstudio.data import detect_dialect, preview_table, read_table
-from bertstudio.errors import DataImportError
-
+from bertstudio.data import ReadOptions, detect_dialect, preview_table, read_table
+from bertstudio.errors import ConfigError, DataImportError
 
 def write(path, text: str, encoding: str = "utf-8"):
     path.write_bytes(text.encode(encoding))
@@ -71,7 +70,7 @@ def test_encodings_with_and_without_bom(tmp_path, encoding, bom):
 def test_explicit_utf8_on_a_bom_file_keeps_names_clean(tmp_path):
     path = tmp_path / "data.csv"
     path.write_bytes(codecs.BOM_UTF8 + b"text,label\nhi,pos\nbye,neg\n")
-    assert read_table(path, encoding="utf-8").columns == ["text", "label"]
+    assert read_table(path, ReadOptions(encoding="utf-8")).columns == ["text", "label"]
 
 
 def test_cp1252_claimed_as_utf8_is_reported_with_offset_and_line(tmp_path):
@@ -82,7 +81,7 @@ def test_cp1252_claimed_as_utf8_is_reported_with_offset_and_line(tmp_path):
     assert error.line == 3
     assert error.byte_offset == len(b"text,label\nfine,pos\nna")
     assert "cp1252" in str(error) and str(path) in str(error)
-    table = read_table(path, encoding="cp1252")
+    table = read_table(path, ReadOptions(encoding="cp1252"))
     assert table.column("text") == ["fine", "naïve café"]
 
 
@@ -106,7 +105,7 @@ def test_header_detection(tmp_path):
     assert table.column("column_1") == ["nice film", "awful", "ok"]
     assert table.line_numbers.tolist() == [1, 2, 3]
     assert read_table(labels_only).dialect.has_header
-    assert read_table(without, has_header=True).columns == ["nice film", "4.5"]
+    assert read_table(without, ReadOptions(has_header=True)).columns == ["nice film", "4.5"]
 
 
 def test_duplicate_and_blank_column_names_are_renamed_and_noted(tmp_path):
@@ -235,7 +234,7 @@ def test_tsv_with_bare_unbalanced_quotes_reads_with_quoting_off(tmp_path):
     assert table.column("label") == ["1", "0", "1"]
     quoted = write(tmp_path / "quoted.tsv", 'text\tlabel\n"tab\tinside"\t1\n"ok ""x"""\t0\n')
     assert read_table(quoted).column("text") == ["tab\tinside", 'ok "x"']
-    assert read_table(quoted, quoting=False).column("text") == ['"tab', '"ok ""x"""']
+    assert read_table(quoted, ReadOptions(quoting=False)).column("text") == ['"tab', '"ok ""x"""']
 
 
 def test_numeric_id_columns_are_stored_compactly_and_read_back_exactly(tmp_path):
@@ -251,3 +250,18 @@ def test_numeric_id_columns_are_stored_compactly_and_read_back_exactly(tmp_path)
     path.write_text("id,text\n" + "".join(f"{i},row {i}\n" for i in ids))
     table = read_table(path)
     assert isinstance(table.data[0], list) and table.column("id") == ids
+
+
+@pytest.mark.parametrize("encoding", [None, "cp1252"])
+@pytest.mark.parametrize("delimiter", [None, ";", "\t"])
+@pytest.mark.parametrize("has_header", [None, True, False])
+def test_read_options_survive_the_run_config_words(encoding, delimiter, has_header):
+    """The window's choices become the run config's encoding / delimiter / header words and back."""
+    options = ReadOptions(encoding=encoding, delimiter=delimiter, has_header=has_header)
+    assert ReadOptions.from_text(**options.as_text()) == options
+
+
+def test_read_options_name_a_wrong_header_word():
+    with pytest.raises(ConfigError, match="header 'maybe' is not supported"):
+        ReadOptions.from_text(header="maybe")
+    assert ReadOptions.from_text(delimiter="tab").delimiter == "\t"

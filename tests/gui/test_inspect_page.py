@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint
 
-from bertstudio.data import Table
+from bertstudio.data import ReadOptions, Table
 from bertstudio.gui.pages.inspect_page import InspectPage
 from bertstudio.inspect import ProbeRecorder, attention
 from bertstudio.model import load_pretrained
@@ -91,7 +91,7 @@ def test_dataset_statistics_of_the_imported_data_at_its_max_length(page, qtbot, 
         data,
         ColumnMapping(text="note", labels=["label"]),
         max_length=8,
-        read_options={"encoding": "cp1252", "delimiter": ";", "has_header": True},
+        read_options=ReadOptions(encoding="cp1252", delimiter=";", has_header=True),
     )
     page.set_data(selection)
     assert page.imported_data_action.isEnabled() and "export.csv, note" in page.imported_data_action.text()

@@ -187,7 +187,7 @@ def test_read_options_chosen_here_reach_the_run_config(window, qtbot, tmp_path, 
     )
     page.use_button.click()
     assert window.controller.data is not None and not error_dialogs()
-    assert window.controller.data.read_options["delimiter"] == ","
+    assert window.controller.data.read_options.delimiter == ","
     config = window.controller.run_config()
     assert (config.delimiter, config.header, config.encoding) == (",", "yes", "")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.widgets.projector_view import ProjectorView
 from bertstudio.gui.widgets.similarity_heatmap import SimilarityHeatmap
@@ -56,7 +56,7 @@ class EmbeddingsPage(QWidget):
         self.setObjectName("embeddingsPage")
         self.model_path: Path | None = None
         self.data_path: Path | None = None
-        self.read_options: dict[str, Any] = {}
+        self.read_options = DETECT
         self.encoder = None  # SentenceEncoder of model_path, loaded on first use
         self.index = None  # TableIndex of (model, data, column), once built
         self._stop = threading.Event()
@@ -214,18 +214,18 @@ class EmbeddingsPage(QWidget):
         )
         self._update_enabled()
 
-    def set_data(self, path: Path | None, read_options: dict[str, Any], text_column: str | None) -> None:
+    def set_data(self, path: Path | None, read_options: ReadOptions, text_column: str | None) -> None:
         """The table to search and the column suggested for its text (the one mapped for training)."""
         from bertstudio.data import preview_table
 
         self.data_path = Path(path) if path else None
-        self.read_options = dict(read_options)
+        self.read_options = read_options
         self.index = None
         self.column_combo.blockSignals(True)
         self.column_combo.clear()
         self.colour_combo.clear()
         if self.data_path is not None:
-            columns = preview_table(self.data_path, 5, **self.read_options).columns
+            columns = preview_table(self.data_path, 5, self.read_options).columns
             self.column_combo.addItems(columns)
             self.colour_combo.addItems(["(none)", *columns])
             if text_column in columns:

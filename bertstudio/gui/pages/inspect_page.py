@@ -380,7 +380,7 @@ class InspectPage(QWidget):
         self.status.setText(f"Reading {selection.path.name}…")
         self.jobs.submit(
             "dataset",
-            lambda job: read_table(selection.path, **selection.read_options),
+            lambda job: read_table(selection.path, selection.read_options),
             lambda table: self.dataset_statistics(
                 table, selection.mapping.text, selection.mapping.text_pair, selection.max_length
             ),

@@ -4,10 +4,10 @@ DataImport; "Use for Training" hands the checked data to the controller."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.errors import BertStudioError
 from bertstudio.gui.controller import AppController
 from bertstudio.gui.error_dialog import show_error
@@ -92,7 +92,7 @@ class DataPage(QWidget):
             self.settings.set("data/last_dir", str(Path(path).parent))
             self.controller.import_data(Path(path))
 
-    def import_file(self, path: Path, options: dict[str, Any] | None = None) -> None:
+    def import_file(self, path: Path, options: ReadOptions = DETECT) -> None:
         self.controller.import_data(path, options)
 
     # ----- hand-over -----

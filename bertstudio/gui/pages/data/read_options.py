@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
+from bertstudio.data.read_options import ReadOptions
 from bertstudio.gui.data_import import DataImport
 
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "utf-16", "latin-1", "cp1252")
@@ -52,29 +51,29 @@ class ReadOptionsBar(QWidget):
         data_import.opened.connect(self._opened)
         data_import.table_changed.connect(self._show_detected)
 
-    def options(self) -> dict[str, Any]:
+    def options(self) -> ReadOptions:
         combo = self.encoding_combo
         typed = combo.currentText().strip()
         listed = combo.itemText(combo.currentIndex()) == combo.currentText()
-        return {
-            "encoding": combo.currentData() if listed else (typed or None),
-            "delimiter": self.delimiter_combo.currentData(),
-            "has_header": self.header_combo.currentData(),
-        }
+        return ReadOptions(
+            encoding=combo.currentData() if listed else (typed or None),
+            delimiter=self.delimiter_combo.currentData(),
+            has_header=self.header_combo.currentData(),
+        )
 
     def _opened(self, path) -> None:
         self.file_label.setText(f"<b>{path.name}</b>")
         self.file_label.setToolTip(str(path))
         options = self.data_import.read_options
         self._filling = True
-        encoding = options.get("encoding")
+        encoding = options.encoding
         index = self.encoding_combo.findData(encoding) if encoding else 0
         if index >= 0:
             self.encoding_combo.setCurrentIndex(index)
         else:
             self.encoding_combo.setCurrentText(encoding)
-        self.delimiter_combo.setCurrentIndex(max(self.delimiter_combo.findData(options.get("delimiter")), 0))
-        self.header_combo.setCurrentIndex(max(self.header_combo.findData(options.get("has_header")), 0))
+        self.delimiter_combo.setCurrentIndex(max(self.delimiter_combo.findData(options.delimiter), 0))
+        self.header_combo.setCurrentIndex(max(self.header_combo.findData(options.has_header), 0))
         self._filling = False
 
     def _changed(self, *_: object) -> None:
@@ -85,7 +84,7 @@ class ReadOptionsBar(QWidget):
         """What 'auto' found, in the first item of each combo."""
         dialect = self.data_import.table.dialect
         self._filling = True
-        if self.options()["encoding"] is None:
+        if self.options().encoding is None:
             self.encoding_combo.setItemText(0, f"auto ({dialect.encoding})")
         if self.delimiter_combo.currentData() is None and dialect.format == "csv":
             shown = DELIMITER_NAMES.get(dialect.delimiter, dialect.delimiter)

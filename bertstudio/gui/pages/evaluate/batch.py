@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
+from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.gui.controller import AppController
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.workers import run_in_background
@@ -26,7 +27,12 @@ NONE = "(none)"
 
 
 def predict_file(
-    model_dir: Path, data: Path, text_column: str, out: Path, pair_column: str | None, read_options: dict
+    model_dir: Path,
+    data: Path,
+    text_column: str,
+    out: Path,
+    pair_column: str | None,
+    read_options: ReadOptions,
 ) -> Any:  # bertstudio.training.inference.PredictionSummary
     from bertstudio.training.inference import predict_file as engine_predict_file
 
@@ -97,7 +103,7 @@ class BatchPrediction(QGroupBox):
         from bertstudio.data.reading import preview_table
 
         try:
-            table = preview_table(path, n_rows=20, **self._read_options(path))
+            table = preview_table(path, 20, self._read_options(path))
         except Exception as exc:  # noqa: BLE001 - shown to the user
             show_error(self, exc, "Cannot read the file")
             return
@@ -112,12 +118,12 @@ class BatchPrediction(QGroupBox):
         if not self.batch_output.text():
             self.batch_output.setText(str(path.with_name(f"{path.stem}_predictions.csv")))
 
-    def _read_options(self, path: Path) -> dict:
+    def _read_options(self, path: Path) -> ReadOptions:
         """The Data page's encoding / delimiter / header choices when `path` is the data in use."""
         data = self.controller.data
         if data is not None and Path(path).resolve() == Path(data.path).resolve():
-            return dict(data.read_options)
-        return {}
+            return data.read_options
+        return DETECT
 
     def _choose_output(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
