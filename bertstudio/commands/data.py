@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+
+from bertstudio.commands.train import READ_FLAGS, add_config_flags, read_options_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,12 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inspect.add_argument(
         "--max-length", metavar="N", type=int, help="tokens per example (default: the tokenizer's)"
     )
-    inspect.add_argument(
-        "--encoding", metavar="NAME", help="text encoding (default: UTF-8, or as its byte-order mark says)"
-    )
-    inspect.add_argument(
-        "--delimiter", metavar="CHAR", help="CSV delimiter (default: detected); use '\\t' for tab"
-    )
+    add_config_flags(inspect, READ_FLAGS)
     inspect.add_argument(
         "--no-quoting",
         dest="quoting",
@@ -60,11 +58,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="quote characters are plain text (TSV datasets with bare quotes); default: detected",
     )
-    header = inspect.add_mutually_exclusive_group()
-    header.add_argument(
-        "--header", dest="has_header", action="store_true", default=None, help="first row is a header"
-    )
-    header.add_argument("--no-header", dest="has_header", action="store_false", help="first row is data")
     inspect.add_argument(
         "--max-problems", metavar="N", type=int, default=20, help="problem rows to print (default 20)"
     )
@@ -76,14 +69,8 @@ def run_inspect(args: argparse.Namespace) -> int:
     from bertstudio.data import read_table, suggest_task, validate
     from bertstudio.data.report_text import format_report
 
-    delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
-    table = read_table(
-        args.file,
-        encoding=args.encoding,
-        delimiter=delimiter,
-        has_header=args.has_header,
-        quoting=args.quoting,
-    )
+    options = dataclasses.replace(read_options_from(args), quoting=args.quoting)
+    table = read_table(args.file, options)
     mapping = _mapping(args, table, suggest_task(table))
     tokenizer = _tokenizer(args.model) if args.model else None
     sizes = _sizes(args.split) if args.split else None

@@ -61,7 +61,7 @@ COMMON_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--threads": ("cpu_threads", int, "torch CPU threads (default: every core)"),
 }
 
-# how data files are read; shared by train, predict and evaluate
+# how data files are read; shared by train, predict, evaluate, embed, search and data inspect
 READ_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--encoding": ("encoding", str, "text encoding of the data files, e.g. cp1252 (default: detected)"),
     "--delimiter": ("delimiter", str, "field separator, e.g. ';' or '\\t' for tab (default: detected)"),
