@@ -84,11 +84,16 @@ def test_pair_classification_learns_from_the_second_text(tmp_path):
 
 
 def test_multi_label_learns_each_label(tmp_path):
-    """Two independent labels per text: its sentiment, and 'film' when the word occurs."""
+    """Four independent labels, one to four per text: each is the word of that name occurring in it."""
+    rng = random.Random(0)
+    tagged = ["film", "book", "plot", "story"]
+    others = [word for word in FILLER if word not in tagged]
     rows = []
-    for text, label in sentiment_rows(120):
-        tags = [label] + (["film"] if "film" in text.split() else [])
-        rows.append((text, "|".join(tags)))
+    for _ in range(120):
+        tags = rng.sample(tagged, rng.randint(1, 3))
+        words = tags + rng.sample(others, 5 - len(tags))
+        rng.shuffle(words)
+        rows.append((" ".join(words), "|".join(tags)))
     data = write_csv(tmp_path / "multi.csv", ["text", "labels"], rows)
     config = run_config(
         tiny_model(tmp_path),
@@ -97,14 +102,15 @@ def test_multi_label_learns_each_label(tmp_path):
         task="multi_label",
         label_columns=["labels"],
         label_delimiter="|",
-        epochs=12,
+        epochs=24,
         batch_size=16,
+        learning_rate=1e-2,  # four sigmoid outputs learn slower than a softmax (transformers' loop alike)
     )
     result = run_training(config)
     assert result.status == "completed", result.error
-    assert RunFolder(tmp_path / "run").read_info()["label_names"] == ["film", "neg", "pos"]
+    assert RunFolder(tmp_path / "run").read_info()["label_names"] == sorted(tagged)
     assert result.test_metrics["micro_f1"] >= 0.9
-    assert result.test_metrics["exact_match"] >= 0.8
+    assert result.test_metrics["exact_match"] >= 0.75
     losses = list(step_losses(tmp_path / "run").values())
     assert sum(losses[-5:]) < 0.5 * sum(losses[:5])
 

@@ -44,3 +44,22 @@ def test_regression_lists_the_largest_errors_with_rounded_predictions(window):
     shown = table_rows(page.examples)
     assert [row[1] for row in shown] == ["far off", "close", "exact"]
     assert shown[1][3] == "2.943"
+
+
+def test_at_the_default_window_size_both_tables_show_every_row_of_an_eight_class_task(window, qtbot):
+    names = [f"section{i}" for i in range(8)]
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(8), size=80)
+    targets = np.arange(80) % 8
+    metrics = compute_metrics("classification", probabilities, targets, names)
+    window.go_to("Evaluate")
+    page = window.evaluate_page.results
+    page.show_evaluation({"test": SplitEvaluation(metrics=metrics, rows=[])})
+    qtbot.waitUntil(lambda: page.per_class_table.viewport().height() > 0)
+    for table in (page.metrics_table, page.per_class_table):
+        rows = table.rowCount()
+        assert rows >= (8 if table is page.per_class_table else 4)
+        bottom = table.rowViewportPosition(rows - 1) + table.rowHeight(rows - 1)
+        assert bottom <= table.viewport().height(), f"{table.objectName()}: the last row is cut off"
+        right = table.columnViewportPosition(table.columnCount() - 1) + table.columnWidth(table.columnCount() - 1)
+        assert right <= table.viewport().width() + 1, f"{table.objectName()}: the last column is cut off"

@@ -112,10 +112,10 @@ def test_head_view_hover_shows_only_that_tokens_lines(explorer, pair_maps):
     explorer.views.setCurrentIndex(HEAD_VIEW)
     view = explorer.head_view
     assert [name for name, _, _ in view.heads] == ["L0 H0"]
-    everything = view._visible(view.heads[0][2].matrix).sum()
-    hover(view, QPoint(10, int(view._y(2))))  # over the third query token
+    everything = view.visible_lines(view.heads[0][2].matrix).sum()
+    hover(view, QPoint(10, int(view.token_y(2))))  # over the third query token
     assert view.focus == ("query", 2)
-    focused = view._visible(view.heads[0][2].matrix)
+    focused = view.visible_lines(view.heads[0][2].matrix)
     assert focused.sum() < everything and focused[[0, 1, 3]].sum() == 0 and focused[2].sum() > 0
 
 

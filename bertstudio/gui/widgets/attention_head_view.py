@@ -72,7 +72,8 @@ class AttentionHeadView(QWidget):
         rows = max(len(self.row_labels), len(self.col_labels), 1)
         return QSize(2 * self.label_width + GUTTER + 20, 30 + rows * ROW + 10)
 
-    def _y(self, index: int) -> float:
+    def token_y(self, index: int) -> float:
+        """The vertical centre of token `index`'s label, on both sides."""
         return 30 + index * ROW + ROW / 2
 
     def token_at(self, point: QPointF) -> tuple[str, int] | None:
@@ -97,18 +98,18 @@ class AttentionHeadView(QWidget):
         low, high = LINE_WIDTH
         for _, color, view in self.heads:
             strengths = line_strengths(view.matrix)
-            for row, col in zip(*np.nonzero(self._visible(view.matrix)), strict=True):
+            for row, col in zip(*np.nonzero(self.visible_lines(view.matrix)), strict=True):
                 strength = float(strengths[row, col])
                 line = QColor(color)
                 line.setAlphaF(0.25 + 0.75 * strength)
                 painter.setPen(QPen(line, low + (high - low) * strength))
-                painter.drawLine(QPointF(left_edge + 4, self._y(row)), QPointF(right_edge - 4, self._y(col)))
+                painter.drawLine(QPointF(left_edge + 4, self.token_y(row)), QPointF(right_edge - 4, self.token_y(col)))
         self._draw_labels(painter, self.row_labels, 10, Qt.AlignmentFlag.AlignRight, "query")
         self._draw_labels(painter, self.col_labels, right_edge, Qt.AlignmentFlag.AlignLeft, "key")
         painter.end()
 
-    def _visible(self, matrix: np.ndarray) -> np.ndarray:
-        """Which lines to draw: visible weights, only the hovered token's lines while one is hovered."""
+    def visible_lines(self, matrix: np.ndarray) -> np.ndarray:
+        """Which lines the view draws (a query x key mask): visible weights, only the hovered token's lines while one is hovered."""
         visible = line_strengths(matrix) >= MIN_RELATIVE
         if self.focus is not None:
             side, index = self.focus
@@ -122,7 +123,7 @@ class AttentionHeadView(QWidget):
 
     def _draw_labels(self, painter: QPainter, labels: list[str], x: float, align, side: str) -> None:
         for index, text in enumerate(labels):
-            rect = QRectF(x, self._y(index) - ROW / 2, self.label_width, ROW)
+            rect = QRectF(x, self.token_y(index) - ROW / 2, self.label_width, ROW)
             if self.focus == (side, index):
                 painter.fillRect(rect, QColor("#ffe08a"))
             painter.setPen(QColor("#222222"))

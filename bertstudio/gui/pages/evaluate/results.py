@@ -133,14 +133,15 @@ class ResultsView(QWidget):
 
     def _fit_tables(self) -> None:
         """Every column of the per-class table in view, and the splitter's height shared so both tables
-        show all their rows when there is room (the metrics table takes only what its rows need)."""
+        show all their rows when there is room, else in proportion to their rows."""
         self.per_class_table.resizeColumnsToContents()
-        header = self.metrics_table.horizontalHeader().height() + 2 * self.metrics_table.frameWidth()
-        metrics_needed = header + self.metrics_table.rowCount() * COMPACT_ROW
+        needs = [_table_height(self.metrics_table), _table_height(self.per_class_table)]
         total = sum(self.tables_splitter.sizes()) or 500
-        self.tables_splitter.setSizes(
-            [min(metrics_needed, total // 2), max(total - metrics_needed, total // 2)]
-        )
+        if sum(needs) <= total:
+            self.tables_splitter.setSizes([needs[0], total - needs[0]])
+        else:
+            first = round(total * needs[0] / sum(needs))
+            self.tables_splitter.setSizes([first, total - first])
 
     # ----- runs -----
     def refresh_runs(self, select: str | None = None) -> None:
@@ -260,3 +261,8 @@ class ResultsView(QWidget):
     def _example_double_clicked(self, item: QTableWidgetItem) -> None:
         text = self.examples.item(item.row(), 1).text().split("  ‖  ")
         self.example_chosen.emit(text[0], text[1] if len(text) > 1 else "")
+
+
+def _table_height(table: QTableWidget) -> int:
+    """Pixels a table needs to show its header and every row without scrolling."""
+    return table.horizontalHeader().height() + 2 * table.frameWidth() + table.rowCount() * COMPACT_ROW + 2
