@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from bertstudio.errors import ConfigError
 
 SEQUENCE_TASKS = ("classification", "multi_label", "regression")
+SENTENCE_TASK = "sentence_embedding"  # saved as the base model with the sentence-transformers files
 
 
 @dataclass(frozen=True)
@@ -86,13 +87,19 @@ class Family:
 
     @property
     def tasks(self) -> tuple[str, ...]:
-        """The tasks of the task registry's heads this family can build."""
-        return tuple(
+        """The tasks of the task registry's heads this family can build (a sentence encoder is its base
+        model with pooling, so every family with a base model has one)."""
+        heads = tuple(
             task
             for task in self.architectures
             if (task != "masked_lm" or self.capabilities.masked_lm)
             and (task != "pretraining" or self.capabilities.next_sentence)
         )
+        return (*heads, SENTENCE_TASK) if "base" in heads else heads
+
+    def architecture(self, task: str) -> str:
+        """The transformers class name config.json names for a model of `task`."""
+        return self.architectures.get("base" if task == SENTENCE_TASK else task, "")
 
     def to_checkpoint_key(self, key: str, task: str) -> str:
         """Our full weight name (with `bert.`) -> the name this family's checkpoints use."""

@@ -28,6 +28,7 @@ TASKS = (
     "multi_label",
     "regression",
     "token_classification",
+    "sentence_embedding",
 )
 
 
@@ -557,4 +558,8 @@ def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
         return BertForSequenceClassification(config, "multi_label_classification")
     if task == "regression":
         return BertForSequenceClassification(config, "regression")
+    if task == "sentence_embedding":
+        from bertstudio.model.sentence import SentenceEmbeddingModel
+
+        return SentenceEmbeddingModel(config)
     return BertForTokenClassification(config)
