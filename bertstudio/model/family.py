@@ -87,15 +87,17 @@ class Family:
 
     @property
     def tasks(self) -> tuple[str, ...]:
-        """The tasks of the task registry's heads this family can build (a sentence encoder is its base
-        model with pooling, so every family with a base model has one)."""
-        heads = tuple(
+        """The tasks of the task registry's heads this family can build."""
+        return tuple(
             task
             for task in self.architectures
             if (task != "masked_lm" or self.capabilities.masked_lm)
             and (task != "pretraining" or self.capabilities.next_sentence)
         )
-        return (*heads, SENTENCE_TASK) if "base" in heads else heads
+
+    def builds(self, task: str) -> bool:
+        """Whether it has a model for `task` (a sentence encoder is its base model with pooling)."""
+        return ("base" if task == SENTENCE_TASK else task) in self.tasks
 
     def architecture(self, task: str) -> str:
         """The transformers class name config.json names for a model of `task`."""

@@ -541,7 +541,7 @@ def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
     family = config.family
-    if task not in family.tasks:
+    if not family.builds(task):
         raise ConfigError(
             f"{family.title} models have no {task.replace('_', ' ')} head.",
             f"Choose one of the tasks {family.title} can be trained for: {', '.join(family.tasks)}.",

@@ -16,11 +16,13 @@ from scipy import stats
 
 from bertstudio.cli import main
 from bertstudio.embeddings import SentenceLayout, load_encoder, write_layout
-from bertstudio.model import load_pretrained
+from bertstudio.model import load_pretrained, save_pretrained
+from bertstudio.model.family import all_families
 from bertstudio.text import encode
 from bertstudio.training import RunFolder
 from bertstudio.training.similarity_metrics import positive_ranks, similarity_metrics
 from tests.conftest import TINY_WORDS
+from tests.core.family_references import TEXTS, save_reference
 from tests.core.training_fixtures import write_csv
 
 ANCHORS = ["the movie was good", "john works for google", "paris is a city", "red blue green"]
@@ -168,3 +170,14 @@ def test_scored_pairs_train_with_the_cosine_loss_and_warn_about_scores_a_cosine_
     assert config.best_metric == "spearman" and config.text_pair_column == "positive"
     # a folder without a pooling declaration trained with mean pooling, and now declares it
     assert load_encoder(run / "model", backend="torch").layout.declared
+
+
+@pytest.mark.parametrize("family", [family.name for family in all_families()])
+def test_every_family_saves_a_sentence_encoder_that_sentence_transformers_loads(tmp_path, family):
+    spec = next(f for f in all_families() if f.name == family)
+    save_reference(tmp_path / "reference", family, spec.architectures["base"])
+    model, tokenizer = load_pretrained(tmp_path / "reference", task="sentence_embedding")
+    assert model.load_report.newly_initialized == [] and not model.layout.declared
+    saved = save_pretrained(model, tokenizer, tmp_path / "saved")
+    ours = load_encoder(saved, backend="torch").encode(TEXTS)
+    np.testing.assert_allclose(sentence_transformer(saved).encode(TEXTS), ours, atol=1e-5)
