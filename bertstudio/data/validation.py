@@ -8,6 +8,7 @@ the share truncated at `max_length` and the [UNK] rate. The CLI prints it; the G
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,7 +25,7 @@ from bertstudio.data.mapping import ColumnMapping, guess_label_delimiter, mostly
 from bertstudio.data.reading import Table
 from bertstudio.data.splits import SPLITS, split_counts, split_indices
 from bertstudio.tasks import get_task
-from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SINGLE_LABEL, TOKEN_TAGS
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SIMILARITY, SINGLE_LABEL, TOKEN_TAGS
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -161,7 +162,7 @@ def _validate(
         imbalance_ratio=ratio,
         imbalanced=ratio is not None and ratio >= IMBALANCE_RATIO,
         target_stats=_target_stats(parsed.labels, usable)
-        if mapping.spec.problem_type == REGRESSION
+        if mapping.spec.problem_type in (REGRESSION, SIMILARITY) and mapping.labels
         else None,
         problems=problems,
         problem_counts=dict(Counter(p.reason for p in problems)),
@@ -368,12 +369,19 @@ def _duplicates(table: Table, parsed: ParsedRows, usable: np.ndarray) -> list[Pr
     for row, first, line, first_line in zip(rows.tolist(), firsts.tolist(), lines, first_lines):
         if keys[row] != keys[first]:  # a hash collision, not a repeat
             continue
-        if labels[row] == labels[first]:
+        if _same_label(labels[row], labels[first]):
             reason, message = "duplicate", f"same text and label as line {first_line}"
         else:
             reason, message = "conflicting_labels", f"same text as line {first_line} but a different label"
         problems.append(Problem(line, reason, message, row, None, parsed.texts[row][:200], "warning"))
     return problems
+
+
+def _same_label(first: Any, second: Any) -> bool:
+    """Equal labels; two missing scores (NaN: pairs without a similarity score) are the same too."""
+    if isinstance(first, float) and isinstance(second, float) and math.isnan(first) and math.isnan(second):
+        return True
+    return first == second
 
 
 def _label_ids_of(problem: str, label: Any) -> list[int]:
@@ -418,7 +426,7 @@ def _split_check(table, mapping, parsed, usable, sizes, seed) -> tuple[dict[str,
 
 def _label_counts(problem: str, parsed: ParsedRows, usable: np.ndarray) -> dict[str, int]:
     """Rows (multi-label: rows having it; tagging: tags) per label, over usable rows only."""
-    if problem == REGRESSION:
+    if problem in (REGRESSION, SIMILARITY):
         return {}
     if problem == SINGLE_LABEL:
         ids = np.asarray(parsed.labels, dtype=np.int64)[usable]

@@ -18,9 +18,10 @@ from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 
 from bertstudio.atomic import atomic_write, atomic_write_text
+from bertstudio.embeddings.layout import read_layout, write_layout
 from bertstudio.errors import CheckpointError, ConfigError
 from bertstudio.model.config import BertConfig
-from bertstudio.model.family import Family, family_for
+from bertstudio.model.family import SENTENCE_TASK, Family, family_for
 from bertstudio.model.modeling import TASKS, BertPreTrainedModel, build_model
 from bertstudio.text.tokenizer import configure, load_tokenizer, save_tokenizer
 
@@ -42,6 +43,8 @@ TASK_ALIASES = {
     "token": "token_classification",
     "tagging": "token_classification",
     "ner": "token_classification",
+    "sentence_embedding": "sentence_embedding",
+    "sentence_similarity": "sentence_embedding",
 }
 
 PROBLEM_TYPE_OF_TASK = {
@@ -114,7 +117,7 @@ def load_pretrained(
             config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
     elif resolved == "token_classification" and not config.id2label:
         config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
-    config.architectures = [config.family.architectures.get(resolved, "")]
+    config.architectures = [config.family.architecture(resolved)]
 
     config.check_fits_in_memory(folder / "config.json")
     with torch.device("cpu"):
@@ -123,6 +126,8 @@ def load_pretrained(
     model.load_report = load_state(model, state, weights_file)
     tokenizer = load_tokenizer(folder)
     configure(tokenizer, min(_truncation(tokenizer), config.max_length))
+    if resolved == SENTENCE_TASK:
+        model.layout = read_layout(folder)  # the pooling it was trained with (mean when undeclared)
     model.eval()
     return model, tokenizer
 
@@ -334,8 +339,14 @@ def checkpoint_state(model: BertPreTrainedModel) -> dict[str, torch.Tensor]:
 
 
 def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path) -> Path:
-    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers."""
+    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers. A
+    sentence encoder is saved as its encoder plus the sentence-transformers files (modules.json,
+    1_Pooling, 2_Normalize), so sentence-transformers loads it with the same pooling."""
     folder = Path(path)
+    if model.task == SENTENCE_TASK:
+        save_pretrained(model.bert, tokenizer, folder)
+        write_layout(folder, model.layout, model.dimension)
+        return folder
     folder.mkdir(parents=True, exist_ok=True)
     tensors = checkpoint_state(model)
     atomic_write(

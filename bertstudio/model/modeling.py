@@ -28,6 +28,7 @@ TASKS = (
     "multi_label",
     "regression",
     "token_classification",
+    "sentence_embedding",
 )
 
 
@@ -612,7 +613,7 @@ def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
     family = config.family
-    if task not in family.tasks:
+    if not family.builds(task):
         raise ConfigError(
             f"{family.title} models have no {task.replace('_', ' ')} head.",
             f"Choose one of the tasks {family.title} can be trained for: {', '.join(family.tasks)}.",
@@ -629,4 +630,8 @@ def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
         return BertForSequenceClassification(config, "multi_label_classification")
     if task == "regression":
         return BertForSequenceClassification(config, "regression")
+    if task == "sentence_embedding":
+        from bertstudio.model.sentence import SentenceEmbeddingModel
+
+        return SentenceEmbeddingModel(config)
     return BertForTokenClassification(config)
