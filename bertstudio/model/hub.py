@@ -18,9 +18,10 @@ from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 
 from bertstudio.atomic import atomic_write, atomic_write_text
+from bertstudio.embeddings.layout import read_layout, write_layout
 from bertstudio.errors import CheckpointError, ConfigError
 from bertstudio.model.config import BertConfig
-from bertstudio.model.family import Family, family_for
+from bertstudio.model.family import SENTENCE_TASK, Family, family_for
 from bertstudio.model.modeling import TASKS, BertPreTrainedModel, build_model
 from bertstudio.text.tokenizer import configure, load_tokenizer, max_length_of, save_tokenizer
 
@@ -42,6 +43,8 @@ TASK_ALIASES = {
     "token": "token_classification",
     "tagging": "token_classification",
     "ner": "token_classification",
+    "sentence_embedding": "sentence_embedding",
+    "sentence_similarity": "sentence_embedding",
 }
 
 PROBLEM_TYPE_OF_TASK = {
@@ -114,7 +117,7 @@ def load_pretrained(
             config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
     elif resolved == "token_classification" and not config.id2label:
         config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
-    config.architectures = [config.family.architectures.get(resolved, "")]
+    config.architectures = [config.family.architecture(resolved)]
 
     config.check_fits_in_memory(folder / "config.json")
     with torch.device("cpu"):
@@ -123,6 +126,8 @@ def load_pretrained(
     model.load_report = load_state(model, state, weights_file)
     tokenizer = load_tokenizer(folder)
     configure(tokenizer, min(_truncation(tokenizer), config.max_length))
+    if resolved == SENTENCE_TASK:
+        model.layout = read_layout(folder)  # the pooling it was trained with (mean when undeclared)
     model.eval()
     return model, tokenizer
 
@@ -239,9 +244,12 @@ def load_state(model: BertPreTrainedModel, state: dict[str, torch.Tensor], sourc
     family, task = model.family, model.task
     local = model.state_dict()
     expected = {name: local[key] for name, key in full_state_names(model).items()}
+    # a pooler the model lacks is still the encoder's, in families that have one (DeBERTa's `pooler.` is
+    # its classification head's)
+    pooler = ["bert.pooler.dense.weight"] if family.capabilities.pooler else []
     encoder_roots = {
         family.to_checkpoint_key(name, task).removeprefix(f"{family.prefix}.").split(".")[0]
-        for name in [*expected, "bert.pooler.dense.weight"]  # a pooler the model lacks is still the encoder's
+        for name in [*expected, *pooler]
         if name.startswith("bert.")
     }
     state = dict(state)
@@ -334,8 +342,14 @@ def save_pretrained(
     model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path, max_length: int | None = None
 ) -> Path:
     """Write config.json, model.safetensors and the tokenizer files, loadable by transformers.
-    `max_length` (default: the tokenizer's truncation) is recorded as the length inputs are cut to."""
+    `max_length` (default: the tokenizer's truncation) is recorded as the length inputs are cut to. A
+    sentence encoder is saved as its encoder plus the sentence-transformers files (modules.json,
+    1_Pooling, 2_Normalize), so sentence-transformers loads it with the same pooling."""
     folder = Path(path)
+    if model.task == SENTENCE_TASK:
+        save_pretrained(model.bert, tokenizer, folder, max_length)
+        write_layout(folder, model.layout, model.dimension)
+        return folder
     folder.mkdir(parents=True, exist_ok=True)
     tensors = checkpoint_state(model)
     atomic_write(
@@ -361,6 +375,15 @@ def save_config_and_tokenizer(
     if tokenizer is not None:
         length = min(max_length or max_length_of(tokenizer) or config.max_length, config.max_length)
         save_tokenizer(tokenizer, folder, length, model.family.tokenizer_class)
+
+
+def model_length_limit(folder: str | Path) -> int | None:
+    """The longest input in tokens the model of a folder accepts (its config.json's positions, less what
+    its family reserves), or None when its config.json cannot be read."""
+    try:
+        return BertConfig.from_json_file(Path(folder) / "config.json").max_length
+    except ConfigError:
+        return None
 
 
 def huggingface_cache_dir() -> Path:

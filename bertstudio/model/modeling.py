@@ -28,6 +28,7 @@ TASKS = (
     "multi_label",
     "regression",
     "token_classification",
+    "sentence_embedding",
 )
 
 
@@ -93,13 +94,16 @@ class BertEmbeddings(nn.Module):
         )
         self.LayerNorm = nn.LayerNorm(width, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.output_width = width  # mapped to the hidden size by the model's embeddings_project
 
     def forward(
         self,
         input_ids: torch.Tensor,
         token_type_ids: torch.Tensor,
         inputs_embeds: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """attention_mask is for embeddings that zero padding (DeBERTa's); BERT's do not read it."""
         if self.positions_from_padding:
             # RoBERTa counts real tokens from pad_token_id + 1; padding keeps the padding row
             real = input_ids.ne(self.pad_token_id).long()
@@ -208,7 +212,9 @@ class BertLayer(nn.Module):
         head_mask: torch.Tensor | None,
         return_probs: bool,
         packing: TokenPacking | None = None,
+        context: None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """context: what the encoder computed once for this forward (nothing for BERT blocks)."""
         context, probs = self.attention.self(hidden, key_mask, head_mask, return_probs, packing)
         hidden = self.attention.output(context, hidden)
         hidden = self.output(self.intermediate(hidden), hidden)
@@ -231,6 +237,14 @@ class BertEncoder(nn.Module):
         """The layer run at each depth (the same module repeats where weights are shared)."""
         return [self.layer[group] for group in self.schedule]
 
+    def context(self, attention_mask: torch.Tensor | None, seq: int, device: torch.device) -> None:
+        """What every layer of one forward shares (see DebertaEncoder); BERT's layers need nothing."""
+        return None
+
+    def finish(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The last step after the layers (a final norm in pre-norm encoders); none for BERT."""
+        return hidden
+
 
 class BertPooler(nn.Module):
     def __init__(self, config: BertConfig) -> None:
@@ -239,6 +253,22 @@ class BertPooler(nn.Module):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.dense(hidden[:, 0]))
+
+
+def encoder_parts(config: BertConfig) -> tuple[nn.Module, nn.Module]:
+    """The embeddings and encoder of the family's block kind (Family.block)."""
+    block = config.family.block
+    if block == "deberta_v2":
+        from bertstudio.model.deberta import DebertaEmbeddings, DebertaEncoder
+
+        return DebertaEmbeddings(config), DebertaEncoder(config)
+    if block == "modernbert":
+        from bertstudio.model.modernbert import ModernBertEmbeddings, ModernBertEncoder
+
+        return ModernBertEmbeddings(config), ModernBertEncoder(config)
+    if block != "bert":
+        raise ConfigError(f"{config.family.title} models have an unknown block kind {block!r}.")
+    return BertEmbeddings(config), BertEncoder(config)
 
 
 class BertPreTrainedModel(nn.Module):
@@ -278,8 +308,9 @@ class BertPreTrainedModel(nn.Module):
                     module.weight[module.padding_idx].zero_()
         elif isinstance(module, nn.LayerNorm):
             nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
-        elif isinstance(module, BertLMPredictionHead):
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, BertLMPredictionHead) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
     def tie_weights(self) -> None:
@@ -292,10 +323,10 @@ class BertModel(BertPreTrainedModel):
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True) -> None:
         super().__init__(config)
         family = config.family
-        self.embeddings = BertEmbeddings(config)
-        projects = config.embedding_width != config.hidden_size or family.always_project_embeddings
-        self.embeddings_project = nn.Linear(config.embedding_width, config.hidden_size) if projects else None
-        self.encoder = BertEncoder(config)
+        self.embeddings, self.encoder = encoder_parts(config)
+        width = self.embeddings.output_width
+        projects = width != config.hidden_size or family.always_project_embeddings
+        self.embeddings_project = nn.Linear(width, config.hidden_size) if projects else None
         self.pooler = BertPooler(config) if add_pooling_layer and family.capabilities.pooler else None
         self.init_weights()
 
@@ -322,7 +353,9 @@ class BertModel(BertPreTrainedModel):
         key_mask = None
         if attention_mask is not None and not bool(attention_mask.all()):
             key_mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T)
-        hidden = self.embeddings(input_ids, token_type_ids, inputs_embeds)
+        hidden = self.embeddings(
+            input_ids, token_type_ids, inputs_embeds, attention_mask if key_mask is not None else None
+        )
         if self.embeddings_project is not None:
             hidden = self.embeddings_project(hidden)
         packing = None
@@ -330,12 +363,16 @@ class BertModel(BertPreTrainedModel):
         if key_mask is not None and pack and not output_attentions and head_mask is None:
             packing = TokenPacking(attention_mask)
             hidden = packing.unpad(hidden)  # (N, C)
+        context = self.encoder.context(
+            attention_mask if key_mask is not None else None, input_ids.shape[1], hidden.device
+        )
         attentions = []
         for index, layer in enumerate(self.encoder.applied_layers()):
             layer_head_mask = head_mask[index] if head_mask is not None else None
-            hidden, probs = layer(hidden, key_mask, layer_head_mask, output_attentions, packing)
+            hidden, probs = layer(hidden, key_mask, layer_head_mask, output_attentions, packing, context)
             if output_attentions:
                 attentions.append(probs)
+        hidden = self.encoder.finish(hidden)
         if packing is not None:
             hidden = packing.pad(hidden)
         return ModelOutput(
@@ -356,15 +393,27 @@ class BertPredictionTransform(nn.Module):
         return self.LayerNorm(self.act(self.dense(x)))
 
 
+def head_transform(config: BertConfig) -> nn.Module:
+    """The dense -> activation -> norm block before the masked-LM decoder (and, in ModernBERT, before
+    every task classifier)."""
+    if config.family.block == "modernbert":
+        from bertstudio.model.modernbert import ModernBertHead
+
+        return ModernBertHead(config)
+    return BertPredictionTransform(config)
+
+
 class BertLMPredictionHead(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.transform = BertPredictionTransform(config)
+        self.transform = head_transform(config)
         self.decoder = nn.Linear(config.embedding_width, config.vocab_size, bias=False)
-        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        decoder_bias = config.options.decoder_bias if config.family.block == "modernbert" else True
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size)) if decoder_bias else None
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.transform(hidden)) + self.bias
+        logits = self.decoder(self.transform(hidden))
+        return logits if self.bias is None else logits + self.bias
 
 
 class BertPreTrainingHeads(nn.Module):
@@ -400,12 +449,17 @@ class _BertWithHead(BertPreTrainedModel):
             head_mask=head_mask,
             inputs_embeds=inputs_embeds,
         )
-        self.score(out, labels, next_sentence_label)
+        self.score(out, labels, next_sentence_label, attention_mask)
         return out
 
     def score(
-        self, out: ModelOutput, labels: torch.Tensor | None, next_sentence_label: torch.Tensor | None
+        self,
+        out: ModelOutput,
+        labels: torch.Tensor | None,
+        next_sentence_label: torch.Tensor | None,
+        attention_mask: torch.Tensor | None,
     ) -> None:
+        """Fill out.logits (and out.loss); attention_mask is for heads that pool over the real tokens."""
         raise NotImplementedError
 
 
@@ -428,7 +482,7 @@ class BertForMaskedLM(_BertWithHead):
     def tie_weights(self) -> None:
         self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
 
-    def score(self, out, labels, next_sentence_label) -> None:
+    def score(self, out, labels, next_sentence_label, attention_mask) -> None:
         hidden = out.last_hidden_state
         loss = None
         if labels is not None:
@@ -453,21 +507,25 @@ def _head_dropout(config: BertConfig) -> nn.Dropout:
 
 class FirstTokenHead(nn.Module):
     """RoBERTa-style sequence head on the first token: [dropout] -> dense -> activation -> dropout ->
-    out_proj (RoBERTa: tanh, ELECTRA: GELU, DistilBERT: ReLU without the first dropout)."""
+    out_proj (RoBERTa: tanh, ELECTRA: GELU, DistilBERT: ReLU without the first dropout, DeBERTa: the
+    pooler's dropout and activation)."""
 
     def __init__(self, config: BertConfig, num_labels: int) -> None:
         super().__init__()
         family = config.family
-        self.dropout_first = family.classifier_dropout_first
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.act = ACTIVATION_FUNCTIONS[family.classifier_activation]
         self.dropout = _head_dropout(config)
+        activation = family.classifier_activation
+        if family.classifier == "context_pooler":  # DeBERTa's pooler: its own dropout and activation
+            self.first_dropout = nn.Dropout(config.options.pooler_dropout)
+            activation = config.options.pooler_hidden_act
+        else:
+            self.first_dropout = self.dropout if family.classifier_dropout_first else nn.Identity()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.act = ACTIVATION_FUNCTIONS[activation]
         self.out_proj = nn.Linear(config.hidden_size, num_labels)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        x = hidden[:, 0]  # (B, C)
-        if self.dropout_first:
-            x = self.dropout(x)
+        x = self.first_dropout(hidden[:, 0])  # (B, C)
         return self.out_proj(self.dropout(self.act(self.dense(x))))
 
 
@@ -485,18 +543,28 @@ class BertForSequenceClassification(_BertWithHead):
             "regression": "regression",
         }[problem_type]
         self.num_labels = max(config.num_labels, 1)
-        self.uses_pooler = config.family.classifier == "pooler"
-        self.bert = BertModel(config, add_pooling_layer=self.uses_pooler)
-        if self.uses_pooler:
+        self.shape = config.family.classifier
+        self.bert = BertModel(config, add_pooling_layer=self.shape == "pooler")
+        if self.shape == "pooler":
+            self.dropout = _head_dropout(config)
+            self.classifier = nn.Linear(config.hidden_size, self.num_labels)
+        elif self.shape == "pooled_head":  # ModernBERT: pool (CLS or mean) -> head -> dropout -> linear
+            self.pooling = config.options.classifier_pooling
+            self.head = head_transform(config)
             self.dropout = _head_dropout(config)
             self.classifier = nn.Linear(config.hidden_size, self.num_labels)
         else:
             self.classifier = FirstTokenHead(config, self.num_labels)
         self.init_weights()
 
-    def score(self, out, labels, next_sentence_label) -> None:
-        if self.uses_pooler:
+    def score(self, out, labels, next_sentence_label, attention_mask) -> None:
+        if self.shape == "pooler":
             logits = self.classifier(self.dropout(out.pooler_output))
+        elif self.shape == "pooled_head":
+            from bertstudio.model.modernbert import pool
+
+            pooled = pool(out.last_hidden_state, attention_mask, self.pooling)
+            logits = self.classifier(self.dropout(self.head(pooled)))
         else:
             logits = self.classifier(out.last_hidden_state)
         out.logits = logits
@@ -519,12 +587,17 @@ class BertForTokenClassification(_BertWithHead):
         super().__init__(config)
         self.num_labels = max(config.num_labels, 1)
         self.bert = BertModel(config, add_pooling_layer=False)
+        # ModernBERT runs its head block (dense -> act -> norm) on each token first
+        self.head = head_transform(config) if config.family.classifier == "pooled_head" else None
         self.dropout = _head_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, self.num_labels)
         self.init_weights()
 
-    def score(self, out, labels, next_sentence_label) -> None:
-        logits = self.classifier(self.dropout(out.last_hidden_state))
+    def score(self, out, labels, next_sentence_label, attention_mask) -> None:
+        hidden = out.last_hidden_state
+        if self.head is not None:
+            hidden = self.head(hidden)
+        logits = self.classifier(self.dropout(hidden))
         out.logits = logits
         if labels is not None:
             # a sum over the tagged tokens divided by their count: the mean, yet 0 rather than NaN for a batch
@@ -540,7 +613,7 @@ def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
     family = config.family
-    if task not in family.tasks:
+    if not family.builds(task):
         raise ConfigError(
             f"{family.title} models have no {task.replace('_', ' ')} head.",
             f"Choose one of the tasks {family.title} can be trained for: {', '.join(family.tasks)}.",
@@ -557,4 +630,8 @@ def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
         return BertForSequenceClassification(config, "multi_label_classification")
     if task == "regression":
         return BertForSequenceClassification(config, "regression")
+    if task == "sentence_embedding":
+        from bertstudio.model.sentence import SentenceEmbeddingModel
+
+        return SentenceEmbeddingModel(config)
     return BertForTokenClassification(config)

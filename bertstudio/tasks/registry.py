@@ -9,6 +9,7 @@ from bertstudio.tasks.spec import (
     MASKED_LM,
     MULTI_LABEL,
     REGRESSION,
+    SIMILARITY,
     SINGLE_LABEL,
     TOKEN_TAGS,
     ColumnRole,
@@ -23,6 +24,9 @@ LABEL = ColumnRole("labels", "Label", flag="--label")
 LABELS = ColumnRole("labels", "Label", multiple=True, flag="--label")
 WORDS = ColumnRole("text", "Words", flag="--text")
 TAGS = ColumnRole("labels", "Tags", flag="--label")
+ANCHOR = ColumnRole("text", "Anchor text", flag="--text")
+POSITIVE = ColumnRole("text_pair", "Positive / second text", flag="--text-pair")
+SIMILARITY_SCORE = ColumnRole("labels", "Similarity score (optional)", required=False, flag="--label")
 
 CLASS_METRICS = ("accuracy", "macro_f1", "macro_precision", "macro_recall", "loss")
 # Pretraining from scratch: the presets are small (2-4 layers) and learn far too slowly at BERT-base's
@@ -95,6 +99,20 @@ _SPECS = (
         best_metric="f1",
         greater_is_better=True,
         evaluate_views=("per_entity",),
+    ),
+    TaskSpec(
+        name="sentence_similarity",
+        title="Sentence similarity (embeddings)",
+        help="an embedding model from (anchor, positive) pairs, or pairs with a similarity score",
+        problem_type=SIMILARITY,
+        model_head="sentence_embedding",
+        columns=(ANCHOR, POSITIVE, SIMILARITY_SCORE),
+        metrics=("spearman", "pearson", "mrr", "recall_at_1", "recall_at_10", "loss"),
+        best_metric="spearman",
+        best_metric_without_label="mrr",
+        greater_is_better=True,
+        # sentence-transformers' fit defaults; in-batch negatives want the larger batch
+        defaults=TaskDefaults(learning_rate=2e-5, epochs=1, batch_size=32),
     ),
     TaskSpec(
         name="continued_pretraining",

@@ -63,7 +63,9 @@ class Reference:
     """How to build one family's reference: its transformers config and its tokenizer kind."""
 
     config_class: str
-    tokenizer_kind: str  # "wordpiece", "byte_level_bpe", "unigram_xlmr", "unigram_albert"
+    # "wordpiece", "byte_level_bpe", "byte_level_bpe_bert_specials", "unigram_xlmr", "unigram_albert",
+    # "unigram_deberta"
+    tokenizer_kind: str
     tokenizer_class: str
     settings: dict
 
@@ -114,11 +116,92 @@ REFERENCES = {
             pad_token_id=0,
         ),
     ),
+    # DeBERTa-v3's layout: relative attention only (no absolute positions), both position terms through
+    # the shared query/key projections, log buckets narrow enough that the test texts reach the log range
+    "deberta-v2": Reference(
+        "DebertaV2Config",
+        "unigram_deberta",
+        "DebertaV2Tokenizer",
+        dict(
+            SIZES,
+            hidden_size=32,
+            intermediate_size=64,
+            max_position_embeddings=64,
+            type_vocab_size=0,
+            layer_norm_eps=1e-7,
+            relative_attention=True,
+            position_biased_input=False,
+            pos_att_type=["p2c", "c2p"],
+            position_buckets=8,
+            max_relative_positions=64,
+            norm_rel_ebd="layer_norm",
+            share_att_key=True,
+            pad_token_id=0,
+        ),
+    ),
+    # ModernBERT: global layer 0, local layer 1 with a window narrow enough that the test texts exceed it;
+    # distinct rotary thetas; its byte-level BPE tokenizer with BERT-style special tokens
+    "modernbert": Reference(
+        "ModernBertConfig",
+        "byte_level_bpe_bert_specials",
+        "PreTrainedTokenizerFast",
+        dict(
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            hidden_size=32,
+            intermediate_size=48,
+            max_position_embeddings=64,
+            global_attn_every_n_layers=2,
+            local_attention=8,
+            rope_parameters={
+                "full_attention": {"rope_type": "default", "rope_theta": 160_000.0},
+                "sliding_attention": {"rope_type": "default", "rope_theta": 10_000.0},
+            },
+            pad_token_id=0,
+            cls_token_id=2,
+            sep_token_id=3,
+            bos_token_id=2,
+            eos_token_id=3,
+        ),
+    ),
+}
+
+# other layouts a family's checkpoints come in, each checked against transformers like the reference
+LAYOUTS = {
+    # DeBERTa-v2: absolute positions added to the input too, separate position projections, one row per
+    # distance (no buckets), factorised embeddings
+    "deberta-v2 v2": (
+        "deberta-v2",
+        dict(
+            position_biased_input=True,
+            share_att_key=False,
+            pos_att_type="c2p|p2c",
+            position_buckets=-1,
+            max_relative_positions=-1,
+            norm_rel_ebd="none",
+            embedding_size=16,
+        ),
+    ),
+    "deberta-v2 c2p only": ("deberta-v2", dict(pos_att_type=["c2p"], share_att_key=False)),
+    # ModernBERT with every bias switched on, mean pooling and three layers (global, local, local)
+    "modernbert biases, mean pooling": (
+        "modernbert",
+        dict(
+            num_hidden_layers=3,
+            global_attn_every_n_layers=3,
+            norm_bias=True,
+            attention_bias=True,
+            mlp_bias=True,
+            classifier_bias=True,
+            classifier_pooling="mean",
+        ),
+    ),
 }
 
 UNIGRAM_SPECIALS = {
     "unigram_xlmr": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
     "unigram_albert": ["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"],
+    "unigram_deberta": ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"],
 }
 
 
@@ -134,6 +217,18 @@ def build_tokenizer(kind: str):
         )
         tokenizer = Tokenizer.from_str(bpe._tokenizer.to_str())
         tokenizer.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+        return tokenizer
+    if kind == "byte_level_bpe_bert_specials":  # ModernBERT's: byte-level BPE, [CLS] A [SEP] B [SEP]
+        bpe = ByteLevelBPETokenizer()
+        bpe.train_from_iterator(
+            CORPUS * 3, vocab_size=400, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        )
+        tokenizer = Tokenizer.from_str(bpe._tokenizer.to_str())
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]",
+            pair="[CLS] $A [SEP] $B [SEP]",
+            special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+        )
         return tokenizer
     return unigram_reference(kind)
 
@@ -151,6 +246,9 @@ def unigram_reference(kind: str):
     if kind == "unigram_xlmr":
         mask = vocab.pop(specials.index("<mask>"))
         return transformers.XLMRobertaTokenizer(vocab=[*vocab, mask])
+    if kind == "unigram_deberta":  # DeBERTa-v3 puts [MASK] after the pieces
+        mask = vocab.pop(specials.index("[MASK]"))
+        return transformers.DebertaV2Tokenizer(vocab=[*vocab, mask])
     return transformers.AlbertTokenizer(vocab=vocab)
 
 
@@ -170,16 +268,24 @@ def tokenizer_config(tokenizer: Tokenizer, tokenizer_class: str) -> dict:
 
 
 def save_reference(
-    folder: Path, family: str, architecture: str, num_labels: int = 3, problem_type=None, seed=1
+    folder: Path,
+    family: str,
+    architecture: str,
+    num_labels: int = 3,
+    problem_type=None,
+    seed=1,
+    overrides: dict | None = None,
 ):
     """Save a random transformers model of `architecture` (eager attention) and the family's tokenizer
-    into `folder`; returns the transformers model (eval mode) and the tokenizer."""
+    into `folder`; returns the transformers model (eval mode) and the tokenizer. `overrides` change the
+    family's reference settings (another layout of the same family)."""
     import transformers
 
     reference = REFERENCES[family]
     built = build_tokenizer(reference.tokenizer_kind)
     tokenizer = built if isinstance(built, Tokenizer) else built.backend_tokenizer
-    settings = dict(reference.settings, vocab_size=tokenizer.get_vocab_size(), num_labels=num_labels)
+    settings = dict(reference.settings, **(overrides or {}))
+    settings.update(vocab_size=tokenizer.get_vocab_size(), num_labels=num_labels)
     if problem_type:
         settings["problem_type"] = problem_type
     config = getattr(transformers, reference.config_class)(**settings)

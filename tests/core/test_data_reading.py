@@ -10,6 +10,7 @@ import pytest
 from bertstudio.data import ReadOptions, detect_dialect, preview_table, read_table
 from bertstudio.errors import ConfigError, DataImportError
 
+
 def write(path, text: str, encoding: str = "utf-8"):
     path.write_bytes(text.encode(encoding))
     return path

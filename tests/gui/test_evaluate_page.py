@@ -61,5 +61,7 @@ def test_at_the_default_window_size_both_tables_show_every_row_of_an_eight_class
         assert rows >= (8 if table is page.per_class_table else 4)
         bottom = table.rowViewportPosition(rows - 1) + table.rowHeight(rows - 1)
         assert bottom <= table.viewport().height(), f"{table.objectName()}: the last row is cut off"
-        right = table.columnViewportPosition(table.columnCount() - 1) + table.columnWidth(table.columnCount() - 1)
+        right = table.columnViewportPosition(table.columnCount() - 1) + table.columnWidth(
+            table.columnCount() - 1
+        )
         assert right <= table.viewport().width() + 1, f"{table.objectName()}: the last column is cut off"

@@ -311,4 +311,3 @@ def test_the_status_bar_says_training_while_a_run_trains(ready, qtbot):
     train.cancel()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
     assert window.activity_label.text() == "Ready"
-

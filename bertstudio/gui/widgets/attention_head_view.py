@@ -103,7 +103,9 @@ class AttentionHeadView(QWidget):
                 line = QColor(color)
                 line.setAlphaF(0.25 + 0.75 * strength)
                 painter.setPen(QPen(line, low + (high - low) * strength))
-                painter.drawLine(QPointF(left_edge + 4, self.token_y(row)), QPointF(right_edge - 4, self.token_y(col)))
+                painter.drawLine(
+                    QPointF(left_edge + 4, self.token_y(row)), QPointF(right_edge - 4, self.token_y(col))
+                )
         self._draw_labels(painter, self.row_labels, 10, Qt.AlignmentFlag.AlignRight, "query")
         self._draw_labels(painter, self.col_labels, right_edge, Qt.AlignmentFlag.AlignLeft, "key")
         painter.end()
