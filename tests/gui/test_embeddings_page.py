@@ -7,6 +7,7 @@ import csv
 import numpy as np
 import pytest
 
+from bertstudio.data import DETECT
 from bertstudio.embeddings import load_encoder
 from bertstudio.embeddings.index import similarity_matrix
 from bertstudio.gui.pages.embeddings_page import EmbeddingsPage
@@ -57,7 +58,7 @@ def test_one_sentence_asks_for_two(page):
 
 
 def test_search_needs_an_index_then_ranks_rows_and_shows_the_clicked_one(qtbot, page, tmp_path):
-    page.set_data(write_table(tmp_path / "t.csv", 30), {}, "text")
+    page.set_data(write_table(tmp_path / "t.csv", 30), DETECT, "text")
     assert page.column_combo.currentText() == "text"
     page.query_edit.setText("a good movie")
     page.search_button.click()
@@ -76,7 +77,7 @@ def test_search_needs_an_index_then_ranks_rows_and_shows_the_clicked_one(qtbot, 
 
 
 def test_cancel_stops_indexing_and_saves_nothing(qtbot, page, tmp_path):
-    page.set_data(write_table(tmp_path / "t.csv", 3000), {}, "text")
+    page.set_data(write_table(tmp_path / "t.csv", 3000), DETECT, "text")
     page.build_button.click()
     qtbot.waitUntil(lambda: page.cancel_button.isEnabled(), timeout=5_000)
     page.cancel_button.click()
@@ -95,7 +96,7 @@ def test_the_window_hands_its_model_to_the_page(qtbot, window, tiny_model_dir):
 
 
 def test_projector_plots_every_indexed_row_coloured_by_a_column_and_lists_neighbours(qtbot, page, tmp_path):
-    page.set_data(write_table(tmp_path / "t.csv", 40), {}, "text")
+    page.set_data(write_table(tmp_path / "t.csv", 40), DETECT, "text")
     page.tabs.setCurrentIndex(2)
     page.project_button.click()
     assert "No index yet" in page.projector_label.text()

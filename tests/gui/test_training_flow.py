@@ -311,3 +311,25 @@ def test_the_status_bar_says_training_while_a_run_trains(ready, qtbot):
     train.cancel()
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
     assert window.activity_label.text() == "Ready"
+
+
+def test_a_second_run_starts_with_nothing_of_the_first_on_screen(ready, qtbot):
+    """Between Start and the first step of the next run: no old throughput, result, curve or read-out."""
+    train = ready.train_page
+    monitor = train.monitor
+    train.controller.apply_settings(max_steps=4)
+    train.controls.start_button.click()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    monitor.curves.redraw()
+    assert "samples/s" in monitor.throughput_label.text() and monitor.curves.point_count() == 4
+    monitor.curves.readout.setText(monitor.curves.describe_point(1))  # as a hover over the curve leaves it
+    first_run = train.controller.session.run_dir
+
+    train.controls.start_button.click()  # the same event-loop turn: the worker has sent nothing yet
+    assert monitor.throughput_label.text() == "" and monitor.result_label.text() == ""
+    assert monitor.progress_label.text().startswith("Preparing")
+    assert monitor.curves.point_count() == 0
+    assert "step" not in monitor.curves.readout.text()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    assert "Finished (completed)" in monitor.result_label.text()
+    assert train.controller.session.run_dir != first_run  # a fresh folder, not the first run's
