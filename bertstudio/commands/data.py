@@ -68,15 +68,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inspect.add_argument(
         "--max-problems", metavar="N", type=int, default=20, help="problem rows to print (default 20)"
     )
+    qa = inspect.add_argument_group("question answering (a SQuAD .json file needs no columns)")
+    qa.add_argument("--context", metavar="COLUMN", help="column holding the context")
+    qa.add_argument("--question", metavar="COLUMN", help="column holding the question")
+    qa.add_argument("--answer", metavar="COLUMN", help="column holding the answer (empty: no answer)")
+    qa.add_argument("--answer-start", metavar="COLUMN", help="column holding the answer's character offset")
+    qa.add_argument(
+        "--doc-stride", metavar="N", type=int, default=128, help="tokens shared by neighbouring windows (128)"
+    )
     inspect.add_argument("--json", action="store_true", help="print the full report as JSON")
     inspect.set_defaults(handler=run_inspect)
 
 
 def run_inspect(args: argparse.Namespace) -> int:
     from bertstudio.data import read_table, suggest_task, validate
-    from bertstudio.data.report_text import format_report
+    from bertstudio.data.squad import is_squad_file
 
     delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
+    if is_squad_file(args.file) or args.context or args.question:
+        report = _question_report(args, delimiter)
+        return _print(args, report)
     table = read_table(
         args.file,
         encoding=args.encoding,
@@ -88,6 +99,12 @@ def run_inspect(args: argparse.Namespace) -> int:
     tokenizer = _tokenizer(args.model) if args.model else None
     sizes = _sizes(args.split) if args.split else None
     report = validate(table, mapping, tokenizer, args.max_length, sizes=sizes, seed=args.seed)
+    return _print(args, report)
+
+
+def _print(args: argparse.Namespace, report) -> int:
+    from bertstudio.data.report_text import format_report
+
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -96,6 +113,37 @@ def run_inspect(args: argparse.Namespace) -> int:
         print(f"error: {args.file}: the data is not usable: {' '.join(report.errors)}", file=sys.stderr)
         return 2
     return 0
+
+
+def _question_report(args: argparse.Namespace, delimiter: str | None):
+    """The question-answering report of a SQuAD .json file, or of a table with --context / --question."""
+    from bertstudio.data.qa_validation import validate_questions
+    from bertstudio.data.reading import read_table
+    from bertstudio.data.squad import QAColumns, read_qa_table, read_squad
+
+    columns = None
+    if args.context or args.question:
+        columns = QAColumns(
+            context=args.context or "",
+            question=args.question or "",
+            answer=args.answer or "",
+            answer_start=args.answer_start or "",
+        )
+        table = read_table(
+            args.file,
+            encoding=args.encoding,
+            delimiter=delimiter,
+            has_header=args.has_header,
+            quoting=args.quoting,
+        )
+        parsed = read_qa_table(table, columns)
+    else:
+        parsed = read_squad(args.file)
+    tokenizer = _tokenizer(args.model) if args.model else None
+    sizes = _sizes(args.split) if args.split else None
+    return validate_questions(
+        parsed, tokenizer, args.max_length, args.doc_stride, sizes=sizes, columns=columns
+    )
 
 
 def _mapping(args: argparse.Namespace, table, suggested):

@@ -50,12 +50,15 @@ def for_task(mapping: Any, task: str) -> Any:
     along unseen."""
     from dataclasses import replace
 
+    reads_labels = get_task(task).reads("labels")
     return replace(
         mapping,
         task=task,
         text_pair=mapping.text_pair if get_task(task).reads("text_pair") else None,
-        labels=list(mapping.labels) if get_task(task).role("labels").multiple else list(mapping.labels[:1]),
-        label_delimiter=mapping.label_delimiter if get_task(task).role("labels").multiple else None,
+        labels=list(mapping.labels)
+        if get_task(task).several_labels
+        else list(mapping.labels[: int(reads_labels)]),
+        label_delimiter=mapping.label_delimiter if get_task(task).several_labels else None,
     )
 
 

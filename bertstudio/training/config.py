@@ -20,7 +20,15 @@ SCHEDULES = ("linear", "cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # The RunConfig field naming each column role of a task spec (tasks.ColumnRole.name).
-COLUMN_FIELDS = {"text": "text_column", "text_pair": "text_pair_column", "labels": "label_columns"}
+COLUMN_FIELDS = {
+    "text": "text_column",
+    "text_pair": "text_pair_column",
+    "labels": "label_columns",
+    "context": "context_column",
+    "question": "question_column",
+    "answer": "answer_column",
+    "answer_start": "answer_start_column",
+}
 
 # Settings that only some tasks read (run.json and Save Config leave them out elsewhere).
 NEW_MODEL_SETTINGS = ("preset", "vocab_size", "lowercase")  # pretraining from scratch
@@ -40,6 +48,18 @@ TABLE_SETTINGS = (  # fine-tuning on a table
     "exclude_problem_rows",
     "test_fraction",
 )
+# Question answering: its table columns and how contexts are windowed and answers picked.
+QA_SETTINGS = (
+    "context_column",
+    "question_column",
+    "answer_column",
+    "answer_start_column",
+    "doc_stride",
+    "max_answer_length",
+    "null_threshold",
+)
+# Table columns question answering does not read (it has its own).
+NOT_QA_SETTINGS = ("text_column", "text_pair_column", "label_columns", "label_delimiter", "split_column")
 
 
 @dataclass
@@ -63,6 +83,14 @@ class RunConfig:
     label_delimiter: str = ""  # multi_label in one column: labels separated by this (e.g. "|")
     split_column: str = ""  # a column saying train / validation / test per row
     exclude_problem_rows: bool = False  # leave out unusable rows (listed in the report) instead of stopping
+    # Question answering: a SQuAD .json file needs no columns; a table names these.
+    context_column: str = ""
+    question_column: str = ""
+    answer_column: str = ""  # an empty cell: the question has no answer in its context (SQuAD v2.0)
+    answer_start_column: str = ""  # character offset of the answer; empty: found in the context (if unique)
+    doc_stride: int = 128  # tokens shared by neighbouring windows of a context longer than max_length
+    max_answer_length: int = 30  # tokens of the longest answer predicted
+    null_threshold: float = 0.0  # "no answer" when its score beats the best span's by more than this
     validation_fraction: float = 0.1  # held out when no validation file / split column (pretraining: <= 10k)
     test_fraction: float = 0.1
     # Data for pretraining: plain-text files, one document per line or blank-line separated.
@@ -190,6 +218,14 @@ class RunConfig:
             raise ConfigError(f"metric_for_best {self.metric_for_best!r} is not a metric name.")
 
     def _check_columns(self, spec) -> None:
+        if spec.answers_questions:
+            from bertstudio.data.qa_windows import check_window_settings
+            from bertstudio.data.squad import is_squad_file
+
+            check_window_settings(self.max_length, self.doc_stride)
+            _positive("max_answer_length", self.max_answer_length)
+            if is_squad_file(self.data_path):
+                return  # SQuAD JSON names its contexts, questions and answers itself
         for role in spec.columns:
             name = COLUMN_FIELDS[role.name]
             if role.required and not getattr(self, name):
@@ -208,8 +244,10 @@ class RunConfig:
             return self.task == "pretraining"
         if name in CORPUS_SETTINGS:
             return self.is_pretraining
+        if name in QA_SETTINGS:
+            return self.spec.answers_questions
         if name in TABLE_SETTINGS:
-            if self.is_pretraining:
+            if self.is_pretraining or (name in NOT_QA_SETTINGS and self.spec.answers_questions):
                 return False
             if name == "label_delimiter":
                 return self.task == "multi_label"

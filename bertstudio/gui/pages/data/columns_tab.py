@@ -138,7 +138,7 @@ class ColumnsTab(QWidget):
         self.pair_combo.setToolTip(
             "" if reads_pair else "Not read by this task: only sentence pairs have a second text"
         )
-        self.delimiter_edit.setEnabled(get_task(task).role("labels").multiple)
+        self.delimiter_edit.setEnabled(get_task(task).several_labels)
 
     def mapping(self) -> Any:
         """The mapping the widgets show."""

@@ -1,0 +1,113 @@
+"""The question-answering head against transformers (every family), and the task end to end: the
+CLI trains on SQuAD JSON, predicts {id: answer}, and evaluate --json agrees with the official scoring."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from bertstudio.cli import main
+from bertstudio.model import load_pretrained, save_pretrained
+from bertstudio.model.family import all_families
+from bertstudio.text import encode
+from bertstudio.training.squad_scoring import squad_scores
+from tests.core.family_references import PAIRS, TEXTS, save_reference
+from tests.core.qa_fixtures import qa_articles, write_squad
+from tests.core.training_fixtures import tiny_model
+
+transformers = pytest.importorskip("transformers")
+FAMILIES = {family.name: family for family in all_families()}
+TOLERANCE = 1e-4
+
+
+def padded(tokenizer):
+    encodings = encode(tokenizer, TEXTS, PAIRS)
+    width = max(len(e.ids) for e in encodings)
+    pad = tokenizer.token_to_id("[PAD]") or tokenizer.token_to_id("<pad>") or 0
+    ids = torch.tensor([e.ids + [pad] * (width - len(e.ids)) for e in encodings])
+    types = torch.tensor([e.type_ids + [0] * (width - len(e.ids)) for e in encodings])
+    mask = torch.tensor([[1] * len(e.ids) + [0] * (width - len(e.ids)) for e in encodings])
+    return ids, mask, types
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_span_head_matches_transformers_both_ways(tmp_path, family):
+    architecture = FAMILIES[family].architectures["question_answering"]
+    reference, tokenizer = save_reference(tmp_path / "theirs", family, architecture, num_labels=2)
+    ours, our_tokenizer = load_pretrained(tmp_path / "theirs")
+    assert ours.task == "question_answering" and ours.load_report.newly_initialized == []
+    ids, mask, types = padded(our_tokenizer)
+    inputs = {"input_ids": ids, "attention_mask": mask}
+    if FAMILIES[family].capabilities.token_types:
+        inputs["token_type_ids"] = types
+    with torch.no_grad():
+        mine = ours(**inputs)
+        theirs = reference(**inputs)
+    assert (mine.start_logits - theirs.start_logits).abs().max() < TOLERANCE
+    assert (mine.end_logits - theirs.end_logits).abs().max() < TOLERANCE
+    save_pretrained(ours, our_tokenizer, tmp_path / "ours")  # and transformers reads what we save
+    reloaded = transformers.AutoModelForQuestionAnswering.from_pretrained(
+        tmp_path / "ours", attn_implementation="eager"
+    ).eval()
+    assert type(reloaded).__name__ == architecture
+    with torch.no_grad():
+        assert (reloaded(**inputs).start_logits - theirs.start_logits).abs().max() < TOLERANCE
+
+
+def test_loss_matches_transformers_and_a_window_without_the_answer_points_at_cls(tmp_path):
+    reference, _ = save_reference(tmp_path, "bert", "BertForQuestionAnswering", num_labels=2)
+    ours, tokenizer = load_pretrained(tmp_path)
+    ids, mask, types = padded(tokenizer)
+    starts, ends = torch.tensor([3, 0, 1]), torch.tensor([5, 0, 2])  # row 2: no answer here ([CLS])
+    with torch.no_grad():
+        mine = ours(ids, mask, types, labels=torch.stack((starts, ends), dim=1)).loss
+        theirs = reference(
+            input_ids=ids,
+            attention_mask=mask,
+            token_type_ids=types,
+            start_positions=starts,
+            end_positions=ends,
+        ).loss
+    assert abs(float(mine) - float(theirs)) < TOLERANCE
+
+
+def test_cli_trains_on_squad_predicts_by_id_and_evaluate_agrees_with_official_scoring(tmp_path, capsys):
+    train = write_squad(tmp_path / "train.json", qa_articles(96, seed=0, unanswerable_every=4))
+    dev = write_squad(tmp_path / "dev.json", qa_articles(24, seed=1, unanswerable_every=4))
+    run = tmp_path / "run"
+    window = ["--max-length", "32", "--doc-stride", "8"]
+    code = main(
+        ["train", "--task", "question_answering", "--model", str(tiny_model(tmp_path)), "--data", str(train)]
+        + ["--validation", str(dev), "--out", str(run), "--epochs", "6", "--batch-size", "16", "--lr", "3e-3"]
+        + ["--warmup", "0", *window, "--plain"]
+    )
+    assert code == 0
+    events = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    curves = [e["metrics"]["f1"] for e in events if e["kind"] == "eval" and e["split"] == "validation"]
+    assert len(curves) == 6 and curves[-1] >= 70.0  # 18 of 24 dev questions have an answer it can learn
+    config = json.loads((run / "model" / "config.json").read_text())
+    assert config["architectures"] == ["BertForQuestionAnswering"] and config["version_2_with_negative"]
+    predictions = tmp_path / "predictions.json"
+    assert (
+        main(
+            ["predict", "--model", str(run / "model"), "--data", str(dev), "--out", str(predictions), *window]
+        )
+        == 0
+    )
+    answers = json.loads(predictions.read_text())
+    assert sorted(answers) == sorted(f"q{i}" for i in range(24))
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(run / "model"), "--data", str(dev), "--json", *window]) == 0
+    reported = json.loads(capsys.readouterr().out)
+    golds = {
+        qa["id"]: [a["text"] for a in qa["answers"]]
+        for article in json.loads(dev.read_text())["data"]
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+    }
+    official = squad_scores(answers, golds)
+    assert reported["exact_match"] == pytest.approx(official["exact_match"], abs=0.01)
+    assert reported["f1"] == pytest.approx(official["f1"], abs=0.01)
+    assert reported["HasAns_total"] == 18 and reported["NoAns_total"] == 6
