@@ -292,11 +292,12 @@ class AppController(QObject):
             data = self.data
             options = data.read_options
             config.data_path = str(data.path)
-            config.text_column = mapping.text
-            config.text_pair_column = mapping.text_pair or ""
-            config.label_columns = list(mapping.labels)
-            config.label_delimiter = mapping.label_delimiter or ""
-            config.split_column = mapping.split_column or ""
+            if not get_task(self.task).answers_questions:  # a SQuAD file names its own fields
+                config.text_column = mapping.text
+                config.text_pair_column = mapping.text_pair or ""
+                config.label_columns = list(mapping.labels)
+                config.label_delimiter = mapping.label_delimiter or ""
+                config.split_column = mapping.split_column or ""
             config.validation_fraction = data.validation_fraction
             config.test_fraction = data.test_fraction
             config.exclude_problem_rows = data.exclude_problem_rows
