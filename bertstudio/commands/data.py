@@ -81,20 +81,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from bertstudio.data import read_table, suggest_task, validate
+    from bertstudio.data import suggest_task, validate
     from bertstudio.data.squad import is_squad_file
 
     delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
     if is_squad_file(args.file) or args.context or args.question:
         report = _question_report(args, delimiter)
         return _print(args, report)
-    table = read_table(
-        args.file,
-        encoding=args.encoding,
-        delimiter=delimiter,
-        has_header=args.has_header,
-        quoting=args.quoting,
-    )
+    table = _read(args, delimiter)
     mapping = _mapping(args, table, suggest_task(table))
     tokenizer = _tokenizer(args.model) if args.model else None
     sizes = _sizes(args.split) if args.split else None
@@ -115,10 +109,21 @@ def _print(args: argparse.Namespace, report) -> int:
     return 0
 
 
+def _read(args: argparse.Namespace, delimiter: str | None):
+    from bertstudio.data import read_table
+
+    return read_table(
+        args.file,
+        encoding=args.encoding,
+        delimiter=delimiter,
+        has_header=args.has_header,
+        quoting=args.quoting,
+    )
+
+
 def _question_report(args: argparse.Namespace, delimiter: str | None):
     """The question-answering report of a SQuAD .json file, or of a table with --context / --question."""
     from bertstudio.data.qa_validation import validate_questions
-    from bertstudio.data.reading import read_table
     from bertstudio.data.squad import QAColumns, read_qa_table, read_squad
 
     columns = None
@@ -129,14 +134,7 @@ def _question_report(args: argparse.Namespace, delimiter: str | None):
             answer=args.answer or "",
             answer_start=args.answer_start or "",
         )
-        table = read_table(
-            args.file,
-            encoding=args.encoding,
-            delimiter=delimiter,
-            has_header=args.has_header,
-            quoting=args.quoting,
-        )
-        parsed = read_qa_table(table, columns)
+        parsed = read_qa_table(_read(args, delimiter), columns)
     else:
         parsed = read_squad(args.file)
     tokenizer = _tokenizer(args.model) if args.model else None

@@ -4,6 +4,7 @@ tabs render it and send it intents; `selection()` is what "Use for Training" han
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -305,22 +306,12 @@ class DataImport(QObject):
         generation = self._check_generation
         self.report = self.check_error = None
         self.report_changed.emit()
-        if self.questions is not None:
-            run_in_background(
-                check_questions,
-                self.questions,
-                self._model_path(),
-                self.max_length,
-                self.split_sizes(),
-                owner=self,
-                on_done=lambda report: self._checked(generation, report),
-                on_error=lambda exc: self._check_failed(generation, exc),
-            )
-            return
+        if self.questions is not None:  # a SQuAD file: its questions are checked, not a table
+            check = functools.partial(check_questions, self.questions)
+        else:
+            check = functools.partial(check_data, self.table, self.mapping)
         run_in_background(
-            check_data,
-            self.table,
-            self.mapping,
+            check,
             self._model_path(),
             self.max_length,
             self.split_sizes(),

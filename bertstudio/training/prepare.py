@@ -134,7 +134,7 @@ def load_splits(
     """train / validation / test LabeledDatasets (validation and test None when absent). The label
     space is the training data's, or `label_names` when given (run.json's, on resume). Rows left out
     (exclude_problem_rows) are reported through `log`, never dropped silently."""
-    from bertstudio.data import build_dataset, load_split_files, read_table, split_by_column, split_dataset
+    from bertstudio.data import build_dataset, load_split_files, read_table, split_by_column
     from bertstudio.training.config import read_options
 
     mapping = column_mapping(config)
@@ -159,27 +159,41 @@ def load_splits(
             splits = split_by_column(data)
             how = f"split by the {config.split_column!r} column"
         else:
-            fractions = (
-                1.0 - config.validation_fraction - config.test_fraction,
-                config.validation_fraction,
-                config.test_fraction,
-            )
-            splits = split_dataset(data, sizes=fractions, seed=config.seed)
-            how = f"split {fractions[0]:.0%} / {fractions[1]:.0%} / {fractions[2]:.0%} (seed {config.seed})"
+            splits, how = split_by_fractions(config, data)
     for dataset in built:
         if dataset.excluded and log is not None:
             shown = "; ".join(f"line {p.line}: {p.message}" for p in dataset.excluded[:5])
             log(f"{len(dataset.excluded)} unusable rows of {dataset.source} left out ({shown}).", "warning")
+    return non_empty_splits(config, splits, how, "rows", log)
+
+
+def split_by_fractions(config: RunConfig, data) -> tuple[dict[str, Any], str]:
+    """The run's seeded train / validation / test split of `data`, and how it was made (for the log)."""
+    from bertstudio.data import split_dataset
+
+    fractions = (
+        1.0 - config.validation_fraction - config.test_fraction,
+        config.validation_fraction,
+        config.test_fraction,
+    )
+    splits = split_dataset(data, sizes=fractions, seed=config.seed)
+    return splits, f"split {fractions[0]:.0%} / {fractions[1]:.0%} / {fractions[2]:.0%} (seed {config.seed})"
+
+
+def non_empty_splits(
+    config: RunConfig, splits: dict[str, Any], how: str, unit: str, log: Callable[..., None] | None
+) -> dict[str, Any]:
+    """train / validation / test with None for an empty one, logged; DataImportError without training data."""
     result = {
         name: (splits.get(name) if splits.get(name) is not None and len(splits[name]) else None)
         for name in ("train", "validation", "test")
     }
     if log is not None:
         counts = ", ".join(f"{len(result[name]) if result[name] else 0:,} {name}" for name in result)
-        log(f"Rows: {counts} ({how}).")
+        log(f"{unit.capitalize()}: {counts} ({how}).")
     if result["train"] is None:
         raise DataImportError(
-            "No rows are left for training after the split.",
+            f"No {unit} are left for training after the split.",
             "Use more data, or smaller validation_fraction / test_fraction.",
             path=config.data_path,
         )
@@ -189,7 +203,6 @@ def load_splits(
 def load_qa_splits(config: RunConfig, log: Callable[..., None] | None = None) -> dict[str, Any]:
     """train / validation / test QADatasets of a question-answering run: SQuAD JSON or a table,
     split by the run's fractions unless validation / test files are given."""
-    from bertstudio.data import split_dataset
     from bertstudio.data.squad import QAColumns, build_qa_dataset, read_questions
     from bertstudio.training.config import read_options
 
@@ -222,27 +235,8 @@ def load_qa_splits(config: RunConfig, log: Callable[..., None] | None = None) ->
         )
         how = "from the given files"
     else:
-        fractions = (
-            1.0 - config.validation_fraction - config.test_fraction,
-            config.validation_fraction,
-            config.test_fraction,
-        )
-        splits = split_dataset(train, sizes=fractions, seed=config.seed)
-        how = f"split {fractions[0]:.0%} / {fractions[1]:.0%} / {fractions[2]:.0%} (seed {config.seed})"
-    result = {
-        name: splits[name] if splits.get(name) is not None and len(splits[name]) else None
-        for name in ("train", "validation", "test")
-    }
-    if log is not None:
-        counts = ", ".join(f"{len(result[name]) if result[name] else 0:,} {name}" for name in result)
-        log(f"Questions: {counts} ({how}).")
-    if result["train"] is None:
-        raise DataImportError(
-            "No questions are left for training after the split.",
-            "Use more data, or smaller validation_fraction / test_fraction.",
-            path=config.data_path,
-        )
-    return result
+        splits, how = split_by_fractions(config, train)
+    return non_empty_splits(config, splits, how, "questions", log)
 
 
 def _prepare_question_answering(config: RunConfig, log: Callable[..., None]) -> PreparedRun:

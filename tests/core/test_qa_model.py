@@ -86,3 +86,29 @@ def test_cli_trains_on_squad_predicts_by_id_and_evaluate_agrees_with_official_sc
     assert reported["exact_match"] == pytest.approx(official["exact_match"], abs=0.01)
     assert reported["f1"] == pytest.approx(official["f1"], abs=0.01)
     assert reported["HasAns_total"] == 18 and reported["NoAns_total"] == 6
+
+
+def test_cancel_then_resume_continues_the_same_question_answering_run(tmp_path):
+    from bertstudio.training import TrainingControl, resume_training, run_training
+    from tests.core.training_fixtures import eval_records, run_config, step_losses
+
+    data = write_squad(tmp_path / "squad.json", qa_articles(40, unanswerable_every=4))
+    model = tiny_model(tmp_path)
+    settings = dict(task="question_answering", text_column="", label_columns=[], max_length=32, doc_stride=8)
+    settings.update(max_steps=8, eval_every_steps=4, batch_size=8)
+    reference = run_config(model, data, tmp_path / "reference", **settings)
+    assert run_training(reference).status == "completed"
+    control = TrainingControl()
+
+    def cancel_at_step_5(event):
+        if event.kind == "step" and event.step == 5:
+            control.cancel()
+
+    interrupted = run_config(model, data, tmp_path / "interrupted", **settings)
+    assert run_training(interrupted, cancel_at_step_5, control).status == "cancelled"
+    assert resume_training(tmp_path / "interrupted").status == "completed"
+    assert step_losses(tmp_path / "interrupted") == pytest.approx(
+        step_losses(tmp_path / "reference"), abs=1e-5
+    )
+    f1 = [r["metrics"]["f1"] for r in eval_records(tmp_path / "interrupted")]
+    assert f1 == pytest.approx([r["metrics"]["f1"] for r in eval_records(tmp_path / "reference")])
