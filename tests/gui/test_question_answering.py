@@ -89,6 +89,8 @@ def test_a_squad_file_is_checked_and_trained_as_the_data_page_shows(
     assert config.max_length == imported.max_length == report.questions.max_length == 384
     assert config.text_column == "" and config.label_columns == []  # a SQuAD file names its own fields
     assert config.doc_stride == report.questions.doc_stride
+    shown = window.train_page.form.data_label.text()
+    assert f"windows of {config.max_length} tokens sharing {config.doc_stride}" in shown
     columns = window.data_page.columns_tab
     columns.task_combo.setCurrentIndex(columns.task_combo.findData("classification"))
     qtbot.waitUntil(lambda: imported.check_error is not None, timeout=10_000)

@@ -327,8 +327,12 @@ class TrainForm(QWidget):
             return
         labels = ", ".join(mapping.labels) if mapping.labels else "?"
         pair = f" + {mapping.text_pair}" if mapping.text_pair else ""
+        read = f"{mapping.text}{pair} → {labels}"
+        if get_task(data.task).answers_questions:  # a SQuAD file: its own fields, cut into windows
+            settings = self.controller.settings
+            read = f"SQuAD questions, windows of {settings.max_length} tokens sharing {settings.doc_stride}"
         self.data_label.setText(
-            f"{data.path.name}: {mapping.text}{pair} → {labels}<br>"
+            f"{data.path.name}: {read}<br>"
             f"split {1 - data.validation_fraction - data.test_fraction:.0%} / "
             f"{data.validation_fraction:.0%} / {data.test_fraction:.0%}"
         )
