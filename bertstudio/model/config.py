@@ -55,6 +55,12 @@ class BertConfig:
         return family_for(self.model_type)
 
     @property
+    def options(self) -> Any:
+        """The family's own settings (e.g. DeBERTa's relative attention), None for a family without any."""
+        read = self.family.read_options
+        return read(self) if read is not None else None
+
+    @property
     def embedding_width(self) -> int:
         return self.embedding_size or self.hidden_size
 
@@ -138,6 +144,8 @@ class BertConfig:
             raise ConfigError(
                 f"pad_token_id {self.pad_token_id} is outside the vocabulary (size {self.vocab_size})."
             )
+        if family.read_options is not None:
+            family.read_options(self)  # raises ConfigError on a bad family setting
         if self.position_embedding_type != "absolute":
             raise ConfigError(
                 f"position_embedding_type {self.position_embedding_type!r} is not supported.",

@@ -10,7 +10,9 @@ tokenizer kind. Adding a family means adding a module under `model/families/` th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bertstudio.errors import ConfigError
 
@@ -73,11 +75,19 @@ class Family:
     key_map: tuple[KeyRename, ...] = ()
     # (alias, name) pairs of checkpoint weights: a tied copy read as the weight it copies when that is absent
     aliases: tuple[tuple[str, str], ...] = ()
+    # which layer mathematics the encoder runs: "bert" (post-norm BERT blocks over absolute positions),
+    # "deberta_v2" (disentangled attention over relative positions) or "modernbert" (pre-norm, rotary,
+    # local and global layers); model/modeling.py builds the matching embeddings and encoder
+    block: str = "bert"
+    # the family's own config.json settings beyond BertConfig's fields: a BertConfig (its extra keys)
+    # -> a typed settings object, raising ConfigError naming the bad key; None when it has none
+    read_options: Callable[[Any], Any] | None = None
     positions_from_padding: bool = False  # RoBERTa: positions count real tokens from pad_token_id + 1
     factorised_embeddings: bool = False  # config.json carries embedding_size (ELECTRA, ALBERT)
     always_project_embeddings: bool = False  # ALBERT maps embeddings to the hidden size even at equal width
-    # sequence classification: "pooler" (BERT: pooled first token -> dropout -> linear) or the
-    # RoBERTa-style first-token head (dropout -> dense -> activation -> dropout -> linear)
+    # sequence classification: "pooler" (BERT: pooled first token -> dropout -> linear), "first_token"
+    # (RoBERTa: dropout -> dense -> activation -> dropout -> linear) or "context_pooler" (DeBERTa: the
+    # first-token shape with the pooler's own dropout and activation from the family's options)
     classifier: str = "pooler"
     classifier_activation: str = "tanh"
     classifier_dropout_first: bool = True  # dropout before the first-token head's dense layer

@@ -243,9 +243,12 @@ def load_state(model: BertPreTrainedModel, state: dict[str, torch.Tensor], sourc
     family, task = model.family, model.task
     local = model.state_dict()
     expected = {name: local[key] for name, key in full_state_names(model).items()}
+    # a pooler the model lacks is still the encoder's, in families that have one (DeBERTa's `pooler.` is
+    # its classification head's)
+    pooler = ["bert.pooler.dense.weight"] if family.capabilities.pooler else []
     encoder_roots = {
         family.to_checkpoint_key(name, task).removeprefix(f"{family.prefix}.").split(".")[0]
-        for name in [*expected, "bert.pooler.dense.weight"]  # a pooler the model lacks is still the encoder's
+        for name in [*expected, *pooler]
         if name.startswith("bert.")
     }
     state = dict(state)

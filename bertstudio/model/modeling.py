@@ -96,13 +96,16 @@ class BertEmbeddings(nn.Module):
         )
         self.LayerNorm = nn.LayerNorm(width, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.output_width = width  # mapped to the hidden size by the model's embeddings_project
 
     def forward(
         self,
         input_ids: torch.Tensor,
         token_type_ids: torch.Tensor,
         inputs_embeds: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """attention_mask is for embeddings that zero padding (DeBERTa's); BERT's do not read it."""
         if self.positions_from_padding:
             # RoBERTa counts real tokens from pad_token_id + 1; padding keeps the padding row
             real = input_ids.ne(self.pad_token_id).long()
@@ -211,7 +214,9 @@ class BertLayer(nn.Module):
         head_mask: torch.Tensor | None,
         return_probs: bool,
         packing: TokenPacking | None = None,
+        context: None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """context: what the encoder computed once for this forward (nothing for BERT blocks)."""
         context, probs = self.attention.self(hidden, key_mask, head_mask, return_probs, packing)
         hidden = self.attention.output(context, hidden)
         hidden = self.output(self.intermediate(hidden), hidden)
@@ -234,6 +239,14 @@ class BertEncoder(nn.Module):
         """The layer run at each depth (the same module repeats where weights are shared)."""
         return [self.layer[group] for group in self.schedule]
 
+    def context(self, attention_mask: torch.Tensor | None, seq: int, device: torch.device) -> None:
+        """What every layer of one forward shares (see DebertaEncoder); BERT's layers need nothing."""
+        return None
+
+    def finish(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The last step after the layers (a final norm in pre-norm encoders); none for BERT."""
+        return hidden
+
 
 class BertPooler(nn.Module):
     def __init__(self, config: BertConfig) -> None:
@@ -242,6 +255,18 @@ class BertPooler(nn.Module):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.dense(hidden[:, 0]))
+
+
+def encoder_parts(config: BertConfig) -> tuple[nn.Module, nn.Module]:
+    """The embeddings and encoder of the family's block kind (Family.block)."""
+    block = config.family.block
+    if block == "deberta_v2":
+        from bertstudio.model.deberta import DebertaEmbeddings, DebertaEncoder
+
+        return DebertaEmbeddings(config), DebertaEncoder(config)
+    if block != "bert":
+        raise ConfigError(f"{config.family.title} models have an unknown block kind {block!r}.")
+    return BertEmbeddings(config), BertEncoder(config)
 
 
 class BertPreTrainedModel(nn.Module):
@@ -295,10 +320,10 @@ class BertModel(BertPreTrainedModel):
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True) -> None:
         super().__init__(config)
         family = config.family
-        self.embeddings = BertEmbeddings(config)
-        projects = config.embedding_width != config.hidden_size or family.always_project_embeddings
-        self.embeddings_project = nn.Linear(config.embedding_width, config.hidden_size) if projects else None
-        self.encoder = BertEncoder(config)
+        self.embeddings, self.encoder = encoder_parts(config)
+        width = self.embeddings.output_width
+        projects = width != config.hidden_size or family.always_project_embeddings
+        self.embeddings_project = nn.Linear(width, config.hidden_size) if projects else None
         self.pooler = BertPooler(config) if add_pooling_layer and family.capabilities.pooler else None
         self.init_weights()
 
@@ -325,7 +350,9 @@ class BertModel(BertPreTrainedModel):
         key_mask = None
         if attention_mask is not None and not bool(attention_mask.all()):
             key_mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T)
-        hidden = self.embeddings(input_ids, token_type_ids, inputs_embeds)
+        hidden = self.embeddings(
+            input_ids, token_type_ids, inputs_embeds, attention_mask if key_mask is not None else None
+        )
         if self.embeddings_project is not None:
             hidden = self.embeddings_project(hidden)
         packing = None
@@ -333,12 +360,16 @@ class BertModel(BertPreTrainedModel):
         if key_mask is not None and pack and not output_attentions and head_mask is None:
             packing = TokenPacking(attention_mask)
             hidden = packing.unpad(hidden)  # (N, C)
+        context = self.encoder.context(
+            attention_mask if key_mask is not None else None, input_ids.shape[1], hidden.device
+        )
         attentions = []
         for index, layer in enumerate(self.encoder.applied_layers()):
             layer_head_mask = head_mask[index] if head_mask is not None else None
-            hidden, probs = layer(hidden, key_mask, layer_head_mask, output_attentions, packing)
+            hidden, probs = layer(hidden, key_mask, layer_head_mask, output_attentions, packing, context)
             if output_attentions:
                 attentions.append(probs)
+        hidden = self.encoder.finish(hidden)
         if packing is not None:
             hidden = packing.pad(hidden)
         return ModelOutput(
@@ -456,21 +487,25 @@ def _head_dropout(config: BertConfig) -> nn.Dropout:
 
 class FirstTokenHead(nn.Module):
     """RoBERTa-style sequence head on the first token: [dropout] -> dense -> activation -> dropout ->
-    out_proj (RoBERTa: tanh, ELECTRA: GELU, DistilBERT: ReLU without the first dropout)."""
+    out_proj (RoBERTa: tanh, ELECTRA: GELU, DistilBERT: ReLU without the first dropout, DeBERTa: the
+    pooler's dropout and activation)."""
 
     def __init__(self, config: BertConfig, num_labels: int) -> None:
         super().__init__()
         family = config.family
-        self.dropout_first = family.classifier_dropout_first
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.act = ACTIVATION_FUNCTIONS[family.classifier_activation]
         self.dropout = _head_dropout(config)
+        activation = family.classifier_activation
+        if family.classifier == "context_pooler":  # DeBERTa's pooler: its own dropout and activation
+            self.first_dropout = nn.Dropout(config.options.pooler_dropout)
+            activation = config.options.pooler_hidden_act
+        else:
+            self.first_dropout = self.dropout if family.classifier_dropout_first else nn.Identity()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.act = ACTIVATION_FUNCTIONS[activation]
         self.out_proj = nn.Linear(config.hidden_size, num_labels)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        x = hidden[:, 0]  # (B, C)
-        if self.dropout_first:
-            x = self.dropout(x)
+        x = self.first_dropout(hidden[:, 0])  # (B, C)
         return self.out_proj(self.dropout(self.act(self.dense(x))))
 
 

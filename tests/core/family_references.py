@@ -63,7 +63,7 @@ class Reference:
     """How to build one family's reference: its transformers config and its tokenizer kind."""
 
     config_class: str
-    tokenizer_kind: str  # "wordpiece", "byte_level_bpe", "unigram_xlmr", "unigram_albert"
+    tokenizer_kind: str  # "wordpiece", "byte_level_bpe", "unigram_xlmr", "unigram_albert", "unigram_deberta"
     tokenizer_class: str
     settings: dict
 
@@ -114,11 +114,54 @@ REFERENCES = {
             pad_token_id=0,
         ),
     ),
+    # DeBERTa-v3's layout: relative attention only (no absolute positions), both position terms through
+    # the shared query/key projections, log buckets narrow enough that the test texts reach the log range
+    "deberta-v2": Reference(
+        "DebertaV2Config",
+        "unigram_deberta",
+        "DebertaV2Tokenizer",
+        dict(
+            SIZES,
+            hidden_size=32,
+            intermediate_size=64,
+            max_position_embeddings=64,
+            type_vocab_size=0,
+            layer_norm_eps=1e-7,
+            relative_attention=True,
+            position_biased_input=False,
+            pos_att_type=["p2c", "c2p"],
+            position_buckets=8,
+            max_relative_positions=64,
+            norm_rel_ebd="layer_norm",
+            share_att_key=True,
+            pad_token_id=0,
+        ),
+    ),
+}
+
+# other layouts a family's checkpoints come in, each checked against transformers like the reference
+LAYOUTS = {
+    # DeBERTa-v2: absolute positions added to the input too, separate position projections, one row per
+    # distance (no buckets), factorised embeddings
+    "deberta-v2 v2": (
+        "deberta-v2",
+        dict(
+            position_biased_input=True,
+            share_att_key=False,
+            pos_att_type="c2p|p2c",
+            position_buckets=-1,
+            max_relative_positions=-1,
+            norm_rel_ebd="none",
+            embedding_size=16,
+        ),
+    ),
+    "deberta-v2 c2p only": ("deberta-v2", dict(pos_att_type=["c2p"], share_att_key=False)),
 }
 
 UNIGRAM_SPECIALS = {
     "unigram_xlmr": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
     "unigram_albert": ["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"],
+    "unigram_deberta": ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"],
 }
 
 
@@ -151,6 +194,9 @@ def unigram_reference(kind: str):
     if kind == "unigram_xlmr":
         mask = vocab.pop(specials.index("<mask>"))
         return transformers.XLMRobertaTokenizer(vocab=[*vocab, mask])
+    if kind == "unigram_deberta":  # DeBERTa-v3 puts [MASK] after the pieces
+        mask = vocab.pop(specials.index("[MASK]"))
+        return transformers.DebertaV2Tokenizer(vocab=[*vocab, mask])
     return transformers.AlbertTokenizer(vocab=vocab)
 
 
@@ -170,16 +216,24 @@ def tokenizer_config(tokenizer: Tokenizer, tokenizer_class: str) -> dict:
 
 
 def save_reference(
-    folder: Path, family: str, architecture: str, num_labels: int = 3, problem_type=None, seed=1
+    folder: Path,
+    family: str,
+    architecture: str,
+    num_labels: int = 3,
+    problem_type=None,
+    seed=1,
+    overrides: dict | None = None,
 ):
     """Save a random transformers model of `architecture` (eager attention) and the family's tokenizer
-    into `folder`; returns the transformers model (eval mode) and the tokenizer."""
+    into `folder`; returns the transformers model (eval mode) and the tokenizer. `overrides` change the
+    family's reference settings (another layout of the same family)."""
     import transformers
 
     reference = REFERENCES[family]
     built = build_tokenizer(reference.tokenizer_kind)
     tokenizer = built if isinstance(built, Tokenizer) else built.backend_tokenizer
-    settings = dict(reference.settings, vocab_size=tokenizer.get_vocab_size(), num_labels=num_labels)
+    settings = dict(reference.settings, **(overrides or {}))
+    settings.update(vocab_size=tokenizer.get_vocab_size(), num_labels=num_labels)
     if problem_type:
         settings["problem_type"] = problem_type
     config = getattr(transformers, reference.config_class)(**settings)

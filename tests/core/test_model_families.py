@@ -10,7 +10,7 @@ import torch
 from bertstudio.model import load_pretrained, save_pretrained
 from bertstudio.model.family import all_families
 from bertstudio.text import encode, special_token_id
-from tests.core.family_references import PAIRS, REFERENCES, TEXTS, VARIED_TEXTS, save_reference
+from tests.core.family_references import LAYOUTS, PAIRS, REFERENCES, TEXTS, VARIED_TEXTS, save_reference
 
 transformers = pytest.importorskip("transformers")
 
@@ -99,6 +99,43 @@ def test_family_matches_transformers_and_round_trips(tmp_path, family, task):
     again, _ = load_pretrained(saved)
     assert again.task == task and again.load_report.newly_initialized == []
     assert_matches(again, reference, inputs, task)
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_other_layouts_of_a_family_match_transformers_and_train_alike(tmp_path, layout):
+    """Each further layout: logits, attentions and the round trip as above, and one training step's loss
+    and gradients equal the reference's (dropout off), so every weight learns as it does there."""
+    family, overrides = LAYOUTS[layout]
+    spec = next(f for f in all_families() if f.name == family)
+    architecture = spec.architectures["classification"]
+    reference, _ = save_reference(tmp_path / "reference", family, architecture, overrides=overrides)
+    ours, tokenizer = load_pretrained(tmp_path / "reference")
+    assert ours.load_report.newly_initialized == []
+    inputs = padded_pairs(ours, tokenizer)
+    assert_matches(ours, reference, inputs, "classification")
+    saved = save_pretrained(ours, tokenizer, tmp_path / "ours")
+    auto = getattr(transformers, architecture).from_pretrained(saved, attn_implementation="eager").eval()
+    assert_matches(ours, auto, inputs, "classification")
+
+    labels = torch.tensor([0, 2, 1])
+    ours.train()
+    for module in [*ours.modules(), *reference.modules()]:
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    reference.train()
+    mine = ours(**inputs, labels=labels)
+    theirs = reference(**inputs, labels=labels)
+    assert abs(mine.loss.item() - theirs.loss.item()) < TOLERANCE
+    mine.loss.backward()
+    theirs.loss.backward()
+    reference_parameters = dict(reference.named_parameters())
+    compared = 0
+    for name, parameter in ours.named_parameters():
+        theirs_name = spec.to_checkpoint_key(name, ours.task)
+        if theirs_name in reference_parameters and parameter.grad is not None:
+            assert max_diff(parameter.grad, reference_parameters[theirs_name].grad) < TOLERANCE, name
+            compared += 1
+    assert compared == len(reference_parameters)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
