@@ -61,7 +61,34 @@ class BatchSampler:
 
 def collate(encoded: EncodedDataset, indices: Sequence[int], pad_id: int):
     """Tensors for one batch padded to its longest example: input_ids, attention_mask, token_type_ids,
-    labels (token labels padded with -100)."""
+    labels (token labels padded with -100); for each text encoded apart (`encoded.apart`, e.g. "pair"),
+    its own pair_input_ids and pair_attention_mask."""
+    import torch
+
+    batch = _collate_joined(encoded, indices, pad_id)
+    for name, runs in encoded.apart.items():
+        ids, mask = pad_runs(runs.input_ids, runs.offsets, indices, pad_id)
+        batch[f"{name}_input_ids"] = torch.from_numpy(ids)
+        batch[f"{name}_attention_mask"] = torch.from_numpy(mask)
+    return batch
+
+
+def pad_runs(
+    input_ids: np.ndarray, offsets: np.ndarray, indices: Sequence[int], pad_id: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, attention mask), int64 (B, longest), of the runs `indices` of a flat id array."""
+    rows = np.asarray(indices, dtype=np.int64)
+    starts, lengths = offsets[rows], offsets[rows + 1] - offsets[rows]
+    width = int(lengths.max()) if len(rows) else 0
+    ids = np.full((len(rows), width), pad_id, np.int64)
+    mask = np.zeros((len(rows), width), np.int64)
+    for row, (start, length) in enumerate(zip(starts, lengths)):
+        ids[row, :length] = input_ids[start : start + length]
+        mask[row, :length] = 1
+    return ids, mask
+
+
+def _collate_joined(encoded: EncodedDataset, indices: Sequence[int], pad_id: int):
     import torch
 
     starts = encoded.offsets[np.asarray(indices, dtype=np.int64)]

@@ -23,7 +23,7 @@ from bertstudio.data.mapping import SPLIT_NAMES, ColumnMapping, to_number, uses_
 from bertstudio.data.reading import Table
 from bertstudio.errors import DataImportError
 from bertstudio.tasks import get_task
-from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SIMILARITY
 
 _TRUE = {"1", "1.0", "true", "yes"}
 _FALSE = {"0", "0.0", "false", "no", ""}
@@ -49,7 +49,8 @@ class Problem:
 @dataclass
 class LabeledDataset:
     """Examples for one task. `labels` per task: class ids (classification), floats (regression),
-    multi-hot float lists (multi_label), per-word tag ids (token_classification, with `words`)."""
+    multi-hot float lists (multi_label), per-word tag ids (token_classification, with `words`),
+    similarity scores (sentence_similarity; NaN for (anchor, positive) pairs without a score)."""
 
     task: str
     texts: list[str]
@@ -204,7 +205,9 @@ def parse_rows(table: Table, mapping: ColumnMapping, label_names: Sequence[str] 
 
 def _targets(table, mapping, label_names, problems) -> tuple[list[Any], list[str]]:
     problem = mapping.spec.problem_type
-    if problem == REGRESSION:
+    if problem == SIMILARITY and not mapping.labels:
+        return [math.nan] * len(table), []
+    if problem in (REGRESSION, SIMILARITY):
         return _regression_targets(table, mapping.labels[0], problems), [mapping.labels[0]]
     if problem == MULTI_LABEL:
         return _multi_hot(table, mapping, label_names, problems)

@@ -9,7 +9,7 @@ word; the other sub-words and the special tokens get -100 (ignored by the loss).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
@@ -18,7 +18,7 @@ from tokenizers import Tokenizer
 
 from bertstudio.data.dataset import LabeledDataset
 from bertstudio.tasks import get_task
-from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SIMILARITY
 from bertstudio.text import encode
 
 IGNORE_INDEX = -100
@@ -38,11 +38,25 @@ def clip_texts(texts: Sequence[str], max_length: int) -> tuple[list[str], list[b
 
 
 @dataclass
+class TokenRuns:
+    """One more text per example, tokenized on its own: text i is `input_ids[offsets[i]:offsets[i+1]]`."""
+
+    input_ids: np.ndarray  # int32
+    offsets: np.ndarray  # int64, len(examples) + 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+@dataclass
 class EncodedDataset:
     """Token ids of every example, end to end; example i is `input_ids[offsets[i]:offsets[i+1]]`.
 
     `labels` is per example for sequence tasks (int64 class ids, float32 targets, float32 multi-hot
-    rows) and per token (int64, aligned with `input_ids`) for token classification.
+    rows) and per token (int64, aligned with `input_ids`) for token classification. A task that
+    encodes its texts apart (sentence_similarity) holds the first text here and the others in `apart`
+    ("pair": the positive or second text).
     """
 
     task: str
@@ -53,13 +67,18 @@ class EncodedDataset:
     label_names: list[str]
     per_token_labels: bool
     clipped: int = 0  # texts so long they were cut to max_length x CHARS_PER_TOKEN characters first
+    apart: dict[str, TokenRuns] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     @property
     def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
+        """Tokens per example (texts encoded apart: the longest of its texts, what a batch pads to)."""
+        lengths = np.diff(self.offsets)
+        for runs in self.apart.values():
+            lengths = np.maximum(lengths, runs.lengths)
+        return lengths
 
     def example(self, index: int) -> dict[str, Any]:
         """One example's unpadded ids, token types and label(s)."""
@@ -85,6 +104,8 @@ def unpadded(tokenizer: Tokenizer) -> Tokenizer:
 def encode_dataset(dataset: LabeledDataset, tokenizer: Tokenizer, max_length: int) -> EncodedDataset:
     """Tokenize every example (pairs as [CLS] A [SEP] B [SEP]) truncated to `max_length` tokens."""
     tokenizer = unpadded(tokenizer)
+    if get_task(dataset.task).encodes_apart:
+        return _encode_apart(dataset, tokenizer, max_length)
     per_token = get_task(dataset.task).per_token
     ids_parts, types_parts, label_parts, lengths = [], [], [], []
     clipped = 0
@@ -121,13 +142,47 @@ def encode_dataset(dataset: LabeledDataset, tokenizer: Tokenizer, max_length: in
     )
 
 
+def _encode_apart(dataset: LabeledDataset, tokenizer: Tokenizer, max_length: int) -> EncodedDataset:
+    """Each text of an example tokenized on its own ([CLS] text [SEP]), for a bi-encoder."""
+    first, clipped = encode_texts(dataset.texts, tokenizer, max_length)
+    apart = {}
+    if dataset.pairs is not None:
+        apart["pair"], pair_clipped = encode_texts(dataset.pairs, tokenizer, max_length)
+        clipped += pair_clipped
+    return EncodedDataset(
+        task=dataset.task,
+        input_ids=first.input_ids,
+        token_type_ids=np.zeros(len(first.input_ids), np.int8),
+        offsets=first.offsets,
+        labels=_sequence_labels(dataset),
+        label_names=list(dataset.label_names),
+        per_token_labels=False,
+        clipped=clipped,
+        apart=apart,
+    )
+
+
+def encode_texts(texts: Sequence[str], tokenizer: Tokenizer, max_length: int) -> tuple[TokenRuns, int]:
+    """Single texts tokenized in chunks, truncated to `max_length`; and how many were clipped first."""
+    ids_parts, lengths, clipped = [], [], 0
+    for start in range(0, len(texts), ENCODE_CHUNK):
+        chunk, cut = clip_texts(texts[start : start + ENCODE_CHUNK], max_length)
+        clipped += sum(cut)
+        encodings = encode(tokenizer, chunk, None, max_length=max_length)
+        ids_parts.append(np.fromiter(chain.from_iterable(e.ids for e in encodings), np.int32))
+        lengths.extend(map(len, encodings))
+    offsets = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return TokenRuns(input_ids=_concat(ids_parts, np.int32), offsets=offsets), clipped
+
+
 def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
 
 
 def _sequence_labels(dataset: LabeledDataset) -> np.ndarray:
     problem = get_task(dataset.task).problem_type
-    if problem == REGRESSION:
+    if problem in (REGRESSION, SIMILARITY):
         return np.asarray(dataset.labels, dtype=np.float32)
     if problem == MULTI_LABEL:
         return np.asarray(dataset.labels, dtype=np.float32).reshape(len(dataset), len(dataset.label_names))

@@ -8,6 +8,7 @@ the share truncated at `max_length` and the [UNK] rate. The CLI prints it; the G
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,7 +25,7 @@ from bertstudio.data.mapping import ColumnMapping, guess_label_delimiter, mostly
 from bertstudio.data.reading import Table
 from bertstudio.data.splits import SPLITS, split_counts, split_indices
 from bertstudio.tasks import get_task
-from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SINGLE_LABEL, TOKEN_TAGS
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SIMILARITY, SINGLE_LABEL, TOKEN_TAGS
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -61,6 +62,9 @@ class TokenStats:
     unk_rate: float
     histogram_edges: list[int]  # bin i holds lengths in [edges[i], edges[i + 1])
     histogram_counts: list[int]
+    # the longest input the model accepts (its position table), None when not known; training cuts at
+    # min(max_length, model_limit), and so does truncated_share
+    model_limit: int | None = None
 
 
 @dataclass
@@ -120,17 +124,21 @@ def validate(
     seed: int = 0,
     token_sample: int | None = TOKEN_SAMPLE_ROWS,
     label_names: Sequence[str] | None = None,
+    model_limit: int | None = None,
 ) -> ValidationReport:
     """The report for `table` under `mapping`. With `sizes` (or a split column) it also checks the
     split; with a tokenizer, token statistics over all rows or a seeded sample of `token_sample`.
     `label_names` fixes the label space (a model's labels, or the training file's when `table` is a
-    separate validation / test file): other labels are `unknown_label` problems."""
+    separate validation / test file): other labels are `unknown_label` problems. `model_limit` (the
+    model's own longest input) is reported with the token statistics and counts in their truncation."""
     with bulk_objects():
-        return _validate(table, mapping, tokenizer, max_length, sizes, seed, token_sample, label_names)
+        return _validate(
+            table, mapping, tokenizer, max_length, sizes, seed, token_sample, label_names, model_limit
+        )
 
 
 def _validate(
-    table, mapping, tokenizer, max_length, sizes, seed, token_sample, label_names
+    table, mapping, tokenizer, max_length, sizes, seed, token_sample, label_names, model_limit
 ) -> ValidationReport:
     parsed = parse_rows(table, mapping, label_names)
     problems = list(parsed.problems)
@@ -155,14 +163,16 @@ def _validate(
         imbalance_ratio=ratio,
         imbalanced=ratio is not None and ratio >= IMBALANCE_RATIO,
         target_stats=_target_stats(parsed.labels, usable)
-        if mapping.spec.problem_type == REGRESSION
+        if mapping.spec.problem_type in (REGRESSION, SIMILARITY) and mapping.labels
         else None,
         problems=problems,
         problem_counts=dict(Counter(p.reason for p in problems)),
         problem_rows=len(parsed.bad_rows) + len(table.unparsed),
         usable_rows=int(usable.sum()),
         split_counts=split_counts,
-        tokens=_token_stats(parsed, usable, tokenizer, max_length, seed, token_sample) if tokenizer else None,
+        tokens=_token_stats(parsed, usable, tokenizer, max_length, seed, token_sample, model_limit)
+        if tokenizer
+        else None,
         warnings=list(table.warnings),
         complete=table.complete,
     )
@@ -360,12 +370,19 @@ def _duplicates(table: Table, parsed: ParsedRows, usable: np.ndarray) -> list[Pr
     for row, first, line, first_line in zip(rows.tolist(), firsts.tolist(), lines, first_lines):
         if keys[row] != keys[first]:  # a hash collision, not a repeat
             continue
-        if labels[row] == labels[first]:
+        if _same_label(labels[row], labels[first]):
             reason, message = "duplicate", f"same text and label as line {first_line}"
         else:
             reason, message = "conflicting_labels", f"same text as line {first_line} but a different label"
         problems.append(Problem(line, reason, message, row, None, parsed.texts[row][:200], "warning"))
     return problems
+
+
+def _same_label(first: Any, second: Any) -> bool:
+    """Equal labels; two missing scores (NaN: pairs without a similarity score) are the same too."""
+    if isinstance(first, float) and isinstance(second, float) and math.isnan(first) and math.isnan(second):
+        return True
+    return first == second
 
 
 def _label_ids_of(problem: str, label: Any) -> list[int]:
@@ -410,7 +427,7 @@ def _split_check(table, mapping, parsed, usable, sizes, seed) -> tuple[dict[str,
 
 def _label_counts(problem: str, parsed: ParsedRows, usable: np.ndarray) -> dict[str, int]:
     """Rows (multi-label: rows having it; tagging: tags) per label, over usable rows only."""
-    if problem == REGRESSION:
+    if problem in (REGRESSION, SIMILARITY):
         return {}
     if problem == SINGLE_LABEL:
         ids = np.asarray(parsed.labels, dtype=np.int64)[usable]
@@ -435,7 +452,9 @@ def _target_stats(targets: list[float], usable: np.ndarray) -> dict[str, float]:
     return {name: float(getattr(values, name)()) for name in ("min", "max", "mean", "std")}
 
 
-def _token_stats(parsed, usable, tokenizer, max_length, seed, token_sample) -> TokenStats | None:
+def _token_stats(
+    parsed, usable, tokenizer, max_length, seed, token_sample, model_limit=None
+) -> TokenStats | None:
     from bertstudio.text import encode, max_length_of, special_token_ids
 
     rows = np.flatnonzero(usable)
@@ -471,8 +490,9 @@ def _token_stats(parsed, usable, tokenizer, max_length, seed, token_sample) -> T
         median=float(np.median(lengths)),
         p95=float(np.percentile(lengths, 95)),
         longest=int(lengths.max()),
-        truncated_share=float(((lengths > max_length) | clipped).mean()),
+        truncated_share=float(((lengths > min(max_length, model_limit or max_length)) | clipped).mean()),
         unk_rate=unknown / max(int(lengths.sum()), 1),
         histogram_edges=[int(e) for e in edges],
         histogram_counts=[int(c) for c in counts],
+        model_limit=model_limit,
     )

@@ -287,6 +287,9 @@ class AppController(QObject):
             config.corpus_paths, config.whole_word_mask = [], False
         if self.task != "pretraining":
             config.nsp = False  # a loaded checkpoint has no NSP head to continue
+        spec = get_task(self.task)
+        if spec.best_metric_without_label and "metric_for_best" not in self.edited:
+            config.metric_for_best = ""  # the spec's for the columns mapped (with a score or without)
         mapping = self.current_mapping()
         if mapping is not None:
             data = self.data

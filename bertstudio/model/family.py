@@ -17,6 +17,7 @@ from typing import Any
 from bertstudio.errors import ConfigError
 
 SEQUENCE_TASKS = ("classification", "multi_label", "regression")
+SENTENCE_TASK = "sentence_embedding"  # saved as the base model with the sentence-transformers files
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,14 @@ class Family:
             if (task != "masked_lm" or self.capabilities.masked_lm)
             and (task != "pretraining" or self.capabilities.next_sentence)
         )
+
+    def builds(self, task: str) -> bool:
+        """Whether it has a model for `task` (a sentence encoder is its base model with pooling)."""
+        return ("base" if task == SENTENCE_TASK else task) in self.tasks
+
+    def architecture(self, task: str) -> str:
+        """The transformers class name config.json names for a model of `task`."""
+        return self.architectures.get("base" if task == SENTENCE_TASK else task, "")
 
     def to_checkpoint_key(self, key: str, task: str) -> str:
         """Our full weight name (with `bert.`) -> the name this family's checkpoints use."""

@@ -18,9 +18,10 @@ from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 
 from bertstudio.atomic import atomic_write, atomic_write_text
+from bertstudio.embeddings.layout import read_layout, write_layout
 from bertstudio.errors import CheckpointError, ConfigError
 from bertstudio.model.config import BertConfig
-from bertstudio.model.family import Family, family_for
+from bertstudio.model.family import SENTENCE_TASK, Family, family_for
 from bertstudio.model.modeling import TASKS, BertPreTrainedModel, build_model
 from bertstudio.text.tokenizer import configure, load_tokenizer, save_tokenizer
 
@@ -44,6 +45,8 @@ TASK_ALIASES = {
     "ner": "token_classification",
     "question_answering": "question_answering",
     "qa": "question_answering",
+    "sentence_embedding": "sentence_embedding",
+    "sentence_similarity": "sentence_embedding",
 }
 
 PROBLEM_TYPE_OF_TASK = {
@@ -118,7 +121,7 @@ def load_pretrained(
         config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
     elif resolved == "question_answering":  # qa_outputs scores start and end: transformers reads num_labels 2
         config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
-    config.architectures = [config.family.architectures.get(resolved, "")]
+    config.architectures = [config.family.architecture(resolved)]
 
     config.check_fits_in_memory(folder / "config.json")
     with torch.device("cpu"):
@@ -127,6 +130,8 @@ def load_pretrained(
     model.load_report = load_state(model, state, weights_file)
     tokenizer = load_tokenizer(folder)
     configure(tokenizer, min(_truncation(tokenizer), config.max_length))
+    if resolved == SENTENCE_TASK:
+        model.layout = read_layout(folder)  # the pooling it was trained with (mean when undeclared)
     model.eval()
     return model, tokenizer
 
@@ -338,8 +343,14 @@ def checkpoint_state(model: BertPreTrainedModel) -> dict[str, torch.Tensor]:
 
 
 def save_pretrained(model: BertPreTrainedModel, tokenizer: Tokenizer | None, path: str | Path) -> Path:
-    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers."""
+    """Write config.json, model.safetensors and the tokenizer files, loadable by transformers. A
+    sentence encoder is saved as its encoder plus the sentence-transformers files (modules.json,
+    1_Pooling, 2_Normalize), so sentence-transformers loads it with the same pooling."""
     folder = Path(path)
+    if model.task == SENTENCE_TASK:
+        save_pretrained(model.bert, tokenizer, folder)
+        write_layout(folder, model.layout, model.dimension)
+        return folder
     folder.mkdir(parents=True, exist_ok=True)
     tensors = checkpoint_state(model)
     atomic_write(
@@ -360,6 +371,15 @@ def save_config_and_tokenizer(model: BertPreTrainedModel, tokenizer: Tokenizer |
     atomic_write_text(folder / "config.json", json.dumps(config_dict, indent=2, sort_keys=True))
     if tokenizer is not None:
         save_tokenizer(tokenizer, folder, config.max_length, model.family.tokenizer_class)
+
+
+def model_length_limit(folder: str | Path) -> int | None:
+    """The longest input in tokens the model of a folder accepts (its config.json's positions, less what
+    its family reserves), or None when its config.json cannot be read."""
+    try:
+        return BertConfig.from_json_file(Path(folder) / "config.json").max_length
+    except ConfigError:
+        return None
 
 
 def huggingface_cache_dir() -> Path:

@@ -10,6 +10,7 @@ from bertstudio.tasks.spec import (
     MASKED_LM,
     MULTI_LABEL,
     REGRESSION,
+    SIMILARITY,
     SINGLE_LABEL,
     TOKEN_TAGS,
     ColumnRole,
@@ -29,6 +30,9 @@ QUESTION = ColumnRole("question", "Question", flag="--question")
 CONTEXT = ColumnRole("context", "Context", flag="--context")
 ANSWER = ColumnRole("answer", "Answer", flag="--answer")
 ANSWER_START = ColumnRole("answer_start", "Answer start", required=False, flag="--answer-start")
+ANCHOR = ColumnRole("text", "Anchor text", flag="--text")
+POSITIVE = ColumnRole("text_pair", "Positive / second text", flag="--text-pair")
+SIMILARITY_SCORE = ColumnRole("labels", "Similarity score (optional)", required=False, flag="--label")
 
 CLASS_METRICS = ("accuracy", "macro_f1", "macro_precision", "macro_recall", "loss")
 # Pretraining from scratch: the presets are small (2-4 layers) and learn far too slowly at BERT-base's
@@ -115,6 +119,20 @@ _SPECS = (
         evaluate_views=("answer_spans",),
         # transformers' question-answering example: 384-token windows sharing 128, 2 epochs at 3e-5
         defaults=TaskDefaults(learning_rate=3e-5, epochs=2, batch_size=12, max_length=384, doc_stride=128),
+    ),
+    TaskSpec(
+        name="sentence_similarity",
+        title="Sentence similarity (embeddings)",
+        help="an embedding model from (anchor, positive) pairs, or pairs with a similarity score",
+        problem_type=SIMILARITY,
+        model_head="sentence_embedding",
+        columns=(ANCHOR, POSITIVE, SIMILARITY_SCORE),
+        metrics=("spearman", "pearson", "mrr", "recall_at_1", "recall_at_10", "loss"),
+        best_metric="spearman",
+        best_metric_without_label="mrr",
+        greater_is_better=True,
+        # sentence-transformers' fit defaults; in-batch negatives want the larger batch
+        defaults=TaskDefaults(learning_rate=2e-5, epochs=1, batch_size=32),
     ),
     TaskSpec(
         name="continued_pretraining",

@@ -16,7 +16,10 @@ REGRESSION = "regression"  # one number per example: mean squared error, Pearson
 TOKEN_TAGS = "token_tags"  # one BIO tag per word: cross-entropy per token, entity-level F1
 MASKED_LM = "masked_lm"  # masked tokens of plain text (optionally next-sentence prediction)
 ANSWER_SPAN = "answer_span"  # the answer's start / end token in a context: cross-entropy, SQuAD EM / F1
-PROBLEM_TYPES = (SINGLE_LABEL, MULTI_LABEL, REGRESSION, TOKEN_TAGS, MASKED_LM, ANSWER_SPAN)
+# Two texts encoded apart into one vector each: in-batch-negatives ranking loss for (anchor, positive)
+# pairs, cosine-similarity loss for scored pairs; Spearman of the cosine, or retrieval recall / MRR.
+SIMILARITY = "similarity"
+PROBLEM_TYPES = (SINGLE_LABEL, MULTI_LABEL, REGRESSION, TOKEN_TAGS, MASKED_LM, ANSWER_SPAN, SIMILARITY)
 
 # What the Evaluate page shows for a task besides its metrics.
 EVALUATE_VIEWS = (
@@ -75,6 +78,7 @@ class TaskSpec:
     metrics: tuple[str, ...]  # metrics reported at each evaluation, the best-metric choices first
     best_metric: str  # what early stopping and the best checkpoint follow by default
     greater_is_better: bool
+    best_metric_without_label: str = ""  # followed instead when an optional label role is not mapped
     columns: tuple[ColumnRole, ...] = ()  # empty for pretraining (it reads text files, not a table)
     pretraining: bool = False
     starts_from_model: bool = True  # False: builds a new model from a preset
@@ -94,6 +98,11 @@ class TaskSpec:
     def answers_questions(self) -> bool:
         """Its examples are questions about contexts (SQuAD JSON or a table), cut into windows."""
         return self.problem_type == ANSWER_SPAN
+
+    @property
+    def encodes_apart(self) -> bool:
+        """Its texts are encoded one by one into vectors (a bi-encoder), not as one joined sequence."""
+        return self.problem_type == SIMILARITY
 
     @property
     def has_label_names(self) -> bool:

@@ -149,7 +149,10 @@ class RunConfig:
 
     @property
     def best_metric(self) -> str:
-        return self.metric_for_best or self.spec.best_metric
+        spec = self.spec
+        if not self.metric_for_best and not self.label_columns and spec.best_metric_without_label:
+            return spec.best_metric_without_label
+        return self.metric_for_best or spec.best_metric
 
     @property
     def greater_is_better(self) -> bool:
@@ -252,7 +255,7 @@ class RunConfig:
             if name == "label_delimiter":
                 return self.task == "multi_label"
             if name == "text_pair_column":
-                return self.task == "pair_classification" or bool(
+                return self.spec.requires("text_pair") or bool(
                     self.text_pair_column and self.task != "token_classification"
                 )
             return True

@@ -14,7 +14,15 @@ import numpy as np
 import torch
 
 from bertstudio.tasks import get_task
-from bertstudio.tasks.spec import ANSWER_SPAN, MASKED_LM, MULTI_LABEL, REGRESSION, SINGLE_LABEL, TOKEN_TAGS
+from bertstudio.tasks.spec import (
+    ANSWER_SPAN,
+    MASKED_LM,
+    MULTI_LABEL,
+    REGRESSION,
+    SIMILARITY,
+    SINGLE_LABEL,
+    TOKEN_TAGS,
+)
 from bertstudio.training.device import DeviceSetup
 from bertstudio.training.distributed import DistributedContext
 from bertstudio.training.metrics import compute_metrics, masked_lm_metrics_from_totals
@@ -124,6 +132,8 @@ def _collect(task, indices, batch, out, outputs, labels, totals, with_labels) ->
         values = logits.sigmoid().cpu().numpy()
     elif problem == REGRESSION:
         values = logits[:, 0].cpu().numpy()
+    elif problem == SIMILARITY:  # the pair's two vectors (B, 2, D), or one per text (B, D)
+        values = logits.cpu().numpy()
     else:  # token tags: tag ids at the scored positions (first sub-word of each word)
         values = logits.argmax(-1).cpu().numpy()
     label_array = batch_labels.cpu().numpy() if batch_labels is not None else None

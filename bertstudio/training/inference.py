@@ -6,6 +6,7 @@ unlabelled rows get placeholder targets that are never shown to the model.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 
 from bertstudio.errors import ConfigError
 from bertstudio.tasks import get_task, task_for_head
-from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SIMILARITY
 from bertstudio.training.device import DeviceSetup, setup_device
 from bertstudio.training.evaluation import EvalResult, evaluate, predict_outputs
 from bertstudio.training.results import prediction_rows, write_csv
@@ -68,6 +69,8 @@ def unlabelled_dataset(table, task: str, text_column: str, pair_column: str | No
         labels = [[0.0] * len(label_names) for _ in texts]
     elif problem == REGRESSION:
         labels = [0.0] * len(texts)
+    elif problem == SIMILARITY:
+        labels = [math.nan] * len(texts)
     else:
         labels = [0] * len(texts)
     return LabeledDataset(task, texts, labels, label_names, table.line_numbers, pairs=pairs, words=words)

@@ -15,7 +15,7 @@ import numpy as np
 
 from bertstudio.errors import TrainingError
 from bertstudio.tasks import PROBLEM_TYPES, get_task, task_names
-from bertstudio.tasks.spec import MASKED_LM, MULTI_LABEL, REGRESSION, SINGLE_LABEL, TOKEN_TAGS
+from bertstudio.tasks.spec import MASKED_LM, MULTI_LABEL, REGRESSION, SIMILARITY, SINGLE_LABEL, TOKEN_TAGS
 
 IGNORE_INDEX = -100  # label value of positions that are not scored (padding, sub-word pieces, unmasked)
 MULTI_LABEL_THRESHOLD = 0.5
@@ -37,6 +37,7 @@ def compute_metrics(
       token_tags: logits (N, T, C) or tag ids (N, T); tag ids (N, T) with -100 at positions
         not scored. Ragged lists of per-sentence arrays are accepted too. label_names are the BIO tags.
       masked_lm: logits (N, V) at the masked positions; token ids (N,) (-100 entries are skipped).
+      similarity: each pair's two vectors (N, 2, D); gold scores (N,), NaN for unscored pairs.
     """
     problem = get_task(task).problem_type if task in task_names() else task
     if problem == SINGLE_LABEL:
@@ -49,6 +50,10 @@ def compute_metrics(
         return token_classification_metrics(predictions, labels, label_names)
     if problem == MASKED_LM:
         return masked_lm_metrics(predictions, labels)
+    if problem == SIMILARITY:
+        from bertstudio.training.similarity_metrics import similarity_metrics
+
+        return similarity_metrics(predictions, labels)
     choices = ", ".join((*task_names(), *PROBLEM_TYPES))
     raise TrainingError(f"Unknown task {task!r} for metrics.", f"Use one of: {choices}.")
 

@@ -284,12 +284,21 @@ def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[...
     if config.spec.problem_type == SINGLE_LABEL and saved_names is None:
         _check_classes(config, names, [s for s in splits.values() if s is not None], log)
     model_task = config.spec.model_head
+    if config.spec.encodes_apart and config.label_columns:
+        _check_similarity_scores(train, config, log)
     # A head trained for another label set is replaced by a fresh one (model.load_report says so).
-    model, tokenizer = load_pretrained(config.model_path, task=model_task, labels=names)
+    head_labels = None if config.spec.encodes_apart else names  # a sentence encoder has no labels
+    model, tokenizer = load_pretrained(config.model_path, task=model_task, labels=head_labels)
     fresh = sorted({name.split(".")[0] for name in model.load_report.newly_initialized})
     if fresh:
         log(f"New head initialised: {', '.join(fresh)}")
     max_length = min(config.max_length, model.config.max_length)
+    if config.max_length > max_length:
+        log(
+            f"max_length {config.max_length} is beyond what this {model.family.title} model accepts "
+            f"({max_length} tokens): examples are cut at {max_length}.",
+            "warning",
+        )
     sources = {
         k: (LabeledSource(v, tokenizer, max_length) if v is not None else None) for k, v in splits.items()
     }
@@ -304,6 +313,18 @@ def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[...
     return PreparedRun(
         model, tokenizer, model_task, names, sources["train"], sources["validation"], sources["test"], files
     )
+
+
+def _check_similarity_scores(train, config: RunConfig, log: Callable[..., None]) -> None:
+    """Warn when gold similarity scores leave the range a cosine can reach (STS's 0-5, say)."""
+    scores = np.asarray(train.labels, dtype=np.float64)
+    low, high = float(scores.min()), float(scores.max())
+    if low < -1.0 or high > 1.0:
+        log(
+            f"The scores in {config.label_columns[0]!r} run from {low:g} to {high:g}, but a cosine lies in "
+            "[-1, 1]: the loss cannot reach them. Rescale the column (e.g. divide 0-5 scores by 5).",
+            "warning",
+        )
 
 
 def _check_classes(config: RunConfig, names: list[str], datasets: list, log: Callable[..., None]) -> None:

@@ -13,7 +13,8 @@ import numpy as np
 from bertstudio.atomic import atomic_write, atomic_write_text
 from bertstudio.errors import BertStudioError
 from bertstudio.tasks import get_task
-from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION
+from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SIMILARITY
+from bertstudio.training.similarity_metrics import pair_cosines
 
 
 @dataclass
@@ -76,6 +77,8 @@ def prediction_rows(task: str, outputs: list[np.ndarray], label_names: list[str]
     for output in outputs:
         if problem == REGRESSION:
             rows.append({"predicted": float(output)})
+        elif problem == SIMILARITY:
+            rows.append({"cosine": round(float(pair_cosines(output[None])[0]), 6)})
         elif problem == MULTI_LABEL:
             chosen = [name for name, p in zip(label_names, output, strict=True) if p >= 0.5]
             rows.append(
@@ -97,6 +100,9 @@ def prediction_rows(task: str, outputs: list[np.ndarray], label_names: list[str]
 
 def label_text(task: str, label: Any, label_names: list[str]) -> Any:
     problem = get_task(task).problem_type
+    if problem == SIMILARITY:  # a score, or "" for a pair without one
+        score = float(np.asarray(label).reshape(-1)[0])
+        return "" if np.isnan(score) else score
     if problem == REGRESSION:
         return float(np.asarray(label).reshape(-1)[0])
     if problem == MULTI_LABEL:

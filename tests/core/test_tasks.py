@@ -12,7 +12,7 @@ from bertstudio.cli import build_parser, main
 from bertstudio.data import ColumnMapping, read_table
 from bertstudio.errors import ConfigError
 from bertstudio.tasks import all_tasks, fine_tuning_tasks, get_task, pretraining_tasks, task_names
-from bertstudio.tasks.spec import ANSWER_SPAN, MULTI_LABEL, REGRESSION, SINGLE_LABEL, TOKEN_TAGS
+from bertstudio.tasks.spec import ANSWER_SPAN, MULTI_LABEL, REGRESSION, SIMILARITY, SINGLE_LABEL, TOKEN_TAGS
 from bertstudio.training import RunConfig, run_training
 from bertstudio.training.config import COLUMN_FIELDS
 from tests.core.training_fixtures import FILLER, NEGATIVE, POSITIVE, eval_records, tiny_model, write_csv
@@ -76,7 +76,9 @@ def test_run_config_round_trips_through_toml_with_the_task_defaults(tmp_path, ta
     spec = get_task(task)
     config = RunConfig.for_task(task, output_dir=str(tmp_path / "run"))
     assert config.learning_rate == spec.defaults.learning_rate and config.epochs == spec.defaults.epochs
-    assert config.best_metric == spec.best_metric and config.greater_is_better == spec.greater_is_better
+    assert config.best_metric == (spec.best_metric_without_label or spec.best_metric)
+    assert config.greater_is_better == spec.greater_is_better
+    assert RunConfig.for_task(task, label_columns=["score"]).best_metric == spec.best_metric
     config.save_toml(tmp_path / "run.toml")
     assert RunConfig.load_toml(tmp_path / "run.toml") == config
 
@@ -116,6 +118,8 @@ def separable_rows(spec, count: int, seed: int = 0) -> list[dict]:
             row["labels"] = "|".join(["pos" if positive else "neg", *strong])
         elif spec.problem_type == REGRESSION:
             row["labels"] = 4.5 if positive else 1.0
+        elif spec.problem_type == SIMILARITY:
+            row["labels"] = 0.9 if positive else 0.1
         rows.append(row)
     return rows
 
@@ -134,6 +138,7 @@ LEARNED = {  # the best metric a tiny model reaches on the separable table
     REGRESSION: lambda m: m["pearson"] >= 0.9,
     TOKEN_TAGS: lambda m: m["f1"] >= 0.9,
     ANSWER_SPAN: lambda m: m["f1"] >= 90.0,  # SQuAD figures are percentages
+    SIMILARITY: lambda m: m["pearson"] >= 0.9,
 }
 
 

@@ -33,6 +33,6 @@ def test_choosing_a_task_fills_its_spec_defaults(window, task):
     assert config.learning_rate == spec.defaults.learning_rate
     assert config.epochs == spec.defaults.epochs
     assert config.batch_size == spec.defaults.batch_size
-    assert config.best_metric == spec.best_metric
+    assert config.best_metric == (spec.best_metric_without_label or spec.best_metric)  # no label mapped
     metric_box = window.findChild(QComboBox, "field_metric_for_best")
     assert [metric_box.itemText(i) for i in range(metric_box.count())] == list(spec.metrics)

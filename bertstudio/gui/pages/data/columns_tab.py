@@ -73,9 +73,11 @@ class ColumnsTab(QWidget):
         form.addRow(self.suggestion_label)
         form.addRow("", self.suggest_button)
         form.addRow("Task", self.task_combo)
-        form.addRow("Text", self.text_combo)
-        form.addRow("Second text (pairs)", self.pair_combo)
-        form.addRow("Target column(s)", target)
+        # titled by the chosen task's column roles (a sentence-similarity task reads anchor and positive)
+        self.role_labels = {"text": QLabel(), "text_pair": QLabel(), "labels": QLabel()}
+        form.addRow(self.role_labels["text"], self.text_combo)
+        form.addRow(self.role_labels["text_pair"], self.pair_combo)
+        form.addRow(self.role_labels["labels"], target)
         form.addRow("Label separator", self.delimiter_edit)
         form.addRow("Split column", self.split_combo)
         data_import.opened.connect(lambda _path: self.show_columns())
@@ -133,12 +135,20 @@ class ColumnsTab(QWidget):
         several = task == "multi_label"
         self.label_combo.setVisible(not several)
         self.label_list.setVisible(several)
+        self._title_roles(get_task(task))
         reads_pair = get_task(task).reads("text_pair")
         self.pair_combo.setEnabled(reads_pair)
         self.pair_combo.setToolTip(
             "" if reads_pair else "Not read by this task: only sentence pairs have a second text"
         )
         self.delimiter_edit.setEnabled(get_task(task).several_labels)
+
+    def _title_roles(self, spec) -> None:
+        """Each column row titled by the task's role (Words / Tags, Anchor text / Positive ...)."""
+        unread = {"text": "Text", "text_pair": "Second text (pairs)", "labels": "Target column(s)"}
+        for name, label in self.role_labels.items():
+            role = spec.role(name)
+            label.setText(role.title if role is not None else unread[name])
 
     def mapping(self) -> Any:
         """The mapping the widgets show."""

@@ -1,0 +1,41 @@
+"""Sentence similarity in the window: its column roles on the Data page, and what Start trains."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.core.test_sentence_similarity import pair_rows
+from tests.core.training_fixtures import write_csv
+
+pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
+
+
+@pytest.mark.parametrize("score", [None, "score"], ids=["pairs", "scored"])
+def test_similarity_columns_are_titled_by_role_and_trained_as_shown(
+    window, qtbot, tmp_path, tiny_encoder_dir, score
+):
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.controller.model_path is not None, timeout=20_000)
+    window.controller.import_data(
+        write_csv(tmp_path / "pairs.csv", ["anchor", "positive", "score"], pair_rows(40))
+    )
+    imported = window.controller.data_import
+    qtbot.waitUntil(lambda: imported.whole, timeout=30_000)
+    tab = window.data_page.columns_tab
+    tab.task_combo.setCurrentIndex(tab.task_combo.findData("sentence_similarity"))
+    tab.text_combo.setCurrentText("anchor")
+    tab.pair_combo.setCurrentText("positive")
+    tab.label_combo.setCurrentText(score or "(none)")
+    qtbot.waitUntil(lambda: imported.usable, timeout=20_000)
+    assert [label.text() for label in tab.role_labels.values()] == [
+        "Anchor text",
+        "Positive / second text",
+        "Similarity score (optional)",
+    ]
+    assert tab.pair_combo.isEnabled()
+    window.data_page.use_button.click()
+    config = window.controller.run_config()
+    assert config.task == "sentence_similarity" == window.train_page.form.task_combo.currentData()
+    assert (config.text_column, config.text_pair_column) == ("anchor", "positive")
+    assert config.label_columns == ([score] if score else [])
+    assert config.best_metric == ("spearman" if score else "mrr")
