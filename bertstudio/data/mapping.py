@@ -83,6 +83,7 @@ class ColumnMapping:
     label_delimiter: str | None = None
     split_column: str | None = None
     reason: str = field(default="", compare=False)  # why suggest_task proposed it
+    negative: str | None = None  # a hard negative per (anchor, positive) pair (sentence_similarity)
 
     @property
     def spec(self):
@@ -103,7 +104,7 @@ class ColumnMapping:
         every column the task's spec requires is mapped, and only a multiple role takes several."""
         columns = f"Columns in this file: {', '.join(map(repr, table.columns))}."
         spec = self.spec
-        for name in [self.text, self.text_pair, self.split_column, *self.labels]:
+        for name in [self.text, self.text_pair, self.negative, self.split_column, *self.labels]:
             if name is not None:
                 table.column(name)
         for role in spec.columns:
@@ -121,6 +122,14 @@ class ColumnMapping:
                     path=table.path,
                 )
 
+        if self.negative and self.labels:
+            raise DataImportError(
+                f"A hard-negative column ({self.negative!r}) goes with (anchor, positive) pairs, but a score "
+                f"column ({self.labels[0]!r}) is mapped too: scored pairs train with the cosine loss.",
+                "Map either the score column or the hard-negative column, not both.",
+                path=table.path,
+            )
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("reason")
@@ -128,7 +137,7 @@ class ColumnMapping:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnMapping:
-        known = {"text", "text_pair", "labels", "task", "label_delimiter", "split_column"}
+        known = {"text", "text_pair", "labels", "task", "label_delimiter", "split_column", "negative"}
         unknown = set(data) - known
         if unknown:
             raise DataImportError(f"Unknown column mapping keys: {', '.join(sorted(unknown))}.")

@@ -297,6 +297,7 @@ class AppController(QObject):
             config.data_path = str(data.path)
             config.text_column = mapping.text
             config.text_pair_column = mapping.text_pair or ""
+            config.negative_column = mapping.negative or ""
             config.label_columns = list(mapping.labels)
             config.label_delimiter = mapping.label_delimiter or ""
             config.split_column = mapping.split_column or ""

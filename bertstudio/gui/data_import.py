@@ -54,6 +54,7 @@ def for_task(mapping: Any, task: str) -> Any:
         mapping,
         task=task,
         text_pair=mapping.text_pair if get_task(task).reads("text_pair") else None,
+        negative=mapping.negative if get_task(task).reads("negative") else None,
         labels=list(mapping.labels) if get_task(task).role("labels").multiple else list(mapping.labels[:1]),
         label_delimiter=mapping.label_delimiter if get_task(task).role("labels").multiple else None,
     )

@@ -28,7 +28,7 @@ EVALUATE_VIEWS = ("confusion_matrix", "per_class", "per_label", "per_entity", "r
 class ColumnRole:
     """One column a task reads; `name` is the ColumnMapping field that holds it."""
 
-    name: str  # "text", "text_pair" or "labels"
+    name: str  # "text", "text_pair", "negative" (a hard negative) or "labels"
     title: str  # as the window labels it, without "column"
     required: bool = True
     multiple: bool = False  # may be several columns (one 0/1 column per label)

@@ -20,7 +20,12 @@ SCHEDULES = ("linear", "cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # The RunConfig field naming each column role of a task spec (tasks.ColumnRole.name).
-COLUMN_FIELDS = {"text": "text_column", "text_pair": "text_pair_column", "labels": "label_columns"}
+COLUMN_FIELDS = {
+    "text": "text_column",
+    "text_pair": "text_pair_column",
+    "negative": "negative_column",
+    "labels": "label_columns",
+}
 
 # Settings that only some tasks read (run.json and Save Config leave them out elsewhere).
 NEW_MODEL_SETTINGS = ("preset", "vocab_size", "lowercase")  # pretraining from scratch
@@ -34,6 +39,7 @@ TABLE_SETTINGS = (  # fine-tuning on a table
     "header",
     "text_column",
     "text_pair_column",
+    "negative_column",
     "label_columns",
     "label_delimiter",
     "split_column",
@@ -59,6 +65,7 @@ class RunConfig:
     header: str = "auto"  # auto, yes or no: whether the first row of the data files names the columns
     text_column: str = ""
     text_pair_column: str = ""  # second text of a pair (pair_classification)
+    negative_column: str = ""  # a hard negative per (anchor, positive) pair (sentence_similarity)
     label_columns: list[str] = field(default_factory=list)  # one column, or one per label (multi_label)
     label_delimiter: str = ""  # multi_label in one column: labels separated by this (e.g. "|")
     split_column: str = ""  # a column saying train / validation / test per row
@@ -214,6 +221,8 @@ class RunConfig:
         if name in TABLE_SETTINGS:
             if self.is_pretraining:
                 return False
+            if name == "negative_column":
+                return self.spec.reads("negative")
             if name == "label_delimiter":
                 return self.task == "multi_label"
             if name == "text_pair_column":
