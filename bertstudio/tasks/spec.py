@@ -92,6 +92,15 @@ class TaskSpec:
         """Its targets are named labels (classes, tags), so a model has a fixed label set."""
         return self.problem_type in (SINGLE_LABEL, MULTI_LABEL, TOKEN_TAGS)
 
+    def default_best_metric(self, labelled: bool) -> str:
+        """The metric the best checkpoint follows unless one is chosen; `labelled`: a label column is
+        mapped (an optional one decides between, e.g., Spearman of scores and MRR of plain pairs)."""
+        return (
+            self.best_metric_without_label
+            if self.best_metric_without_label and not labelled
+            else self.best_metric
+        )
+
     def role(self, name: str) -> ColumnRole | None:
         """The column role `name` (text, text_pair, labels) if the task reads it."""
         return next((role for role in self.columns if role.name == name), None)

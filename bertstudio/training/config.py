@@ -128,10 +128,7 @@ class RunConfig:
 
     @property
     def best_metric(self) -> str:
-        spec = self.spec
-        if not self.metric_for_best and not self.label_columns and spec.best_metric_without_label:
-            return spec.best_metric_without_label
-        return self.metric_for_best or spec.best_metric
+        return self.metric_for_best or self.spec.default_best_metric(labelled=bool(self.label_columns))
 
     @property
     def greater_is_better(self) -> bool:

@@ -15,7 +15,7 @@ import torch
 from scipy import stats
 
 from bertstudio.cli import main
-from bertstudio.data import ColumnMapping, read_table
+from bertstudio.data import ColumnMapping, read_table, suggest_task
 from bertstudio.embeddings import SentenceLayout, load_encoder, write_layout
 from bertstudio.errors import DataImportError
 from bertstudio.model import load_pretrained, save_pretrained
@@ -168,6 +168,10 @@ def test_pairs_train_for_retrieval_and_the_model_loads_in_sentence_transformers(
     assert result["test_metrics"]["mrr"] == pytest.approx(mrr(model_dir), abs=1e-6)
     ours = load_encoder(model_dir, backend="torch").encode(ANCHORS)
     np.testing.assert_allclose(sentence_transformer(model_dir).encode(ANCHORS), ours, atol=1e-5)
+    exported = tmp_path / "exported"
+    assert main(["export", "--model", str(run), "--format", "hf", "--out", str(exported)]) == 0
+    assert "1_Pooling/config.json" in capsys.readouterr().out
+    np.testing.assert_allclose(sentence_transformer(exported).encode(ANCHORS), ours, atol=1e-5)
 
 
 def test_scored_pairs_train_with_the_cosine_loss_and_warn_about_scores_a_cosine_cannot_reach(
@@ -215,3 +219,16 @@ def test_a_score_and_a_hard_negative_together_are_refused_with_both_columns_name
     mapping = ColumnMapping(text="a", text_pair="p", negative="n", labels=["s"], task="sentence_similarity")
     with pytest.raises(DataImportError, match="'n'.*'s'"):
         mapping.check(table)
+
+
+def test_anchor_positive_negative_columns_are_suggested_as_sentence_similarity(tmp_path):
+    rows = [(f"q{i} paris", f"p{i} city", f"n{i} red", "train") for i in range(30)]
+    table = read_table(write_csv(tmp_path / "t.csv", ["query", "positive", "negative", "split"], rows))
+    mapping = suggest_task(table)
+    assert (mapping.task, mapping.text, mapping.text_pair, mapping.negative) == (
+        "sentence_similarity",
+        "query",
+        "positive",
+        "negative",
+    )
+    assert mapping.labels == [] and mapping.split_column == "split" and "hard negatives" in mapping.reason

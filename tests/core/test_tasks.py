@@ -4,6 +4,7 @@ evaluated with the metrics the spec declares, and learned)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -14,6 +15,7 @@ from bertstudio.errors import ConfigError
 from bertstudio.tasks import all_tasks, fine_tuning_tasks, get_task, pretraining_tasks, task_names
 from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SIMILARITY, SINGLE_LABEL, TOKEN_TAGS
 from bertstudio.training import RunConfig, run_training
+from bertstudio.training.config import COLUMN_FIELDS
 from tests.core.training_fixtures import FILLER, NEGATIVE, POSITIVE, eval_records, tiny_model, write_csv
 
 STRONG = ("love", "hate", "great", "terrible")  # a multi-label example's second label: strong words
@@ -31,8 +33,13 @@ def test_specs_are_consistent():
     for spec in all_tasks():
         assert spec.best_metric in spec.metrics, spec.name
         assert spec.pretraining == (not spec.columns), spec.name
-        for role in spec.columns:
-            assert role.name in ("text", "text_pair", "labels") and role.flag.startswith("--")
+        assert not spec.best_metric_without_label or spec.best_metric_without_label in spec.metrics
+        for role in spec.columns:  # a role is a mapping field and a run setting, named by a flag
+            assert (
+                role.name in {f.name for f in dataclasses.fields(ColumnMapping)}
+                and role.name in COLUMN_FIELDS
+            )
+            assert role.flag.startswith("--")
 
 
 @pytest.mark.parametrize("task", FINE_TUNING)

@@ -42,5 +42,10 @@ def test_similarity_columns_are_titled_by_role_and_trained_as_shown(
     assert config.label_columns == ([score] if score else [])
     assert config.negative_column == ("" if score else "negative")
     assert config.best_metric == ("spearman" if score else "mrr")
+    form = window.train_page.form
+    assert form.fields["metric_for_best"].currentText() == config.best_metric  # shown as trained
+    shown = form.data_label.text()
+    assert "anchor + positive" in shown and "?" not in shown
+    assert ("hard negatives negative" in shown) == (score is None)
     tab.task_combo.setCurrentIndex(tab.task_combo.findData("classification"))  # reads no hard negative
     assert not tab.negative_combo.isEnabled() and imported.mapping.negative is None
