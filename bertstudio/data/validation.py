@@ -62,6 +62,9 @@ class TokenStats:
     unk_rate: float
     histogram_edges: list[int]  # bin i holds lengths in [edges[i], edges[i + 1])
     histogram_counts: list[int]
+    # the longest input the model accepts (its position table), None when not known; training cuts at
+    # min(max_length, model_limit), and so does truncated_share
+    model_limit: int | None = None
 
 
 @dataclass
@@ -120,17 +123,21 @@ def validate(
     seed: int = 0,
     token_sample: int | None = TOKEN_SAMPLE_ROWS,
     label_names: Sequence[str] | None = None,
+    model_limit: int | None = None,
 ) -> ValidationReport:
     """The report for `table` under `mapping`. With `sizes` (or a split column) it also checks the
     split; with a tokenizer, token statistics over all rows or a seeded sample of `token_sample`.
     `label_names` fixes the label space (a model's labels, or the training file's when `table` is a
-    separate validation / test file): other labels are `unknown_label` problems."""
+    separate validation / test file): other labels are `unknown_label` problems. `model_limit` (the
+    model's own longest input) is reported with the token statistics and counts in their truncation."""
     with bulk_objects():
-        return _validate(table, mapping, tokenizer, max_length, sizes, seed, token_sample, label_names)
+        return _validate(
+            table, mapping, tokenizer, max_length, sizes, seed, token_sample, label_names, model_limit
+        )
 
 
 def _validate(
-    table, mapping, tokenizer, max_length, sizes, seed, token_sample, label_names
+    table, mapping, tokenizer, max_length, sizes, seed, token_sample, label_names, model_limit
 ) -> ValidationReport:
     parsed = parse_rows(table, mapping, label_names)
     problems = list(parsed.problems)
@@ -162,7 +169,9 @@ def _validate(
         problem_rows=len(parsed.bad_rows) + len(table.unparsed),
         usable_rows=int(usable.sum()),
         split_counts=split_counts,
-        tokens=_token_stats(parsed, usable, tokenizer, max_length, seed, token_sample) if tokenizer else None,
+        tokens=_token_stats(parsed, usable, tokenizer, max_length, seed, token_sample, model_limit)
+        if tokenizer
+        else None,
         warnings=list(table.warnings),
         complete=table.complete,
     )
@@ -442,7 +451,9 @@ def _target_stats(targets: list[float], usable: np.ndarray) -> dict[str, float]:
     return {name: float(getattr(values, name)()) for name in ("min", "max", "mean", "std")}
 
 
-def _token_stats(parsed, usable, tokenizer, max_length, seed, token_sample) -> TokenStats | None:
+def _token_stats(
+    parsed, usable, tokenizer, max_length, seed, token_sample, model_limit=None
+) -> TokenStats | None:
     from bertstudio.text import encode, max_length_of, special_token_ids
 
     rows = np.flatnonzero(usable)
@@ -478,8 +489,9 @@ def _token_stats(parsed, usable, tokenizer, max_length, seed, token_sample) -> T
         median=float(np.median(lengths)),
         p95=float(np.percentile(lengths, 95)),
         longest=int(lengths.max()),
-        truncated_share=float(((lengths > max_length) | clipped).mean()),
+        truncated_share=float(((lengths > min(max_length, model_limit or max_length)) | clipped).mean()),
         unk_rate=unknown / max(int(lengths.sum()), 1),
         histogram_edges=[int(e) for e in edges],
         histogram_counts=[int(c) for c in counts],
+        model_limit=model_limit,
     )

@@ -33,15 +33,20 @@ def read_whole(path: Path, options: dict[str, Any]) -> Any:
 def check_data(
     table: Any, mapping: Any, model_path: Path | None, max_length: int, sizes: tuple[float, float, float]
 ) -> Any:
-    """The data layer's validation report, with token lengths when a model (tokenizer) is open."""
+    """The data layer's validation report, with token lengths (and the model's own length limit) when a
+    model is open."""
     from bertstudio.data import validate
 
-    tokenizer = None
+    tokenizer = model_limit = None
     if model_path is not None:
+        from bertstudio.model.hub import model_length_limit
         from bertstudio.text import load_tokenizer
 
         tokenizer = load_tokenizer(model_path)
-    return validate(table, mapping, tokenizer=tokenizer, max_length=max_length, sizes=sizes)
+        model_limit = model_length_limit(model_path)
+    return validate(
+        table, mapping, tokenizer=tokenizer, max_length=max_length, sizes=sizes, model_limit=model_limit
+    )
 
 
 def for_task(mapping: Any, task: str) -> Any:

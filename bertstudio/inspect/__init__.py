@@ -32,6 +32,7 @@ _EXPORTS = {
     "MaskPrediction": "probes",
     "Prediction": "probes",
     "fill_mask": "probes",
+    "fill_mask_unavailable": "probes",
     "predict": "probes",
     "head_effects": "probes",
     "rank_heads": "probes",

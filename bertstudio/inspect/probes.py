@@ -32,16 +32,37 @@ class MaskPrediction:
     candidates: list[tuple[str, float]]  # (token, probability), most likely first
 
 
+def fill_mask_unavailable(model: BertPreTrainedModel) -> str | None:
+    """Why fill-mask would show nothing meaningful for this model (no masked-LM head, or one the checkpoint
+    did not carry, so it is untrained), or None when its predictions mean something."""
+    if model.task not in MASKED_LM_HEADS:
+        return (
+            f"Fill-mask needs a masked-language-model head; this model's task is {model.task!r}. Load a "
+            "checkpoint saved for masked_lm or pretraining (e.g. one of our pretraining runs)."
+        )
+    report = getattr(model, "load_report", None)
+    fresh = [
+        name for name in (report.newly_initialized if report else []) if name.startswith("cls.predictions")
+    ]
+    if fresh:
+        return (
+            f"This {model.family.title} checkpoint carries no trained masked-LM head (its weights were "
+            "initialised fresh), so fill-mask would show random words. Checkpoints pretrained with "
+            "replaced-token detection (DeBERTa-v3, ELECTRA discriminators) have none; fine-tune this one for a "
+            "task, or continue pretraining it as a masked LM first."
+        )
+    return None
+
+
 def fill_mask(
     model: BertPreTrainedModel, tokenizer: Tokenizer, text: str, top_k: int = 5
 ) -> list[MaskPrediction]:
     """The top_k most likely tokens for each mask token in `text` (the tokenizer's own: [MASK] for BERT,
-    <mask> for RoBERTa), with their probabilities."""
-    if model.task not in MASKED_LM_HEADS:
-        raise BertStudioError(
-            f"Fill-mask needs a masked-language-model head; this model's task is {model.task!r}.",
-            "Load a checkpoint saved for masked_lm or pretraining (e.g. one of our pretraining runs).",
-        )
+    <mask> for RoBERTa), with their probabilities. BertStudioError when fill_mask_unavailable says why
+    the predictions would mean nothing."""
+    unavailable = fill_mask_unavailable(model)
+    if unavailable is not None:
+        raise BertStudioError(unavailable)
     encoding = encode_examples(tokenizer, [text])[0]
     mask = special_token(tokenizer, "mask")
     mask_id = tokenizer.token_to_id(mask)

@@ -369,6 +369,15 @@ def save_config_and_tokenizer(model: BertPreTrainedModel, tokenizer: Tokenizer |
         save_tokenizer(tokenizer, folder, config.max_length, model.family.tokenizer_class)
 
 
+def model_length_limit(folder: str | Path) -> int | None:
+    """The longest input in tokens the model of a folder accepts (its config.json's positions, less what
+    its family reserves), or None when its config.json cannot be read."""
+    try:
+        return BertConfig.from_json_file(Path(folder) / "config.json").max_length
+    except ConfigError:
+        return None
+
+
 def huggingface_cache_dir() -> Path:
     """Where the Hugging Face hub cache lives on this machine (HF_HUB_CACHE, HF_HOME, or the default)."""
     if os.environ.get("HF_HUB_CACHE"):

@@ -262,6 +262,10 @@ def encoder_parts(config: BertConfig) -> tuple[nn.Module, nn.Module]:
         from bertstudio.model.deberta import DebertaEmbeddings, DebertaEncoder
 
         return DebertaEmbeddings(config), DebertaEncoder(config)
+    if block == "modernbert":
+        from bertstudio.model.modernbert import ModernBertEmbeddings, ModernBertEncoder
+
+        return ModernBertEmbeddings(config), ModernBertEncoder(config)
     if block != "bert":
         raise ConfigError(f"{config.family.title} models have an unknown block kind {block!r}.")
     return BertEmbeddings(config), BertEncoder(config)
@@ -304,8 +308,9 @@ class BertPreTrainedModel(nn.Module):
                     module.weight[module.padding_idx].zero_()
         elif isinstance(module, nn.LayerNorm):
             nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
-        elif isinstance(module, BertLMPredictionHead):
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, BertLMPredictionHead) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
     def tie_weights(self) -> None:
@@ -388,15 +393,27 @@ class BertPredictionTransform(nn.Module):
         return self.LayerNorm(self.act(self.dense(x)))
 
 
+def head_transform(config: BertConfig) -> nn.Module:
+    """The dense -> activation -> norm block before the masked-LM decoder (and, in ModernBERT, before
+    every task classifier)."""
+    if config.family.block == "modernbert":
+        from bertstudio.model.modernbert import ModernBertHead
+
+        return ModernBertHead(config)
+    return BertPredictionTransform(config)
+
+
 class BertLMPredictionHead(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
-        self.transform = BertPredictionTransform(config)
+        self.transform = head_transform(config)
         self.decoder = nn.Linear(config.embedding_width, config.vocab_size, bias=False)
-        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        decoder_bias = config.options.decoder_bias if config.family.block == "modernbert" else True
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size)) if decoder_bias else None
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.transform(hidden)) + self.bias
+        logits = self.decoder(self.transform(hidden))
+        return logits if self.bias is None else logits + self.bias
 
 
 class BertPreTrainingHeads(nn.Module):
@@ -432,12 +449,17 @@ class _BertWithHead(BertPreTrainedModel):
             head_mask=head_mask,
             inputs_embeds=inputs_embeds,
         )
-        self.score(out, labels, next_sentence_label)
+        self.score(out, labels, next_sentence_label, attention_mask)
         return out
 
     def score(
-        self, out: ModelOutput, labels: torch.Tensor | None, next_sentence_label: torch.Tensor | None
+        self,
+        out: ModelOutput,
+        labels: torch.Tensor | None,
+        next_sentence_label: torch.Tensor | None,
+        attention_mask: torch.Tensor | None,
     ) -> None:
+        """Fill out.logits (and out.loss); attention_mask is for heads that pool over the real tokens."""
         raise NotImplementedError
 
 
@@ -460,7 +482,7 @@ class BertForMaskedLM(_BertWithHead):
     def tie_weights(self) -> None:
         self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
 
-    def score(self, out, labels, next_sentence_label) -> None:
+    def score(self, out, labels, next_sentence_label, attention_mask) -> None:
         hidden = out.last_hidden_state
         loss = None
         if labels is not None:
@@ -521,18 +543,28 @@ class BertForSequenceClassification(_BertWithHead):
             "regression": "regression",
         }[problem_type]
         self.num_labels = max(config.num_labels, 1)
-        self.uses_pooler = config.family.classifier == "pooler"
-        self.bert = BertModel(config, add_pooling_layer=self.uses_pooler)
-        if self.uses_pooler:
+        self.shape = config.family.classifier
+        self.bert = BertModel(config, add_pooling_layer=self.shape == "pooler")
+        if self.shape == "pooler":
+            self.dropout = _head_dropout(config)
+            self.classifier = nn.Linear(config.hidden_size, self.num_labels)
+        elif self.shape == "pooled_head":  # ModernBERT: pool (CLS or mean) -> head -> dropout -> linear
+            self.pooling = config.options.classifier_pooling
+            self.head = head_transform(config)
             self.dropout = _head_dropout(config)
             self.classifier = nn.Linear(config.hidden_size, self.num_labels)
         else:
             self.classifier = FirstTokenHead(config, self.num_labels)
         self.init_weights()
 
-    def score(self, out, labels, next_sentence_label) -> None:
-        if self.uses_pooler:
+    def score(self, out, labels, next_sentence_label, attention_mask) -> None:
+        if self.shape == "pooler":
             logits = self.classifier(self.dropout(out.pooler_output))
+        elif self.shape == "pooled_head":
+            from bertstudio.model.modernbert import pool
+
+            pooled = pool(out.last_hidden_state, attention_mask, self.pooling)
+            logits = self.classifier(self.dropout(self.head(pooled)))
         else:
             logits = self.classifier(out.last_hidden_state)
         out.logits = logits
@@ -555,12 +587,17 @@ class BertForTokenClassification(_BertWithHead):
         super().__init__(config)
         self.num_labels = max(config.num_labels, 1)
         self.bert = BertModel(config, add_pooling_layer=False)
+        # ModernBERT runs its head block (dense -> act -> norm) on each token first
+        self.head = head_transform(config) if config.family.classifier == "pooled_head" else None
         self.dropout = _head_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, self.num_labels)
         self.init_weights()
 
-    def score(self, out, labels, next_sentence_label) -> None:
-        logits = self.classifier(self.dropout(out.last_hidden_state))
+    def score(self, out, labels, next_sentence_label, attention_mask) -> None:
+        hidden = out.last_hidden_state
+        if self.head is not None:
+            hidden = self.head(hidden)
+        logits = self.classifier(self.dropout(hidden))
         out.logits = logits
         if labels is not None:
             # a sum over the tagged tokens divided by their count: the mean, yet 0 rather than NaN for a batch

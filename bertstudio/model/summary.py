@@ -9,6 +9,8 @@ from bertstudio.model.hub import load_pretrained
 
 
 def summarize(path: str | Path, task: str | None = None) -> dict[str, Any]:
+    from bertstudio.inspect.probes import fill_mask_unavailable
+
     model, tokenizer = load_pretrained(path, task=task)
     config = model.config
     report = model.load_report
@@ -20,6 +22,7 @@ def summarize(path: str | Path, task: str | None = None) -> dict[str, Any]:
         "tasks": list(family.tasks),
         "capabilities": [name for name, present in family.capabilities.as_dict().items() if present],
         "notes": list(family.notes),
+        "fill_mask": fill_mask_unavailable(model) or "available",
         "layers": config.num_hidden_layers,
         "hidden_size": config.hidden_size,
         "attention_heads": config.num_attention_heads,

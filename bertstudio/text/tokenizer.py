@@ -169,7 +169,8 @@ def _guess_lowercase(vocab: dict[str, int]) -> bool:
 def load_tokenizer(folder: str | Path, max_length: int | None = None) -> Tokenizer:
     """Load the tokenizer of a model folder: tokenizer.json if present (any kind), else the family's
     vocabulary files: vocab.txt (WordPiece, casing from tokenizer_config.json or guessed from the
-    vocabulary) or vocab.json + merges.txt (byte-level BPE). Truncates to `max_length`, else to the
+    vocabulary), vocab.json + merges.txt (byte-level BPE) or a SentencePiece model (DeBERTa's spm.model,
+    XLM-R's sentencepiece.bpe.model, ALBERT's spiece.model, converted here). Truncates to `max_length`, else to the
     folder's model_max_length (capped at the model's positions by the caller), else 512."""
     folder = Path(folder)
     settings = _read_tokenizer_config(folder)
@@ -197,12 +198,9 @@ def load_tokenizer(folder: str | Path, max_length: int | None = None) -> Tokeniz
         return from_byte_level_bpe(folder / "vocab.json", folder / "merges.txt", max_length)
     sentencepiece = [name for name in SENTENCEPIECE_FILES if (folder / name).is_file()]
     if sentencepiece:
-        raise TokenizerError(
-            f"The folder's tokenizer is a SentencePiece model ({sentencepiece[0]}) without tokenizer.json.",
-            "Copy the checkpoint's tokenizer.json into the folder (the model's hub page has one), or convert "
-            "it once with transformers: AutoTokenizer.from_pretrained(folder).save_pretrained(folder).",
-            path=folder / sentencepiece[0],
-        )
+        from bertstudio.text.sentencepiece import tokenizer_from_sentencepiece
+
+        return configure(tokenizer_from_sentencepiece(folder / sentencepiece[0], settings), max_length)
     raise TokenizerError(
         "No tokenizer found: the folder has neither tokenizer.json nor vocab.txt "
         "(nor vocab.json with merges.txt).",

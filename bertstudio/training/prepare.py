@@ -182,6 +182,12 @@ def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[...
     if fresh:
         log(f"New head initialised: {', '.join(fresh)}")
     max_length = min(config.max_length, model.config.max_length)
+    if config.max_length > max_length:
+        log(
+            f"max_length {config.max_length} is beyond what this {model.family.title} model accepts "
+            f"({max_length} tokens): examples are cut at {max_length}.",
+            "warning",
+        )
     sources = {
         k: (LabeledSource(v, tokenizer, max_length) if v is not None else None) for k, v in splits.items()
     }

@@ -63,7 +63,9 @@ class Reference:
     """How to build one family's reference: its transformers config and its tokenizer kind."""
 
     config_class: str
-    tokenizer_kind: str  # "wordpiece", "byte_level_bpe", "unigram_xlmr", "unigram_albert", "unigram_deberta"
+    # "wordpiece", "byte_level_bpe", "byte_level_bpe_bert_specials", "unigram_xlmr", "unigram_albert",
+    # "unigram_deberta"
+    tokenizer_kind: str
     tokenizer_class: str
     settings: dict
 
@@ -137,6 +139,31 @@ REFERENCES = {
             pad_token_id=0,
         ),
     ),
+    # ModernBERT: global layer 0, local layer 1 with a window narrow enough that the test texts exceed it;
+    # distinct rotary thetas; its byte-level BPE tokenizer with BERT-style special tokens
+    "modernbert": Reference(
+        "ModernBertConfig",
+        "byte_level_bpe_bert_specials",
+        "PreTrainedTokenizerFast",
+        dict(
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            hidden_size=32,
+            intermediate_size=48,
+            max_position_embeddings=64,
+            global_attn_every_n_layers=2,
+            local_attention=8,
+            rope_parameters={
+                "full_attention": {"rope_type": "default", "rope_theta": 160_000.0},
+                "sliding_attention": {"rope_type": "default", "rope_theta": 10_000.0},
+            },
+            pad_token_id=0,
+            cls_token_id=2,
+            sep_token_id=3,
+            bos_token_id=2,
+            eos_token_id=3,
+        ),
+    ),
 }
 
 # other layouts a family's checkpoints come in, each checked against transformers like the reference
@@ -156,6 +183,19 @@ LAYOUTS = {
         ),
     ),
     "deberta-v2 c2p only": ("deberta-v2", dict(pos_att_type=["c2p"], share_att_key=False)),
+    # ModernBERT with every bias switched on, mean pooling and three layers (global, local, local)
+    "modernbert biases, mean pooling": (
+        "modernbert",
+        dict(
+            num_hidden_layers=3,
+            global_attn_every_n_layers=3,
+            norm_bias=True,
+            attention_bias=True,
+            mlp_bias=True,
+            classifier_bias=True,
+            classifier_pooling="mean",
+        ),
+    ),
 }
 
 UNIGRAM_SPECIALS = {
@@ -177,6 +217,18 @@ def build_tokenizer(kind: str):
         )
         tokenizer = Tokenizer.from_str(bpe._tokenizer.to_str())
         tokenizer.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+        return tokenizer
+    if kind == "byte_level_bpe_bert_specials":  # ModernBERT's: byte-level BPE, [CLS] A [SEP] B [SEP]
+        bpe = ByteLevelBPETokenizer()
+        bpe.train_from_iterator(
+            CORPUS * 3, vocab_size=400, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        )
+        tokenizer = Tokenizer.from_str(bpe._tokenizer.to_str())
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]",
+            pair="[CLS] $A [SEP] $B [SEP]",
+            special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+        )
         return tokenizer
     return unigram_reference(kind)
 

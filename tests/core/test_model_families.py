@@ -4,12 +4,14 @@ trip through save_pretrained. A family is tested by being registered (and given 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
 from bertstudio.model import load_pretrained, save_pretrained
 from bertstudio.model.family import all_families
-from bertstudio.text import encode, special_token_id
+from bertstudio.text import encode, special_token, special_token_id
 from tests.core.family_references import LAYOUTS, PAIRS, REFERENCES, TEXTS, VARIED_TEXTS, save_reference
 
 transformers = pytest.importorskip("transformers")
@@ -188,7 +190,12 @@ def write_vocab_files(folder, kind):
     (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
 
 
-VOCAB_FILE_FAMILIES = [f.name for f in all_families() if f.tokenizer_kind in ("wordpiece", "byte_level_bpe")]
+# ModernBERT's folders ship tokenizer.json only (its tokenizer class has no vocabulary-file form)
+VOCAB_FILE_FAMILIES = [
+    f.name
+    for f in all_families()
+    if f.tokenizer_kind in ("wordpiece", "byte_level_bpe") and f.tokenizer_class != "PreTrainedTokenizerFast"
+]
 
 
 @pytest.mark.parametrize("family", VOCAB_FILE_FAMILIES)
@@ -204,16 +211,113 @@ def test_vocabulary_files_without_tokenizer_json_tokenize_as_transformers(tmp_pa
     assert encode(ours, [TEXTS[0]], [PAIRS[0]])[0].ids == theirs(TEXTS[0], PAIRS[0])["input_ids"]
 
 
-def test_a_sentencepiece_model_without_tokenizer_json_says_what_to_do(tmp_path):
+# family -> (its SentencePiece file, tokenizer class, the special pieces its model file holds)
+SENTENCEPIECE_FOLDERS = {
+    "deberta-v2": ("spm.model", "DebertaV2Tokenizer", dict(pad_id=0, bos_id=1, eos_id=2, unk_id=3)),
+    "xlm-roberta": ("sentencepiece.bpe.model", "XLMRobertaTokenizer", dict(unk_id=0, bos_id=1, eos_id=2)),
+    "albert": (
+        "spiece.model",
+        "AlbertTokenizer",
+        dict(pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]", "[MASK]"]),
+    ),
+}
+PIECE_NAMES = {
+    "deberta-v2": dict(pad_piece="[PAD]", bos_piece="[CLS]", eos_piece="[SEP]", unk_piece="[UNK]"),
+    "xlm-roberta": dict(unk_piece="<unk>", bos_piece="<s>", eos_piece="</s>"),
+    "albert": dict(pad_piece="<pad>", unk_piece="<unk>"),
+}
+COMPATIBILITY_TEXT = "ﬁ ﬂ Ⅻ ① ＡＢＣ Ｃａｆé"  # folded by the model file's NFKC rules
+
+
+@pytest.mark.parametrize("family", list(SENTENCEPIECE_FOLDERS))
+def test_a_sentencepiece_model_without_tokenizer_json_tokenizes_as_sentencepiece(tmp_path, family):
+    """A folder with only the family's SentencePiece file (trained here by sentencepiece, NFKC rules
+    compiled in): the ids equal SentencePiece's own around the family's special tokens, and transformers'
+    (whose fast tokenizer skips the compiled rules, so it is compared on text they leave alone); the
+    saved tokenizer.json reads back the same in transformers."""
+    import io
+    import unicodedata
+
+    sentencepiece = pytest.importorskip("sentencepiece")
+    from bertstudio.text import load_tokenizer
+    from tests.core.family_references import CORPUS
+
+    file_name, tokenizer_class, special_ids = SENTENCEPIECE_FOLDERS[family]
+    folder = tmp_path / "folder"
+    save_reference(folder, family, next(f for f in all_families() if f.name == family).architectures["base"])
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        (folder / name).unlink(missing_ok=True)
+    trained = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(CORPUS * 3 + [COMPATIBILITY_TEXT.lower()]),
+        model_writer=trained,
+        vocab_size=150,
+        model_type="unigram",
+        hard_vocab_limit=False,
+        minloglevel=2,
+        **special_ids,
+        **PIECE_NAMES[family],
+    )
+    (folder / file_name).write_bytes(trained.getvalue())
+    (folder / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": tokenizer_class}))
+
+    ours = load_tokenizer(folder)
+    processor = sentencepiece.SentencePieceProcessor(model_proto=trained.getvalue())
+    first, last = ("<s>", "</s>") if family == "xlm-roberta" else ("[CLS]", "[SEP]")
+
+    def sentencepiece_ids(text):
+        if family == "albert":  # ALBERT's slow tokenizer strips accents and lower-cases first
+            text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+            text = text.lower()
+        pieces = [processor.id_to_piece(i) for i in processor.encode(text)]
+        return [ours.token_to_id(piece) for piece in [first, *pieces, last]]
+
+    theirs = transformers.AutoTokenizer.from_pretrained(folder)
+    for text in VARIED_TEXTS:
+        assert encode(ours, [text])[0].ids == sentencepiece_ids(text) == theirs(text)["input_ids"], text
+    assert encode(ours, [COMPATIBILITY_TEXT])[0].ids == sentencepiece_ids(COMPATIBILITY_TEXT)
+    assert encode(ours, [TEXTS[0]], [PAIRS[0]])[0].ids == theirs(TEXTS[0], PAIRS[0])["input_ids"]
+    assert ours.token_to_id(theirs.mask_token) == theirs.mask_token_id
+
+    model, tokenizer = load_pretrained(folder)
+    saved = transformers.AutoTokenizer.from_pretrained(save_pretrained(model, tokenizer, tmp_path / "ours"))
+    for text in VARIED_TEXTS:
+        assert saved(text)["input_ids"] == encode(ours, [text])[0].ids, text
+
+
+def test_a_damaged_sentencepiece_model_says_what_and_where(tmp_path):
     from bertstudio.errors import TokenizerError
 
     folder = tmp_path / "reference"
     save_reference(folder, "albert", "AlbertModel")
     (folder / "tokenizer.json").unlink()
-    (folder / "spiece.model").write_bytes(b"\x0a\x00")
-    with pytest.raises(TokenizerError, match="SentencePiece model") as raised:
+    (folder / "spiece.model").write_bytes(b"\x0a\x05\x0a\x03ab")  # a piece cut off mid-way
+    with pytest.raises(TokenizerError, match="SentencePiece model cannot be read") as raised:
         load_pretrained(folder)
-    assert "tokenizer.json" in raised.value.hint
+    assert raised.value.path == str(folder / "spiece.model") and "tokenizer.json" in raised.value.hint
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_fill_mask_refuses_a_masked_lm_head_the_checkpoint_did_not_carry(tmp_path, family):
+    """An encoder checkpoint without a trained masked-LM head (DeBERTa-v3's case: pretrained by replaced-token
+    detection) opened for fill-mask says its predictions would be random instead of showing them."""
+    from bertstudio.errors import BertStudioError
+    from bertstudio.inspect import fill_mask, fill_mask_unavailable
+    from bertstudio.model.summary import summarize
+
+    spec = next(f for f in all_families() if f.name == family)
+    save_reference(tmp_path / "encoder", family, spec.architectures["base"])
+    model, tokenizer = load_pretrained(tmp_path / "encoder", task="masked_lm")
+    assert "no trained masked-LM head" in fill_mask_unavailable(model)
+    mask = special_token(tokenizer, "mask")
+    with pytest.raises(BertStudioError, match="would show random words"):
+        fill_mask(model, tokenizer, f"a {mask} here")
+    assert "no trained masked-LM head" in summarize(tmp_path / "encoder", task="masked_lm")["fill_mask"]
+
+    save_reference(tmp_path / "masked_lm", family, spec.architectures["masked_lm"])
+    trained, _ = load_pretrained(tmp_path / "masked_lm")
+    assert fill_mask_unavailable(trained) is None
+    assert summarize(tmp_path / "masked_lm")["fill_mask"] == "available"
 
 
 def test_model_info_and_list_show_the_family_and_what_it_can_do(tmp_path, capsys, monkeypatch):

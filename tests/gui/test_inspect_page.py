@@ -151,6 +151,20 @@ def test_fill_mask_panel(qtbot, tmp_path):
     assert page.fill_mask.results.rowCount() == 0  # no candidates of the sentence before
 
 
+def test_fill_mask_panel_says_why_an_untrained_masked_lm_head_cannot_predict(qtbot, tmp_path):
+    """A DeBERTa-v3-style encoder (no trained masked-LM head) opened for masked-LM: no Predict, a reason."""
+    pytest.importorskip("transformers")
+    from tests.core.family_references import save_reference
+
+    save_reference(tmp_path / "deberta", "deberta-v2", "DebertaV2Model")
+    page = InspectPage()
+    qtbot.addWidget(page)
+    page.set_model(*load_pretrained(tmp_path / "deberta", task="masked_lm"))
+    assert not page.fill_mask.run_button.isEnabled()
+    assert "no trained masked-LM head" in page.fill_mask.note.text()
+    assert "[MASK]" in page.fill_mask.sentence.text()
+
+
 def test_scrub_probes_across_training(page, classifier, tmp_path):
     import torch
 

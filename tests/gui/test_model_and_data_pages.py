@@ -97,6 +97,15 @@ def test_import_previews_suggests_and_checks(window, qtbot, tmp_path, tiny_encod
     assert report.usable and report.problem_rows == 1
     assert report.tokens is not None and report.tokens.rows == 60
     assert page.lengths_tab.label_chart.categories == ["neg", "pos"]
+    # the tiny model takes 64 tokens: the histogram draws that limit and the label says training cuts there
+    assert report.tokens.model_limit == 64 and report.tokens.max_length == 128
+    assert (
+        page.lengths_tab.length_chart.limit.isVisible() and page.lengths_tab.length_chart.limit.value() == 64
+    )
+    assert (
+        "the model accepts up to 64 tokens: training cuts at 64, not 128"
+        in page.lengths_tab.truncation_label.text()
+    )
     # one row has an error: training needs it fixed or explicitly left out
     assert not page.use_button.isEnabled()
     page.check_tab.exclude_check.setChecked(True)

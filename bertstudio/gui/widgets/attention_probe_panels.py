@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.widgets.attention_worker import Job, LatestJobs
-from bertstudio.inspect.kinds import MASKED_LM_HEADS
 
 if TYPE_CHECKING:
     from bertstudio.inspect.probes import MaskPrediction
@@ -77,14 +76,11 @@ class FillMaskPanel(QGroupBox):
             text = text.replace(spelling, mask)
         self.sentence.setText(text)
         self.sentence.setToolTip(f"Write {mask} where a word should be predicted")
-        usable = model.task in MASKED_LM_HEADS
-        self.run_button.setEnabled(usable)
-        self.note.setText(
-            ""
-            if usable
-            else f"This model's task is {model.task!r}: fill-mask needs a masked-language-model head "
-            "(a checkpoint saved for masked_lm or from our pretraining)."
-        )
+        from bertstudio.inspect.probes import fill_mask_unavailable
+
+        unavailable = fill_mask_unavailable(model)
+        self.run_button.setEnabled(unavailable is None)
+        self.note.setText(unavailable or "")
 
     def run(self) -> None:
         if self.model is None or not self.run_button.isEnabled():

@@ -106,18 +106,38 @@ class Histogram(ThemedPlotWidget):
             angle=90, movable=False, pen=pg.mkPen(theme.SERIES_COLORS[3], width=2, style=Qt.PenStyle.DashLine)
         )
         self.addItem(self.marker)
+        # the model's own limit (its position table): a solid line labelled with it, when known
+        self.limit = pg.InfiniteLine(
+            angle=90,
+            movable=False,
+            pen=pg.mkPen(theme.plot_colors()[1], width=2),
+            label="model limit {value:.0f}",
+            labelOpts={"position": 0.9, "color": theme.plot_colors()[1]},
+        )
+        self.limit.setVisible(False)
+        self.addItem(self.limit)
 
-    def set_histogram(self, edges: Sequence[float], counts: Sequence[int], marker: float) -> None:
-        """Bars from bin edges and counts; bins starting at or beyond the marker are drawn red."""
+    def set_limit(self, limit: float | None) -> None:
+        """Draw the model's own limit (None hides it)."""
+        self.limit.setVisible(limit is not None)
+        if limit is not None:
+            self.limit.setPos(limit)
+
+    def set_histogram(
+        self, edges: Sequence[float], counts: Sequence[int], marker: float, limit: float | None = None
+    ) -> None:
+        """Bars from bin edges and counts; bins starting at or beyond the marker (or the model's limit, when
+        that is lower) are drawn red."""
+        self.set_limit(limit)
         edges, counts = np.asarray(edges, dtype=float), np.asarray(counts, dtype=float)
         if not len(counts):
             self.kept.setOpts(x0=[], x1=[], height=[])
             self.cut.setOpts(x0=[], x1=[], height=[])
             return
-        over = edges[:-1] >= marker
+        over = edges[:-1] >= min(marker, limit if limit is not None else marker)
         self.kept.setOpts(x0=edges[:-1][~over], x1=edges[1:][~over], height=counts[~over])
         self.cut.setOpts(x0=edges[:-1][over], x1=edges[1:][over], height=counts[over])
-        self.setXRange(0, max(float(edges[-1]), marker) * 1.05, padding=0)
+        self.setXRange(0, max(float(edges[-1]), min(marker, limit or marker)) * 1.05, padding=0)
         self.setYRange(0, float(counts.max()) * 1.1 or 1.0, padding=0)
         self.set_marker(marker)
 

@@ -59,10 +59,18 @@ class LengthsTab(QWidget):
             self.length_chart.set_histogram([], [], self.data_import.max_length)
             self.truncation_label.setText("Open a model to measure token lengths.")
             return
-        self.length_chart.set_histogram(tokens.histogram_edges, tokens.histogram_counts, tokens.max_length)
+        self.length_chart.set_histogram(
+            tokens.histogram_edges, tokens.histogram_counts, tokens.max_length, tokens.model_limit
+        )
         sample = f" (sample of {tokens.rows:,} rows)" if tokens.sampled else ""
+        cut_at = min(tokens.max_length, tokens.model_limit or tokens.max_length)
+        limit = ""
+        if tokens.model_limit is not None:
+            limit = f" · the model accepts up to {tokens.model_limit:,} tokens"
+            if tokens.max_length > tokens.model_limit:
+                limit += f": training cuts at {tokens.model_limit:,}, not {tokens.max_length:,}"
         self.truncation_label.setText(
-            f"<b>{tokens.truncated_share:.1%}</b> longer than {tokens.max_length} tokens (truncated) · "
+            f"<b>{tokens.truncated_share:.1%}</b> longer than {cut_at} tokens (truncated) · "
             f"median {tokens.median:.0f} · 95th percentile {tokens.p95:.0f} · longest {tokens.longest:,}"
-            f" · [UNK] {tokens.unk_rate:.2%}{sample}"
+            f" · [UNK] {tokens.unk_rate:.2%}{sample}{limit}"
         )
