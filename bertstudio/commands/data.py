@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inspect.add_argument("--text", metavar="COLUMN", help="column with the text")
     inspect.add_argument("--text-pair", metavar="COLUMN", help="column with the second text (sentence pairs)")
     inspect.add_argument(
+        "--negative", metavar="COLUMN", help="sentence_similarity: column with a hard negative per pair"
+    )
+    inspect.add_argument(
         "--label", metavar="COLUMN", action="append", help="target column (repeat for several 0/1 columns)"
     )
     inspect.add_argument(
@@ -153,6 +156,7 @@ def _mapping(args: argparse.Namespace, table, suggested):
         suggested,
         text=args.text,
         text_pair=args.text_pair,
+        negative=args.negative,
         labels=args.label,
         task=args.task,
         label_delimiter=args.label_delimiter,

@@ -97,6 +97,7 @@ TRAIN_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--test": ("test_path", str, "separate test file"),
     "--text": ("text_column", str, "column holding the text"),
     "--text-pair": ("text_pair_column", str, "column holding the second text of a pair"),
+    "--negative": ("negative_column", str, "sentence_similarity: column holding a hard negative per pair"),
     "--label": ("label_columns", list, "label column (repeat for one 0/1 column per label)"),
     "--label-delimiter": ("label_delimiter", str, "multi-label cells: labels separated by this"),
     "--split-column": ("split_column", str, "column naming train / validation / test per row"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bertstudio.data.validation import ValidationReport
+from bertstudio.tasks import get_task
 
 BAR_WIDTH = 40
 
@@ -57,7 +58,10 @@ def _describe_mapping(mapping: dict) -> str:
     parts = [f"text={mapping['text']!r}"]
     if mapping["text_pair"]:
         parts.append(f"text_pair={mapping['text_pair']!r}")
-    parts.append("labels=" + ", ".join(repr(name) for name in mapping["labels"]))
+    if mapping.get("negative"):
+        parts.append(f"negative={mapping['negative']!r}")
+    if mapping["labels"] or get_task(mapping["task"]).requires("labels"):
+        parts.append("labels=" + ", ".join(repr(name) for name in mapping["labels"]))
     if mapping["label_delimiter"]:
         parts.append(f"label delimiter {mapping['label_delimiter']!r}")
     if mapping["split_column"]:

@@ -102,6 +102,7 @@ def for_task(mapping: Any, task: str) -> Any:
         mapping,
         task=task,
         text_pair=mapping.text_pair if get_task(task).reads("text_pair") else None,
+        negative=mapping.negative if get_task(task).reads("negative") else None,
         labels=list(mapping.labels)
         if get_task(task).several_labels
         else list(mapping.labels[: int(reads_labels)]),

@@ -32,6 +32,7 @@ ANSWER = ColumnRole("answer", "Answer", flag="--answer")
 ANSWER_START = ColumnRole("answer_start", "Answer start", required=False, flag="--answer-start")
 ANCHOR = ColumnRole("text", "Anchor text", flag="--text")
 POSITIVE = ColumnRole("text_pair", "Positive / second text", flag="--text-pair")
+HARD_NEGATIVE = ColumnRole("negative", "Hard negative (optional)", required=False, flag="--negative")
 SIMILARITY_SCORE = ColumnRole("labels", "Similarity score (optional)", required=False, flag="--label")
 
 CLASS_METRICS = ("accuracy", "macro_f1", "macro_precision", "macro_recall", "loss")
@@ -126,7 +127,7 @@ _SPECS = (
         help="an embedding model from (anchor, positive) pairs, or pairs with a similarity score",
         problem_type=SIMILARITY,
         model_head="sentence_embedding",
-        columns=(ANCHOR, POSITIVE, SIMILARITY_SCORE),
+        columns=(ANCHOR, POSITIVE, HARD_NEGATIVE, SIMILARITY_SCORE),
         metrics=("spearman", "pearson", "mrr", "recall_at_1", "recall_at_10", "loss"),
         best_metric="spearman",
         best_metric_without_label="mrr",

@@ -36,7 +36,7 @@ EVALUATE_VIEWS = (
 class ColumnRole:
     """One column a task reads; `name` is the ColumnMapping field that holds it."""
 
-    name: str  # "text", "text_pair", "labels" (ColumnMapping fields) or a question-answering column role
+    name: str  # "text", "text_pair", "negative" (a hard negative), "labels" or a question-answering role
     title: str  # as the window labels it, without "column"
     required: bool = True
     multiple: bool = False  # may be several columns (one 0/1 column per label)
@@ -108,6 +108,15 @@ class TaskSpec:
     def has_label_names(self) -> bool:
         """Its targets are named labels (classes, tags), so a model has a fixed label set."""
         return self.problem_type in (SINGLE_LABEL, MULTI_LABEL, TOKEN_TAGS)
+
+    def default_best_metric(self, labelled: bool) -> str:
+        """The metric the best checkpoint follows unless one is chosen; `labelled`: a label column is
+        mapped (an optional one decides between, e.g., Spearman of scores and MRR of plain pairs)."""
+        return (
+            self.best_metric_without_label
+            if self.best_metric_without_label and not labelled
+            else self.best_metric
+        )
 
     def role(self, name: str) -> ColumnRole | None:
         """The column role `name` (text, text_pair, labels) if the task reads it."""

@@ -23,6 +23,7 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 COLUMN_FIELDS = {
     "text": "text_column",
     "text_pair": "text_pair_column",
+    "negative": "negative_column",
     "labels": "label_columns",
     "context": "context_column",
     "question": "question_column",
@@ -42,6 +43,7 @@ TABLE_SETTINGS = (  # fine-tuning on a table
     "header",
     "text_column",
     "text_pair_column",
+    "negative_column",
     "label_columns",
     "label_delimiter",
     "split_column",
@@ -79,6 +81,7 @@ class RunConfig:
     header: str = "auto"  # auto, yes or no: whether the first row of the data files names the columns
     text_column: str = ""
     text_pair_column: str = ""  # second text of a pair (pair_classification)
+    negative_column: str = ""  # a hard negative per (anchor, positive) pair (sentence_similarity)
     label_columns: list[str] = field(default_factory=list)  # one column, or one per label (multi_label)
     label_delimiter: str = ""  # multi_label in one column: labels separated by this (e.g. "|")
     split_column: str = ""  # a column saying train / validation / test per row
@@ -149,10 +152,7 @@ class RunConfig:
 
     @property
     def best_metric(self) -> str:
-        spec = self.spec
-        if not self.metric_for_best and not self.label_columns and spec.best_metric_without_label:
-            return spec.best_metric_without_label
-        return self.metric_for_best or spec.best_metric
+        return self.metric_for_best or self.spec.default_best_metric(labelled=bool(self.label_columns))
 
     @property
     def greater_is_better(self) -> bool:
@@ -252,6 +252,8 @@ class RunConfig:
         if name in TABLE_SETTINGS:
             if self.is_pretraining or (name in NOT_QA_SETTINGS and self.spec.answers_questions):
                 return False
+            if name == "negative_column":
+                return self.spec.reads("negative")
             if name == "label_delimiter":
                 return self.task == "multi_label"
             if name == "text_pair_column":

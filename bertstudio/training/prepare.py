@@ -125,6 +125,7 @@ def column_mapping(config: RunConfig):
         task=config.task,
         label_delimiter=config.label_delimiter or None,
         split_column=config.split_column or None,
+        negative=config.negative_column or None,
     )
 
 

@@ -4,6 +4,7 @@ evaluated with the metrics the spec declares, and learned)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -32,8 +33,12 @@ def test_specs_are_consistent():
     for spec in all_tasks():
         assert spec.best_metric in spec.metrics, spec.name
         assert spec.pretraining == (not spec.columns), spec.name
-        for role in spec.columns:
-            assert role.name in COLUMN_FIELDS and role.flag.startswith("--")
+        assert not spec.best_metric_without_label or spec.best_metric_without_label in spec.metrics
+        for role in spec.columns:  # a role is a mapping field and a run setting, named by a flag
+            assert (
+                spec.answers_questions or role.name in {f.name for f in dataclasses.fields(ColumnMapping)}
+            ) and role.name in COLUMN_FIELDS
+            assert role.flag.startswith("--")
 
 
 @pytest.mark.parametrize("task", FINE_TUNING)
