@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inspect.add_argument("--text", metavar="COLUMN", help="column with the text")
     inspect.add_argument("--text-pair", metavar="COLUMN", help="column with the second text (sentence pairs)")
     inspect.add_argument(
+        "--negative", metavar="COLUMN", help="sentence_similarity: column with a hard negative per pair"
+    )
+    inspect.add_argument(
         "--label", metavar="COLUMN", action="append", help="target column (repeat for several 0/1 columns)"
     )
     inspect.add_argument(
@@ -61,20 +64,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     inspect.add_argument(
         "--max-problems", metavar="N", type=int, default=20, help="problem rows to print (default 20)"
     )
+    qa = inspect.add_argument_group("question answering (a SQuAD .json file needs no columns)")
+    qa.add_argument("--context", metavar="COLUMN", help="column holding the context")
+    qa.add_argument("--question", metavar="COLUMN", help="column holding the question")
+    qa.add_argument("--answer", metavar="COLUMN", help="column holding the answer (empty: no answer)")
+    qa.add_argument("--answer-start", metavar="COLUMN", help="column holding the answer's character offset")
+    qa.add_argument(
+        "--doc-stride", metavar="N", type=int, default=128, help="tokens shared by neighbouring windows (128)"
+    )
     inspect.add_argument("--json", action="store_true", help="print the full report as JSON")
     inspect.set_defaults(handler=run_inspect)
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from bertstudio.data import read_table, suggest_task, validate
-    from bertstudio.data.report_text import format_report
+    from bertstudio.data import suggest_task, validate
+    from bertstudio.data.squad import is_squad_file
 
-    options = dataclasses.replace(read_options_from(args), quoting=args.quoting)
-    table = read_table(args.file, options)
+    if is_squad_file(args.file) or args.context or args.question:
+        return _print(args, _question_report(args))
+    table = _read(args)
     mapping = _mapping(args, table, suggest_task(table))
     tokenizer = _tokenizer(args.model) if args.model else None
     sizes = _sizes(args.split) if args.split else None
     report = validate(table, mapping, tokenizer, args.max_length, sizes=sizes, seed=args.seed)
+    return _print(args, report)
+
+
+def _print(args: argparse.Namespace, report) -> int:
+    from bertstudio.data.report_text import format_report
+
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -83,6 +101,35 @@ def run_inspect(args: argparse.Namespace) -> int:
         print(f"error: {args.file}: the data is not usable: {' '.join(report.errors)}", file=sys.stderr)
         return 2
     return 0
+
+
+def _read(args: argparse.Namespace):
+    from bertstudio.data import read_table
+
+    return read_table(args.file, dataclasses.replace(read_options_from(args), quoting=args.quoting))
+
+
+def _question_report(args: argparse.Namespace):
+    """The question-answering report of a SQuAD .json file, or of a table with --context / --question."""
+    from bertstudio.data.qa_validation import validate_questions
+    from bertstudio.data.squad import QAColumns, read_qa_table, read_squad
+
+    columns = None
+    if args.context or args.question:
+        columns = QAColumns(
+            context=args.context or "",
+            question=args.question or "",
+            answer=args.answer or "",
+            answer_start=args.answer_start or "",
+        )
+        parsed = read_qa_table(_read(args), columns)
+    else:
+        parsed = read_squad(args.file)
+    tokenizer = _tokenizer(args.model) if args.model else None
+    sizes = _sizes(args.split) if args.split else None
+    return validate_questions(
+        parsed, tokenizer, args.max_length, args.doc_stride, sizes=sizes, columns=columns
+    )
 
 
 def _mapping(args: argparse.Namespace, table, suggested):
@@ -94,6 +141,7 @@ def _mapping(args: argparse.Namespace, table, suggested):
         suggested,
         text=args.text,
         text_pair=args.text_pair,
+        negative=args.negative,
         labels=args.label,
         task=args.task,
         label_delimiter=args.label_delimiter,

@@ -46,7 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     embed = subparsers.add_parser("embed", help="write the sentence embeddings of a table's text column")
     _add_common(embed)
     embed.add_argument(
-        "--out", required=True, help=".npy file of vectors; the rows go to OUT.rows.csv beside it"
+        "--out",
+        required=True,
+        help=".npy file of vectors (the rows go to OUT.rows.csv beside it), or a .parquet file of rows and "
+        "vectors together (needs pyarrow)",
     )
     embed.add_argument("--id", dest="id_column", help="column to copy into OUT.rows.csv as each vector's id")
     embed.set_defaults(handler=run_embed)
@@ -104,13 +107,21 @@ def run_embed(args: argparse.Namespace) -> int:
     from bertstudio.training.results import write_csv
 
     out = Path(args.out)
-    if out.suffix != ".npy":
+    if out.suffix not in (".npy", ".parquet"):
         raise EmbeddingError(
-            f"--out must name a .npy file (got {out.name!r}).", "For example --out vectors.npy."
+            f"--out must name a .npy or .parquet file (got {out.name!r}).", "For example --out vectors.npy."
         )
+    if out.suffix == ".parquet":
+        _require_pyarrow()  # before the table is embedded, not after
     index = _open_index(args)
     table: Table = index.table
     ids = table.column(args.id_column) if args.id_column else None
+    if out.suffix == ".parquet":
+        _write_parquet(out, index, ids, args.id_column)
+        print(
+            f"Wrote {len(index.entry.rows):,} rows with {index.info.dimension}-dimensional vectors to {out}."
+        )
+        return 0
 
     def write_vectors(temp: str) -> None:
         with open(temp, "wb") as handle:  # a file object: np.save would add .npy to a temp file's name
@@ -128,6 +139,35 @@ def run_embed(args: argparse.Namespace) -> int:
         f"Wrote {len(rows):,} vectors of {index.info.dimension} dimensions to {out}, their rows to {rows_file}."
     )
     return 0
+
+
+def _require_pyarrow() -> None:
+    import importlib
+
+    try:
+        importlib.import_module("pyarrow")
+    except ImportError:
+        raise EmbeddingError(
+            "Parquet output needs pyarrow, which is not installed.",
+            "Install it (pip install pyarrow), or write the vectors as .npy (--out vectors.npy).",
+        ) from None
+
+
+def _write_parquet(out: Path, index, ids, id_column: str | None) -> None:
+    """One Parquet row per indexed table row: row, line, the id column if given, vector (float32 list)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bertstudio.atomic import atomic_write
+
+    rows = np.asarray(index.entry.rows, dtype=np.int64)
+    vectors = np.ascontiguousarray(index.entry.vectors, dtype=np.float32)
+    columns = {"row": pa.array(rows), "line": pa.array(index.table.line_numbers[rows].astype(np.int64))}
+    if ids is not None:
+        columns[id_column] = pa.array([ids[row] for row in rows.tolist()])
+    columns["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), vectors.shape[1])
+    atomic_write(out, lambda temp: pq.write_table(pa.table(columns), temp))
 
 
 def run_search(args: argparse.Namespace) -> int:

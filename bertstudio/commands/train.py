@@ -68,16 +68,41 @@ READ_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--header": ("header", str, "auto, yes or no: does the first row name the columns (default auto)"),
 }
 
+# question answering: a table's columns (a SQuAD .json file needs none), windows and answers
+QA_FLAGS: dict[str, tuple[str, Any, str]] = {
+    "--context": ("context_column", str, "question answering: column holding the context"),
+    "--question": ("question_column", str, "question answering: column holding the question"),
+    "--answer": ("answer_column", str, "question answering: column holding the answer (empty: no answer)"),
+    "--answer-start": (
+        "answer_start_column",
+        str,
+        "question answering: column holding the answer's character offset (default: found in the context)",
+    ),
+    "--doc-stride": (
+        "doc_stride",
+        int,
+        "question answering: tokens shared by neighbouring windows of a long context (default 128)",
+    ),
+    "--max-answer-length": ("max_answer_length", int, "question answering: longest answer in tokens (30)"),
+    "--null-threshold": (
+        "null_threshold",
+        float,
+        "question answering (SQuAD v2.0): answer '' when 'no answer' outscores the best span by more (0)",
+    ),
+}
+
 TRAIN_FLAGS: dict[str, tuple[str, Any, str]] = {
     "--model": ("model_path", str, "starting model folder (Hugging Face layout)"),
-    "--data": ("data_path", str, "training data: CSV, TSV or JSONL"),
+    "--data": ("data_path", str, "training data: CSV, TSV or JSONL (question answering: also SQuAD .json)"),
     "--validation": ("validation_path", str, "separate validation file"),
     "--test": ("test_path", str, "separate test file"),
     "--text": ("text_column", str, "column holding the text"),
     "--text-pair": ("text_pair_column", str, "column holding the second text of a pair"),
+    "--negative": ("negative_column", str, "sentence_similarity: column holding a hard negative per pair"),
     "--label": ("label_columns", list, "label column (repeat for one 0/1 column per label)"),
     "--label-delimiter": ("label_delimiter", str, "multi-label cells: labels separated by this"),
     "--split-column": ("split_column", str, "column naming train / validation / test per row"),
+    **QA_FLAGS,
     "--validation-fraction": (
         "validation_fraction",
         float,

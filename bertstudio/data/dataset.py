@@ -60,6 +60,7 @@ class LabeledDataset:
     pairs: list[str] | None = None
     words: list[list[str]] | None = None
     split_values: list[str] | None = None  # train / validation / test per row, from a split column
+    negatives: list[str] | None = None  # a hard negative per row (sentence_similarity)
     source: str | None = None
     excluded: list[Problem] = field(default_factory=list)
 
@@ -78,6 +79,7 @@ class LabeledDataset:
             pairs=pick(self.pairs) if self.pairs is not None else None,
             words=pick(self.words) if self.words is not None else None,
             split_values=pick(self.split_values) if self.split_values is not None else None,
+            negatives=pick(self.negatives) if self.negatives is not None else None,
             excluded=[],
         )
 
@@ -107,6 +109,7 @@ class ParsedRows:
     split_values: list[str] | None
     problems: list[Problem]
     bad_rows: set[int]
+    negatives: list[str] | None = None
 
 
 def build_dataset(
@@ -142,6 +145,7 @@ def build_dataset(
         pairs=parsed.pairs,
         words=parsed.words,
         split_values=parsed.split_values,
+        negatives=parsed.negatives,
         source=str(table.path) if table.path else None,
     )
     if keep is not None:
@@ -188,6 +192,7 @@ def parse_rows(table: Table, mapping: ColumnMapping, label_names: Sequence[str] 
     for line, reason in table.unparsed:
         problems.append(Problem(line, "unparsed_line", reason))
     pairs = _texts(table, mapping.text_pair, "empty_pair", problems) if mapping.text_pair else None
+    negatives = _texts(table, mapping.negative, "empty_negative", problems) if mapping.negative else None
     words = None
     if mapping.spec.per_token:
         words, labels, names = _token_tags(table, mapping, label_names, problems)
@@ -200,7 +205,9 @@ def parse_rows(table: Table, mapping: ColumnMapping, label_names: Sequence[str] 
         problems = [p for p in problems if p.row not in table.ragged or p.reason == "ragged_row"]
     problems.sort(key=attrgetter("line", "reason"))
     bad_rows = {p.row for p in problems if p.severity == "error" and p.row is not None}
-    return ParsedRows(texts, pairs, labels, names, words, split_values, problems, bad_rows)
+    return ParsedRows(
+        texts, pairs, labels, names, words, split_values, problems, bad_rows, negatives=negatives
+    )
 
 
 def _targets(table, mapping, label_names, problems) -> tuple[list[Any], list[str]]:

@@ -56,7 +56,7 @@ class EncodedDataset:
     `labels` is per example for sequence tasks (int64 class ids, float32 targets, float32 multi-hot
     rows) and per token (int64, aligned with `input_ids`) for token classification. A task that
     encodes its texts apart (sentence_similarity) holds the first text here and the others in `apart`
-    ("pair": the positive or second text).
+    ("pair": the positive or second text, "negative": a hard negative).
     """
 
     task: str
@@ -149,6 +149,9 @@ def _encode_apart(dataset: LabeledDataset, tokenizer: Tokenizer, max_length: int
     if dataset.pairs is not None:
         apart["pair"], pair_clipped = encode_texts(dataset.pairs, tokenizer, max_length)
         clipped += pair_clipped
+    if dataset.negatives is not None:
+        apart["negative"], negative_clipped = encode_texts(dataset.negatives, tokenizer, max_length)
+        clipped += negative_clipped
     return EncodedDataset(
         task=dataset.task,
         input_ids=first.input_ids,

@@ -66,6 +66,10 @@ _LABEL_NAMES = (
     "ner_tags",
 )
 _WORD_NAMES = ("tokens", "words", "token", "word")
+# (anchor, positive[, negative]) columns, as sentence-transformers' training sets name them
+_ANCHOR_NAMES = ("anchor", "query", "question", "sentence", "text")
+_POSITIVE_NAMES = ("positive", "pos", "positive_passage")
+_NEGATIVE_NAMES = ("negative", "neg", "hard_negative", "negative_passage")
 _SPLIT_COLUMNS = ("split", "set", "fold", "subset", "partition")
 _NUMBERED = re.compile(r"(.+?)(?:[ _-]?[12]|[ _-][ab])")
 ID_LIKE_MIN_ROWS = 20  # with this many labelled rows, most labels seen once means "not a label"
@@ -83,6 +87,7 @@ class ColumnMapping:
     label_delimiter: str | None = None
     split_column: str | None = None
     reason: str = field(default="", compare=False)  # why suggest_task proposed it
+    negative: str | None = None  # a hard negative per (anchor, positive) pair (sentence_similarity)
 
     @property
     def spec(self):
@@ -103,7 +108,7 @@ class ColumnMapping:
         every column the task's spec requires is mapped, and only a multiple role takes several."""
         columns = f"Columns in this file: {', '.join(map(repr, table.columns))}."
         spec = self.spec
-        for name in [self.text, self.text_pair, self.split_column, *self.labels]:
+        for name in [self.text, self.text_pair, self.negative, self.split_column, *self.labels]:
             if name is not None:
                 table.column(name)
         for role in spec.columns:
@@ -121,6 +126,14 @@ class ColumnMapping:
                     path=table.path,
                 )
 
+        if self.negative and self.labels:
+            raise DataImportError(
+                f"A hard-negative column ({self.negative!r}) goes with (anchor, positive) pairs, but a score "
+                f"column ({self.labels[0]!r}) is mapped too: scored pairs train with the cosine loss.",
+                "Map either the score column or the hard-negative column, not both.",
+                path=table.path,
+            )
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("reason")
@@ -128,7 +141,7 @@ class ColumnMapping:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnMapping:
-        known = {"text", "text_pair", "labels", "task", "label_delimiter", "split_column"}
+        known = {"text", "text_pair", "labels", "task", "label_delimiter", "split_column", "negative"}
         unknown = set(data) - known
         if unknown:
             raise DataImportError(f"Unknown column mapping keys: {', '.join(sorted(unknown))}.")
@@ -153,6 +166,7 @@ def apply_given_columns(
     task: str | None = None,
     label_delimiter: str | None = None,
     split_column: str | None = None,
+    negative: str | None = None,
 ) -> ColumnMapping:
     """The suggested mapping with what the user gave put over it. The columns the user gives decide
     the task: a suggestion never contradicts them (a suggested second text is dropped when the user
@@ -166,6 +180,7 @@ def apply_given_columns(
         label_delimiter=label_delimiter or suggested.label_delimiter,
         split_column=split_column or suggested.split_column,
         reason=suggested.reason,
+        negative=negative if negative else (None if text else suggested.negative),
     )
     if task or not given_columns or not mapping.labels:
         return mapping
@@ -196,6 +211,9 @@ def _suggest(table: Table) -> ColumnMapping:
         None,
     )
     candidates = {name: values for name, values in sample.items() if name != split_column}
+    similarity = _suggest_similarity(candidates, split_column)
+    if similarity is not None:
+        return similarity
     tagging = _suggest_tagging(candidates)
     if tagging:
         words, tags = tagging
@@ -225,6 +243,25 @@ def _suggest(table: Table) -> ColumnMapping:
         listed = ", ".join(map(repr, skipped))
         reason = f"no column looks like a label ({listed}: a different value in almost every row): map one"
     return ColumnMapping(text, pair, [], task, None, split_column, reason)
+
+
+def _suggest_similarity(columns: dict[str, list[Any]], split_column: str | None) -> ColumnMapping | None:
+    """sentence_similarity when the columns are named as (anchor, positive[, negative]) triples."""
+    by_name = {name.lower(): name for name in columns}
+    positive = next((by_name[n] for n in _POSITIVE_NAMES if n in by_name), None)
+    anchor = next((by_name[n] for n in _ANCHOR_NAMES if n in by_name), None)
+    if positive is None or anchor is None:
+        return None
+    negative = next((by_name[n] for n in _NEGATIVE_NAMES if n in by_name), None)
+    reason = f"{anchor!r} and {positive!r} are (anchor, positive) pairs"
+    return ColumnMapping(
+        text=anchor,
+        text_pair=positive,
+        task="sentence_similarity",
+        split_column=split_column,
+        negative=negative,
+        reason=reason + (f" with hard negatives in {negative!r}" if negative else ""),
+    )
 
 
 def _text_columns(text_like: list[str], columns: dict[str, list[Any]]) -> tuple[str | None, str | None]:

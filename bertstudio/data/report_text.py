@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bertstudio.data.validation import ValidationReport
+from bertstudio.tasks import get_task
 
 BAR_WIDTH = 40
 
@@ -19,7 +20,7 @@ def format_report(report: ValidationReport, max_problems: int = 20) -> str:
     blank = f" ({report.blank_lines:,} blank lines skipped)" if report.blank_lines else ""
     lines.append(f"Rows      {report.rows:,}{blank}")
     lines.append(f"Task      {report.task}: {_describe_mapping(report.mapping)}")
-    lines.append("Columns")
+    lines += ["Columns"] if report.columns else []
     width = max((len(c.name) for c in report.columns), default=4)
     for column in report.columns:
         length = f", mean {column.mean_length:.1f} chars" if column.mean_length else ""
@@ -29,6 +30,7 @@ def format_report(report: ValidationReport, max_problems: int = 20) -> str:
             f"{column.distinct:,} distinct{length}{example}"
         )
     lines += _labels(report)
+    lines += _questions(report)
     lines += _splits(report)
     lines += _tokens(report)
     lines += _problems(report, max_problems)
@@ -48,10 +50,18 @@ def format_report(report: ValidationReport, max_problems: int = 20) -> str:
 
 
 def _describe_mapping(mapping: dict) -> str:
+    if "format" in mapping:  # question answering
+        if mapping["format"] == "squad":
+            return "SQuAD JSON (contexts, questions and answers by field)"
+        named = [f"{role}={mapping[role]!r}" for role in ("context", "question", "answer", "answer_start")]
+        return ", ".join(part for part in named if not part.endswith("''"))
     parts = [f"text={mapping['text']!r}"]
     if mapping["text_pair"]:
         parts.append(f"text_pair={mapping['text_pair']!r}")
-    parts.append("labels=" + ", ".join(repr(name) for name in mapping["labels"]))
+    if mapping.get("negative"):
+        parts.append(f"negative={mapping['negative']!r}")
+    if mapping["labels"] or get_task(mapping["task"]).requires("labels"):
+        parts.append("labels=" + ", ".join(repr(name) for name in mapping["labels"]))
     if mapping["label_delimiter"]:
         parts.append(f"label delimiter {mapping['label_delimiter']!r}")
     if mapping["split_column"]:
@@ -74,6 +84,22 @@ def _labels(report: ValidationReport) -> list[str]:
         lines.append(f"  {name:<20} {count:>10,}  {count / total:6.1%}")
     if len(shown) > 30:
         lines.append(f"  ... and {len(shown) - 30} more labels")
+    return lines
+
+
+def _questions(report: ValidationReport) -> list[str]:
+    stats = report.questions
+    if stats is None:
+        return []
+    lines = [
+        f"Questions {stats.questions:,} ({stats.unanswerable:,} unanswerable, {stats.unanswerable_share:.1%}), "
+        f"{stats.contexts:,} distinct contexts"
+    ]
+    if stats.windows is not None:
+        lines.append(
+            f"Windows   {stats.windows:,} of {stats.max_length} tokens (stride {stats.doc_stride}); "
+            f"{stats.long_contexts:,} contexts need more than one, up to {stats.most_windows}"
+        )
     return lines
 
 

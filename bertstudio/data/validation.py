@@ -95,6 +95,7 @@ class ValidationReport:
     doubts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     complete: bool = True
+    questions: Any = None  # question answering: data.qa_validation.QAStats
 
     @property
     def usable(self) -> bool:

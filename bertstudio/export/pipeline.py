@@ -56,13 +56,16 @@ def export_model(request: ExportRequest, progress: Progress | None = None) -> Ex
     from bertstudio.export.folder import check_target, staged_folder
     from bertstudio.export.source import describe_base, locate
     from bertstudio.model import load_pretrained
+    from bertstudio.model.family import SENTENCE_TASK
 
     say = progress or (lambda fraction, message: None)
     _check_request(request)
     source = locate(request.model)
     say(0.02, "Loading the model")
-    model, tokenizer = load_pretrained(source.model_dir)
     onnx = request.format == "onnx"
+    # a sentence encoder's folder is exported with its sentence-transformers files (pooling, normalize)
+    sentence = not onnx and (source.model_dir / "modules.json").is_file()
+    model, tokenizer = load_pretrained(source.model_dir, task=SENTENCE_TASK if sentence else None)
     if onnx:
         from bertstudio.export.runtime import require_onnxruntime
         from bertstudio.export.tasks import onnx_task
@@ -90,7 +93,9 @@ def export_model(request: ExportRequest, progress: Progress | None = None) -> Ex
         say(0.95, "Writing the model card")
         card = _card(request, model, tokenizer, source, base, evaluation, comparison, graphs, input_names)
         atomic_write_text(staging / "README.md", card)
-        files = {p.name: p.stat().st_size for p in staging.iterdir() if p.is_file()}
+        files = {
+            str(p.relative_to(staging)): p.stat().st_size for p in sorted(staging.rglob("*")) if p.is_file()
+        }
     say(1.0, "Done")
     return ExportReport(request.out, request.format, files, comparison, notes)
 

@@ -244,8 +244,10 @@ class AppController(QObject):
         kept = sorted(name for name in edited if name not in bound and name in FORM_FIELDS)
         for name in kept:
             setattr(fresh, name, getattr(previous, name))
-        if fresh.metric_for_best not in get_task(self.task).metrics:
-            fresh.metric_for_best = get_task(self.task).best_metric
+        if fresh.metric_for_best not in get_task(self.task).metrics or "metric_for_best" not in kept:
+            mapping = self.current_mapping()  # scored pairs and plain pairs follow different metrics
+            labelled = mapping is not None and bool(mapping.labels)
+            fresh.metric_for_best = get_task(self.task).default_best_metric(labelled)
         self.settings = fresh
         self.edited = {name for name in edited if name not in bound}
         if context and (reset or kept):
@@ -288,18 +290,17 @@ class AppController(QObject):
             config.corpus_paths, config.whole_word_mask = [], False
         if self.task != "pretraining":
             config.nsp = False  # a loaded checkpoint has no NSP head to continue
-        spec = get_task(self.task)
-        if spec.best_metric_without_label and "metric_for_best" not in self.edited:
-            config.metric_for_best = ""  # the spec's for the columns mapped (with a score or without)
         mapping = self.current_mapping()
         if mapping is not None:
             data = self.data
             config.data_path = str(data.path)
-            config.text_column = mapping.text
-            config.text_pair_column = mapping.text_pair or ""
-            config.label_columns = list(mapping.labels)
-            config.label_delimiter = mapping.label_delimiter or ""
-            config.split_column = mapping.split_column or ""
+            if not get_task(self.task).answers_questions:  # a SQuAD file names its own fields
+                config.text_column = mapping.text
+                config.text_pair_column = mapping.text_pair or ""
+                config.negative_column = mapping.negative or ""
+                config.label_columns = list(mapping.labels)
+                config.label_delimiter = mapping.label_delimiter or ""
+                config.split_column = mapping.split_column or ""
             config.validation_fraction = data.validation_fraction
             config.test_fraction = data.test_fraction
             config.exclude_problem_rows = data.exclude_problem_rows

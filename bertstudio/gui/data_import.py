@@ -4,6 +4,7 @@ tabs render it and send it intents; `selection()` is what "Use for Training" han
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,15 @@ from bertstudio.gui.workers import run_in_background
 from bertstudio.tasks import get_task
 
 PREVIEW_ROWS = 200
+QA_TASK = "question_answering"  # the task a SQuAD .json file trains
+
+
+def is_squad_file(path: Path) -> bool:
+    from bertstudio.data.squad import is_squad_file as squad
+
+    return squad(path)
+
+
 RECHECK_DELAY_MS = 400  # typing a max length or a split re-checks once, after a pause
 
 
@@ -29,6 +39,38 @@ def read_whole(path: Path, options: ReadOptions) -> Any:
     from bertstudio.data.reading import read_table
 
     return read_table(path, options)
+
+
+def read_questions_table(path: Path, options: ReadOptions) -> tuple[Any, Any]:
+    """A SQuAD .json file's questions, and a table of them (id, title, question, answers, context) to
+    preview; the questions themselves are what training reads."""
+    from bertstudio.data.reading import Table
+    from bertstudio.data.squad import read_squad
+
+    parsed = read_squad(path)
+    rows = [
+        [e.id, e.title, e.question, " | ".join(e.answers) or "(no answer)", e.context]
+        for e in parsed.examples
+    ]
+    table = Table.from_rows(
+        ["id", "title", "question", "answers", "context"], rows, [e.line for e in parsed.examples]
+    )
+    table.path = Path(path)
+    return parsed, table
+
+
+def check_questions(
+    parsed: Any, model_path: Path | None, max_length: int, sizes: tuple[float, float, float]
+) -> Any:
+    """The question-answering report (data.qa_validation), with windows counted when a model is open."""
+    from bertstudio.data.qa_validation import validate_questions
+
+    tokenizer = None
+    if model_path is not None:
+        from bertstudio.text import load_tokenizer
+
+        tokenizer = load_tokenizer(model_path)
+    return validate_questions(parsed, tokenizer, max_length, sizes=sizes)
 
 
 def check_data(
@@ -56,12 +98,16 @@ def for_task(mapping: Any, task: str) -> Any:
     along unseen."""
     from dataclasses import replace
 
+    reads_labels = get_task(task).reads("labels")
     return replace(
         mapping,
         task=task,
         text_pair=mapping.text_pair if get_task(task).reads("text_pair") else None,
-        labels=list(mapping.labels) if get_task(task).role("labels").multiple else list(mapping.labels[:1]),
-        label_delimiter=mapping.label_delimiter if get_task(task).role("labels").multiple else None,
+        negative=mapping.negative if get_task(task).reads("negative") else None,
+        labels=list(mapping.labels)
+        if get_task(task).several_labels
+        else list(mapping.labels[: int(reads_labels)]),
+        label_delimiter=mapping.label_delimiter if get_task(task).several_labels else None,
     )
 
 
@@ -83,6 +129,7 @@ class DataImport(QObject):
         self.path: Path | None = None
         self.read_options = DETECT
         self.table: Any = None  # the whole file once read; the preview until then
+        self.questions: Any = None  # a SQuAD .json file's questions (data.squad.ParsedQuestions)
         self.whole = False
         self.suggestion: Any = None
         self.suggestion_error = ""
@@ -107,6 +154,8 @@ class DataImport(QObject):
         """Preview the head of `path` at once, then read the whole file in the background. A
         `max_length` given here (the demo's) holds for this file only; the next gets the person's back."""
         self.path = Path(path)
+        if max_length is None and is_squad_file(self.path):  # windows of the task's length, for this file
+            max_length = get_task(QA_TASK).defaults.max_length
         if self._own_max_length is not None:
             self.max_length, self._own_max_length = self._own_max_length, None
         if max_length is not None:
@@ -126,6 +175,16 @@ class DataImport(QObject):
         generation = self._read_generation
         self.whole = False
         self.busy.emit(f"Reading {self.path.name}...")
+        if is_squad_file(self.path):
+            run_in_background(
+                read_questions_table,
+                self.path,
+                self.read_options,
+                owner=self,
+                on_done=lambda read: self._questions_read(generation, *read),
+                on_error=lambda exc: self._read_failed(generation, exc),
+            )
+            return
         for reader, whole in ((read_preview, False), (read_whole, True)):
             run_in_background(
                 reader,
@@ -151,6 +210,21 @@ class DataImport(QObject):
         if whole:
             self.read_done.emit(self.path)
 
+    def _questions_read(self, generation: int, parsed: Any, table: Any) -> None:
+        """A SQuAD file read: its questions are the data, for the question_answering task."""
+        from bertstudio.data import ColumnMapping
+
+        if generation != self._read_generation:
+            return
+        self.questions, self.table, self.whole = parsed, table, True
+        self.busy.emit("")
+        self.table_changed.emit(True)
+        self.suggestion = ColumnMapping(
+            text="question", task="question_answering", reason="a SQuAD file: contexts, questions and answers"
+        )
+        self.apply_suggestion()
+        self.read_done.emit(self.path)
+
     def _read_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._read_generation:
             return
@@ -162,7 +236,7 @@ class DataImport(QObject):
     def _forget_table(self) -> None:
         """Drop the table, mapping and report: nothing of a file read before may pass for this one."""
         self._check_generation += 1  # a check still running belongs to the old table
-        self.table = self.report = self.suggestion = self.mapping = self.check_error = None
+        self.table = self.report = self.suggestion = self.mapping = self.check_error = self.questions = None
         self.suggestion_error = ""
         self.whole = False
         self.exclude_problem_rows = False
@@ -188,6 +262,17 @@ class DataImport(QObject):
 
     def set_mapping(self, mapping: Any) -> None:
         """Use `mapping`, as its task reads it (see `for_task`), and check the data again."""
+        if self.questions is not None and mapping.task != QA_TASK:
+            from bertstudio.errors import DataImportError
+
+            self.check_error = DataImportError(
+                "A SQuAD file holds questions about contexts: it trains question answering only.",
+                "Choose the question-answering task, or open a table for the other tasks.",
+                path=self.path,
+            )
+            self.report = None
+            self.report_changed.emit()
+            return
         self.mapping = for_task(mapping, mapping.task)
         self.mapping_changed.emit()
         self.recheck()
@@ -228,10 +313,12 @@ class DataImport(QObject):
         generation = self._check_generation
         self.report = self.check_error = None
         self.report_changed.emit()
+        if self.questions is not None:  # a SQuAD file: its questions are checked, not a table
+            check = functools.partial(check_questions, self.questions)
+        else:
+            check = functools.partial(check_data, self.table, self.mapping)
         run_in_background(
-            check_data,
-            self.table,
-            self.mapping,
+            check,
             self._model_path(),
             self.max_length,
             self.split_sizes(),

@@ -42,6 +42,7 @@ from bertstudio.gui.widgets.log_panel import LogPanel, QtLogHandler
 from bertstudio.gui.widgets.model_picker import ModelPicker
 from bertstudio.gui.workers import BackgroundJob, run_in_background
 from bertstudio.resources import resource_path
+from bertstudio.tasks import get_task
 
 log = logging.getLogger("bertstudio.gui")
 
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
 
     def _show_data_in_embeddings(self) -> None:
         data = self.controller.data
-        if data is not None:
+        if data is not None and not get_task(data.task).answers_questions:  # a SQuAD file is no table
             self.embeddings_page.set_data(data.path, data.read_options, data.mapping.text)
 
     def _start_background_work(self) -> None:

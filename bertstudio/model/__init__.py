@@ -15,6 +15,7 @@ _EXPORTS = {
     "BertForMaskedLM": "modeling",
     "BertForSequenceClassification": "modeling",
     "BertForTokenClassification": "modeling",
+    "BertForQuestionAnswering": "modeling",
     "TASKS": "modeling",
     "build_model": "modeling",
     "load_pretrained": "hub",

@@ -93,6 +93,7 @@ class Family:
     classifier_activation: str = "tanh"
     classifier_dropout_first: bool = True  # dropout before the first-token head's dense layer
     masked_lm_activation: str | None = None  # None: the config's hidden_act
+    qa_dropout: bool = False  # dropout before the question-answering head (DistilBERT)
     notes: tuple[str, ...] = ()  # what a person should know (e.g. what layer sharing means)
 
     @property

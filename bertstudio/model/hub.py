@@ -43,6 +43,8 @@ TASK_ALIASES = {
     "token": "token_classification",
     "tagging": "token_classification",
     "ner": "token_classification",
+    "question_answering": "question_answering",
+    "qa": "question_answering",
     "sentence_embedding": "sentence_embedding",
     "sentence_similarity": "sentence_embedding",
 }
@@ -116,6 +118,8 @@ def load_pretrained(
         if not config.id2label:
             config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
     elif resolved == "token_classification" and not config.id2label:
+        config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
+    elif resolved == "question_answering":  # qa_outputs scores start and end: transformers reads num_labels 2
         config.id2label = {0: "LABEL_0", 1: "LABEL_1"}
     config.architectures = [config.family.architecture(resolved)]
 

@@ -28,6 +28,7 @@ TASKS = (
     "multi_label",
     "regression",
     "token_classification",
+    "question_answering",
     "sentence_embedding",
 )
 
@@ -42,6 +43,8 @@ class ModelOutput:
     attentions: tuple[torch.Tensor, ...] | None = None
     logits: torch.Tensor | None = None  # task logits; masked-LM logits for masked_lm / pretraining
     nsp_logits: torch.Tensor | None = None  # next-sentence logits (pretraining)
+    start_logits: torch.Tensor | None = None  # question answering: (B, T) answer-start score per token
+    end_logits: torch.Tensor | None = None  # question answering: (B, T) answer-end score per token
     loss: torch.Tensor | None = None
 
 
@@ -608,6 +611,35 @@ class BertForTokenClassification(_BertWithHead):
             out.loss = total / (labels != -100).sum().clamp(min=1)
 
 
+class BertForQuestionAnswering(_BertWithHead):
+    """Extractive QA: a linear `qa_outputs` (hidden -> 2) scores every token as the answer's start and
+    end. labels: (B, 2) start / end token positions; 0 ([CLS]) for a window without the answer. The
+    loss is the mean of the start and end cross-entropies, as in transformers."""
+
+    task = "question_answering"
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self.bert = BertModel(config, add_pooling_layer=False)
+        self.dropout = _head_dropout(config) if config.family.qa_dropout else None
+        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.init_weights()
+
+    def score(self, out, labels, next_sentence_label, attention_mask) -> None:
+        hidden = out.last_hidden_state
+        if self.dropout is not None:
+            hidden = self.dropout(hidden)
+        start_logits, end_logits = self.qa_outputs(hidden).unbind(-1)  # (B, T) each
+        out.start_logits, out.end_logits = start_logits, end_logits
+        out.logits = torch.stack((start_logits, end_logits), dim=1)  # (B, 2, T)
+        if labels is not None:
+            width = start_logits.shape[1]
+            starts, ends = labels[:, 0].clamp(0, width), labels[:, 1].clamp(0, width)
+            start_loss = F.cross_entropy(start_logits.float(), starts, ignore_index=width)
+            end_loss = F.cross_entropy(end_logits.float(), ends, ignore_index=width)
+            out.loss = (start_loss + end_loss) / 2
+
+
 def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
     """A freshly initialised model for `task` (one of TASKS, and one its family has a head for)."""
     if task not in TASKS:
@@ -630,6 +662,8 @@ def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:
         return BertForSequenceClassification(config, "multi_label_classification")
     if task == "regression":
         return BertForSequenceClassification(config, "regression")
+    if task == "question_answering":
+        return BertForQuestionAnswering(config)
     if task == "sentence_embedding":
         from bertstudio.model.sentence import SentenceEmbeddingModel
 

@@ -68,9 +68,12 @@ class SentenceEmbeddingModel(BertPreTrainedModel):
         labels: torch.Tensor | None = None,
         pair_input_ids: torch.Tensor | None = None,
         pair_attention_mask: torch.Tensor | None = None,
+        negative_input_ids: torch.Tensor | None = None,
+        negative_attention_mask: torch.Tensor | None = None,
     ) -> ModelOutput:
         """labels: similarity scores (cosine loss), or NaN / None for (anchor, positive) pairs (ranking
-        loss over the batch's positives). token_type_ids are ignored: every text is a single segment."""
+        loss over the batch's positives and hard negatives). token_type_ids are ignored: every text is
+        a single segment."""
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         hidden, first = self._encode(input_ids, attention_mask)
@@ -83,7 +86,11 @@ class SentenceEmbeddingModel(BertPreTrainedModel):
         if scored:
             out.loss = cosine_loss(first.float(), second.float(), labels.float())
         else:
-            out.loss = ranking_loss(first.float(), second.float())
+            candidates = [second]
+            if negative_input_ids is not None:
+                mask = _mask(negative_input_ids, negative_attention_mask)
+                candidates.append(self.embed(negative_input_ids, mask))
+            out.loss = ranking_loss(first.float(), torch.cat(candidates).float())
         return out
 
 

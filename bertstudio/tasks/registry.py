@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from bertstudio.errors import ConfigError
 from bertstudio.tasks.spec import (
+    ANSWER_SPAN,
     MASKED_LM,
     MULTI_LABEL,
     REGRESSION,
@@ -24,8 +25,14 @@ LABEL = ColumnRole("labels", "Label", flag="--label")
 LABELS = ColumnRole("labels", "Label", multiple=True, flag="--label")
 WORDS = ColumnRole("text", "Words", flag="--text")
 TAGS = ColumnRole("labels", "Tags", flag="--label")
+# Question answering reads a SQuAD .json file as it is, or these columns of a table.
+QUESTION = ColumnRole("question", "Question", flag="--question")
+CONTEXT = ColumnRole("context", "Context", flag="--context")
+ANSWER = ColumnRole("answer", "Answer", flag="--answer")
+ANSWER_START = ColumnRole("answer_start", "Answer start", required=False, flag="--answer-start")
 ANCHOR = ColumnRole("text", "Anchor text", flag="--text")
 POSITIVE = ColumnRole("text_pair", "Positive / second text", flag="--text-pair")
+HARD_NEGATIVE = ColumnRole("negative", "Hard negative (optional)", required=False, flag="--negative")
 SIMILARITY_SCORE = ColumnRole("labels", "Similarity score (optional)", required=False, flag="--label")
 
 CLASS_METRICS = ("accuracy", "macro_f1", "macro_precision", "macro_recall", "loss")
@@ -101,12 +108,26 @@ _SPECS = (
         evaluate_views=("per_entity",),
     ),
     TaskSpec(
+        name="question_answering",
+        title="Question answering (extractive)",
+        help="the answer to a question as a span of its context (SQuAD v1.1 / v2.0 JSON or a table)",
+        problem_type=ANSWER_SPAN,
+        model_head="question_answering",
+        columns=(CONTEXT, QUESTION, ANSWER, ANSWER_START),
+        metrics=("f1", "exact_match", "loss"),
+        best_metric="f1",
+        greater_is_better=True,
+        evaluate_views=("answer_spans",),
+        # transformers' question-answering example: 384-token windows sharing 128, 2 epochs at 3e-5
+        defaults=TaskDefaults(learning_rate=3e-5, epochs=2, batch_size=12, max_length=384, doc_stride=128),
+    ),
+    TaskSpec(
         name="sentence_similarity",
         title="Sentence similarity (embeddings)",
         help="an embedding model from (anchor, positive) pairs, or pairs with a similarity score",
         problem_type=SIMILARITY,
         model_head="sentence_embedding",
-        columns=(ANCHOR, POSITIVE, SIMILARITY_SCORE),
+        columns=(ANCHOR, POSITIVE, HARD_NEGATIVE, SIMILARITY_SCORE),
         metrics=("spearman", "pearson", "mrr", "recall_at_1", "recall_at_10", "loss"),
         best_metric="spearman",
         best_metric_without_label="mrr",
@@ -182,7 +203,13 @@ def masked_lm_heads() -> tuple[str, ...]:
 
 def sequence_heads() -> tuple[str, ...]:
     """Model heads with one output per text (attributions explain them)."""
-    return tuple(dict.fromkeys(spec.model_head for spec in fine_tuning_tasks() if not spec.per_token))
+    return tuple(
+        dict.fromkeys(
+            spec.model_head
+            for spec in fine_tuning_tasks()
+            if not spec.per_token and not spec.answers_questions
+        )
+    )
 
 
 def task_for_head(head: str, pair: bool = False) -> TaskSpec | None:

@@ -15,20 +15,28 @@ MULTI_LABEL = "multi_label"  # several 0/1 labels per example: binary cross-entr
 REGRESSION = "regression"  # one number per example: mean squared error, Pearson / Spearman
 TOKEN_TAGS = "token_tags"  # one BIO tag per word: cross-entropy per token, entity-level F1
 MASKED_LM = "masked_lm"  # masked tokens of plain text (optionally next-sentence prediction)
+ANSWER_SPAN = "answer_span"  # the answer's start / end token in a context: cross-entropy, SQuAD EM / F1
 # Two texts encoded apart into one vector each: in-batch-negatives ranking loss for (anchor, positive)
 # pairs, cosine-similarity loss for scored pairs; Spearman of the cosine, or retrieval recall / MRR.
 SIMILARITY = "similarity"
-PROBLEM_TYPES = (SINGLE_LABEL, MULTI_LABEL, REGRESSION, TOKEN_TAGS, MASKED_LM, SIMILARITY)
+PROBLEM_TYPES = (SINGLE_LABEL, MULTI_LABEL, REGRESSION, TOKEN_TAGS, MASKED_LM, ANSWER_SPAN, SIMILARITY)
 
 # What the Evaluate page shows for a task besides its metrics.
-EVALUATE_VIEWS = ("confusion_matrix", "per_class", "per_label", "per_entity", "regression_errors")
+EVALUATE_VIEWS = (
+    "confusion_matrix",
+    "per_class",
+    "per_label",
+    "per_entity",
+    "regression_errors",
+    "answer_spans",
+)
 
 
 @dataclass(frozen=True)
 class ColumnRole:
     """One column a task reads; `name` is the ColumnMapping field that holds it."""
 
-    name: str  # "text", "text_pair" or "labels"
+    name: str  # "text", "text_pair", "negative" (a hard negative), "labels" or a question-answering role
     title: str  # as the window labels it, without "column"
     required: bool = True
     multiple: bool = False  # may be several columns (one 0/1 column per label)
@@ -44,16 +52,20 @@ class TaskDefaults:
     batch_size: int = 16
     max_length: int = 128
     warmup_ratio: float = 0.1
+    doc_stride: int | None = None  # tokens shared by neighbouring windows of a long context (QA only)
 
     def settings(self) -> dict[str, Any]:
         """As RunConfig field values."""
-        return {
+        values = {
             "learning_rate": self.learning_rate,
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "max_length": self.max_length,
             "warmup_ratio": self.warmup_ratio,
         }
+        if self.doc_stride is not None:
+            values["doc_stride"] = self.doc_stride
+        return values
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,11 @@ class TaskSpec:
         return self.problem_type == TOKEN_TAGS
 
     @property
+    def answers_questions(self) -> bool:
+        """Its examples are questions about contexts (SQuAD JSON or a table), cut into windows."""
+        return self.problem_type == ANSWER_SPAN
+
+    @property
     def encodes_apart(self) -> bool:
         """Its texts are encoded one by one into vectors (a bi-encoder), not as one joined sequence."""
         return self.problem_type == SIMILARITY
@@ -92,9 +109,24 @@ class TaskSpec:
         """Its targets are named labels (classes, tags), so a model has a fixed label set."""
         return self.problem_type in (SINGLE_LABEL, MULTI_LABEL, TOKEN_TAGS)
 
+    def default_best_metric(self, labelled: bool) -> str:
+        """The metric the best checkpoint follows unless one is chosen; `labelled`: a label column is
+        mapped (an optional one decides between, e.g., Spearman of scores and MRR of plain pairs)."""
+        return (
+            self.best_metric_without_label
+            if self.best_metric_without_label and not labelled
+            else self.best_metric
+        )
+
     def role(self, name: str) -> ColumnRole | None:
         """The column role `name` (text, text_pair, labels) if the task reads it."""
         return next((role for role in self.columns if role.name == name), None)
+
+    @property
+    def several_labels(self) -> bool:
+        """Its label role takes several columns (or several labels in one cell)."""
+        role = self.role("labels")
+        return role is not None and role.multiple
 
     def reads(self, name: str) -> bool:
         return self.role(name) is not None

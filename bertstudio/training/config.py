@@ -21,7 +21,16 @@ SCHEDULES = ("linear", "cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # The RunConfig field naming each column role of a task spec (tasks.ColumnRole.name).
-COLUMN_FIELDS = {"text": "text_column", "text_pair": "text_pair_column", "labels": "label_columns"}
+COLUMN_FIELDS = {
+    "text": "text_column",
+    "text_pair": "text_pair_column",
+    "negative": "negative_column",
+    "labels": "label_columns",
+    "context": "context_column",
+    "question": "question_column",
+    "answer": "answer_column",
+    "answer_start": "answer_start_column",
+}
 
 # Settings that only some tasks read (run.json and Save Config leave them out elsewhere).
 NEW_MODEL_SETTINGS = ("preset", "vocab_size", "lowercase")  # pretraining from scratch
@@ -35,12 +44,25 @@ TABLE_SETTINGS = (  # fine-tuning on a table
     "header",
     "text_column",
     "text_pair_column",
+    "negative_column",
     "label_columns",
     "label_delimiter",
     "split_column",
     "exclude_problem_rows",
     "test_fraction",
 )
+# Question answering: its table columns and how contexts are windowed and answers picked.
+QA_SETTINGS = (
+    "context_column",
+    "question_column",
+    "answer_column",
+    "answer_start_column",
+    "doc_stride",
+    "max_answer_length",
+    "null_threshold",
+)
+# Table columns question answering does not read (it has its own).
+NOT_QA_SETTINGS = ("text_column", "text_pair_column", "label_columns", "label_delimiter", "split_column")
 
 
 @dataclass
@@ -60,10 +82,19 @@ class RunConfig:
     header: str = "auto"  # auto, yes or no: whether the first row of the data files names the columns
     text_column: str = ""
     text_pair_column: str = ""  # second text of a pair (pair_classification)
+    negative_column: str = ""  # a hard negative per (anchor, positive) pair (sentence_similarity)
     label_columns: list[str] = field(default_factory=list)  # one column, or one per label (multi_label)
     label_delimiter: str = ""  # multi_label in one column: labels separated by this (e.g. "|")
     split_column: str = ""  # a column saying train / validation / test per row
     exclude_problem_rows: bool = False  # leave out unusable rows (listed in the report) instead of stopping
+    # Question answering: a SQuAD .json file needs no columns; a table names these.
+    context_column: str = ""
+    question_column: str = ""
+    answer_column: str = ""  # an empty cell: the question has no answer in its context (SQuAD v2.0)
+    answer_start_column: str = ""  # character offset of the answer; empty: found in the context (if unique)
+    doc_stride: int = 128  # tokens shared by neighbouring windows of a context longer than max_length
+    max_answer_length: int = 30  # tokens of the longest answer predicted
+    null_threshold: float = 0.0  # "no answer" when its score beats the best span's by more than this
     validation_fraction: float = 0.1  # held out when no validation file / split column (pretraining: <= 10k)
     test_fraction: float = 0.1
     # Data for pretraining: plain-text files, one document per line or blank-line separated.
@@ -122,10 +153,7 @@ class RunConfig:
 
     @property
     def best_metric(self) -> str:
-        spec = self.spec
-        if not self.metric_for_best and not self.label_columns and spec.best_metric_without_label:
-            return spec.best_metric_without_label
-        return self.metric_for_best or spec.best_metric
+        return self.metric_for_best or self.spec.default_best_metric(labelled=bool(self.label_columns))
 
     @property
     def greater_is_better(self) -> bool:
@@ -199,6 +227,14 @@ class RunConfig:
             raise ConfigError(f"metric_for_best {self.metric_for_best!r} is not a metric name.")
 
     def _check_columns(self, spec) -> None:
+        if spec.answers_questions:
+            from bertstudio.data.qa_windows import check_window_settings
+            from bertstudio.data.squad import is_squad_file
+
+            check_window_settings(self.max_length, self.doc_stride)
+            _positive("max_answer_length", self.max_answer_length)
+            if is_squad_file(self.data_path):
+                return  # SQuAD JSON names its contexts, questions and answers itself
         for role in spec.columns:
             name = COLUMN_FIELDS[role.name]
             if role.required and not getattr(self, name):
@@ -217,9 +253,13 @@ class RunConfig:
             return self.task == "pretraining"
         if name in CORPUS_SETTINGS:
             return self.is_pretraining
+        if name in QA_SETTINGS:
+            return self.spec.answers_questions
         if name in TABLE_SETTINGS:
-            if self.is_pretraining:
+            if self.is_pretraining or (name in NOT_QA_SETTINGS and self.spec.answers_questions):
                 return False
+            if name == "negative_column":
+                return self.spec.reads("negative")
             if name == "label_delimiter":
                 return self.task == "multi_label"
             if name == "text_pair_column":

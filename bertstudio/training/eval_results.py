@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bertstudio.errors import RunStoreError
+from bertstudio.training.qa_results import read_answers
 
 SPLITS = ("test", "validation")
 
@@ -21,6 +22,7 @@ class SplitEvaluation:
 
     metrics: dict[str, Any] = field(default_factory=dict)
     rows: list[dict[str, str]] = field(default_factory=list)
+    answers: list[Any] = field(default_factory=list)  # question answering: qa_results.AnsweredQuestion
 
     @property
     def is_regression(self) -> bool:
@@ -52,7 +54,9 @@ def read_evaluation(run_dir: str | Path) -> dict[str, SplitEvaluation]:
         if predictions.is_file():
             with open(predictions, encoding="utf-8", newline="") as handle:
                 rows = list(csv.DictReader(handle))
-        result[split] = SplitEvaluation(metrics=metrics, rows=rows)
+        answers_file = eval_dir / f"{split}_answers.jsonl"
+        answers = read_answers(answers_file) if answers_file.is_file() else []
+        result[split] = SplitEvaluation(metrics=metrics, rows=rows, answers=answers)
     return result
 
 

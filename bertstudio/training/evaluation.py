@@ -14,7 +14,15 @@ import numpy as np
 import torch
 
 from bertstudio.tasks import get_task
-from bertstudio.tasks.spec import MASKED_LM, MULTI_LABEL, REGRESSION, SIMILARITY, SINGLE_LABEL, TOKEN_TAGS
+from bertstudio.tasks.spec import (
+    ANSWER_SPAN,
+    MASKED_LM,
+    MULTI_LABEL,
+    REGRESSION,
+    SIMILARITY,
+    SINGLE_LABEL,
+    TOKEN_TAGS,
+)
 from bertstudio.training.device import DeviceSetup
 from bertstudio.training.distributed import DistributedContext
 from bertstudio.training.metrics import compute_metrics, masked_lm_metrics_from_totals
@@ -112,6 +120,12 @@ def _collect(task, indices, batch, out, outputs, labels, totals, with_labels) ->
         count = int((batch_labels != IGNORE_INDEX).sum()) if problem == TOKEN_TAGS else len(indices)
         totals[0] += float(out.loss.float()) * count
         totals[1] += count
+    if problem == ANSWER_SPAN:  # (2, length) start / end logits per window, padding cut off
+        values = logits.cpu().numpy()
+        widths = batch["attention_mask"].sum(-1).tolist()
+        for row, index in enumerate(indices):
+            outputs[index] = values[row, :, : widths[row]]
+        return
     if problem == SINGLE_LABEL:
         values = logits.softmax(-1).cpu().numpy()
     elif problem == MULTI_LABEL:
@@ -160,6 +174,8 @@ def evaluate(
             if metrics["mlm_loss"] is not None:
                 metrics["loss"] = metrics["mlm_loss"] + metrics["nsp_loss"]
         return EvalResult(metrics)
+    if spec.problem_type == ANSWER_SPAN:
+        return _answer_questions(source, outputs, loss_sum / count if count else None)
     order = sorted(outputs)
     ordered_outputs = [outputs[i] for i in order]
     ordered_labels = [labels[i] for i in order]
@@ -170,3 +186,20 @@ def evaluate(
     metrics = {"loss": loss_sum / count if count else None}
     metrics.update(compute_metrics(task, predictions, targets, label_names))
     return EvalResult(metrics, ordered_outputs, ordered_labels)
+
+
+def _answer_questions(source, window_logits: dict[int, np.ndarray], loss: float | None) -> EvalResult:
+    """One answer per question from its windows' logits, scored the official SQuAD way; `outputs`
+    are the QAAnswers (question order), `labels` the gold answer texts."""
+    from bertstudio.training.qa_answers import answers_from_logits
+    from bertstudio.training.squad_scoring import squad_scores
+
+    examples = source.dataset.examples
+    logits = [window_logits[i] for i in range(len(window_logits))]
+    answers = answers_from_logits(examples, source.windows, logits, source.answer_settings)
+    golds = {example.id: list(example.answers) for example in examples}
+    null_scores = {answer.id: answer.null_score_diff for answer in answers}
+    with_null = source.answer_settings.null_threshold is not None
+    metrics = {"loss": loss}
+    metrics.update(squad_scores({a.id: a.text for a in answers}, golds, null_scores if with_null else None))
+    return EvalResult(metrics, answers, [list(example.answers) for example in examples])

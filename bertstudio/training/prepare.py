@@ -23,7 +23,8 @@ from bertstudio.training.config import RunConfig
 from bertstudio.training.distributed import DistributedContext
 from bertstudio.training.run_store import RunFolder
 
-MAX_HELD_OUT_EXAMPLES = 10_000  # pretraining: enough for a stable masked-LM loss, quick to evaluate
+MAX_HELD_OUT_EXAMPLES = 10_000
+ALLOWS_NO_ANSWER = "version_2_with_negative"  # config.json: a QA model trained on unanswerable questions  # pretraining: enough for a stable masked-LM loss, quick to evaluate
 
 
 class LabeledSource:
@@ -35,6 +36,29 @@ class LabeledSource:
 
         self.dataset = dataset
         self.encoded = encode_dataset(dataset, tokenizer, max_length)
+        self.lengths = self.encoded.lengths
+        self.pad_id = special_token_ids(tokenizer)["pad"]
+
+    def batch(self, indices: list[int], generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        from bertstudio.data import collate
+
+        return collate(self.encoded, indices, self.pad_id)
+
+
+class QASource:
+    """Questions cut into windows (data.qa_windows); the trainer batches windows, and evaluation
+    turns the windows' logits back into one answer per question (`dataset.examples`)."""
+
+    def __init__(
+        self, dataset, tokenizer: Tokenizer, max_length: int, doc_stride: int, answer_settings
+    ) -> None:
+        from bertstudio.data.qa_windows import encode_windows
+        from bertstudio.text import special_token_ids
+
+        self.dataset = dataset
+        self.answer_settings = answer_settings  # training.qa_answers.AnswerSettings
+        self.windows = encode_windows(dataset.examples, tokenizer, max_length, doc_stride)
+        self.encoded = self.windows.encoded
         self.lengths = self.encoded.lengths
         self.pad_id = special_token_ids(tokenizer)["pad"]
 
@@ -101,6 +125,7 @@ def column_mapping(config: RunConfig):
         task=config.task,
         label_delimiter=config.label_delimiter or None,
         split_column=config.split_column or None,
+        negative=config.negative_column or None,
     )
 
 
@@ -110,7 +135,7 @@ def load_splits(
     """train / validation / test LabeledDatasets (validation and test None when absent). The label
     space is the training data's, or `label_names` when given (run.json's, on resume). Rows left out
     (exclude_problem_rows) are reported through `log`, never dropped silently."""
-    from bertstudio.data import build_dataset, load_split_files, read_table, split_by_column, split_dataset
+    from bertstudio.data import build_dataset, load_split_files, read_table, split_by_column
 
     mapping = column_mapping(config)
     exclude = config.exclude_problem_rows
@@ -134,35 +159,122 @@ def load_splits(
             splits = split_by_column(data)
             how = f"split by the {config.split_column!r} column"
         else:
-            fractions = (
-                1.0 - config.validation_fraction - config.test_fraction,
-                config.validation_fraction,
-                config.test_fraction,
-            )
-            splits = split_dataset(data, sizes=fractions, seed=config.seed)
-            how = f"split {fractions[0]:.0%} / {fractions[1]:.0%} / {fractions[2]:.0%} (seed {config.seed})"
+            splits, how = split_by_fractions(config, data)
     for dataset in built:
         if dataset.excluded and log is not None:
             shown = "; ".join(f"line {p.line}: {p.message}" for p in dataset.excluded[:5])
             log(f"{len(dataset.excluded)} unusable rows of {dataset.source} left out ({shown}).", "warning")
+    return non_empty_splits(config, splits, how, "rows", log)
+
+
+def split_by_fractions(config: RunConfig, data) -> tuple[dict[str, Any], str]:
+    """The run's seeded train / validation / test split of `data`, and how it was made (for the log)."""
+    from bertstudio.data import split_dataset
+
+    fractions = (
+        1.0 - config.validation_fraction - config.test_fraction,
+        config.validation_fraction,
+        config.test_fraction,
+    )
+    splits = split_dataset(data, sizes=fractions, seed=config.seed)
+    return splits, f"split {fractions[0]:.0%} / {fractions[1]:.0%} / {fractions[2]:.0%} (seed {config.seed})"
+
+
+def non_empty_splits(
+    config: RunConfig, splits: dict[str, Any], how: str, unit: str, log: Callable[..., None] | None
+) -> dict[str, Any]:
+    """train / validation / test with None for an empty one, logged; DataImportError without training data."""
     result = {
         name: (splits.get(name) if splits.get(name) is not None and len(splits[name]) else None)
         for name in ("train", "validation", "test")
     }
     if log is not None:
         counts = ", ".join(f"{len(result[name]) if result[name] else 0:,} {name}" for name in result)
-        log(f"Rows: {counts} ({how}).")
+        log(f"{unit.capitalize()}: {counts} ({how}).")
     if result["train"] is None:
         raise DataImportError(
-            "No rows are left for training after the split.",
+            f"No {unit} are left for training after the split.",
             "Use more data, or smaller validation_fraction / test_fraction.",
             path=config.data_path,
         )
     return result
 
 
+def load_qa_splits(config: RunConfig, log: Callable[..., None] | None = None) -> dict[str, Any]:
+    """train / validation / test QADatasets of a question-answering run: SQuAD JSON or a table,
+    split by the run's fractions unless validation / test files are given."""
+    from bertstudio.data.squad import QAColumns, build_qa_dataset, read_questions
+
+    columns = None
+    if config.context_column or config.question_column or config.answer_column:
+        columns = QAColumns(
+            context=config.context_column,
+            question=config.question_column,
+            answer=config.answer_column,
+            answer_start=config.answer_start_column,
+        )
+    options = config.read_options
+
+    def load(path: str):
+        dataset = build_qa_dataset(read_questions(path, columns, options), config.exclude_problem_rows)
+        if dataset.excluded and log is not None:
+            shown = "; ".join(f"line {p.line}: {p.message}" for p in dataset.excluded[:5])
+            log(f"{len(dataset.excluded)} unusable questions of {path} left out ({shown}).", "warning")
+        return dataset
+
+    train = load(config.data_path)
+    if config.validation_path or config.test_path:
+        splits = {"train": train}
+        splits.update(
+            {
+                name: load(path)
+                for name, path in (("validation", config.validation_path), ("test", config.test_path))
+                if path
+            }
+        )
+        how = "from the given files"
+    else:
+        splits, how = split_by_fractions(config, train)
+    return non_empty_splits(config, splits, how, "questions", log)
+
+
+def _prepare_question_answering(config: RunConfig, log: Callable[..., None]) -> PreparedRun:
+    from bertstudio.model import load_pretrained
+    from bertstudio.training.qa_answers import AnswerSettings
+
+    splits = load_qa_splits(config, log)
+    # The model learns "no answer" only from unanswerable questions (SQuAD v2.0); without any, it always answers.
+    allows_null = splits["train"].unanswerable > 0
+    settings = AnswerSettings(
+        max_answer_length=config.max_answer_length,
+        null_threshold=config.null_threshold if allows_null else None,
+    )
+    model, tokenizer = load_pretrained(config.model_path, task=config.spec.model_head)
+    if model.load_report.newly_initialized:
+        log("New head initialised: qa_outputs")
+    model.config.extra[ALLOWS_NO_ANSWER] = allows_null  # saved in config.json: predict answers "" only then
+    max_length = min(config.max_length, model.config.max_length)
+    sources = {
+        name: QASource(dataset, tokenizer, max_length, config.doc_stride, settings)
+        if dataset is not None
+        else None
+        for name, dataset in splits.items()
+    }
+    train = sources["train"]
+    log(
+        f"Training windows: {len(train.lengths):,} for {len(train.dataset):,} questions ({max_length} tokens, stride {config.doc_stride})."
+    )
+    files = [Path(p) for p in (config.data_path, config.validation_path, config.test_path) if p]
+    return PreparedRun(
+        model, tokenizer, config.spec.model_head, None, train, sources["validation"], sources["test"], files
+    )
+
+
 def _prepare_fine_tuning(config: RunConfig, folder: RunFolder, log: Callable[..., None]) -> PreparedRun:
     from bertstudio.model import load_pretrained
+
+    if config.spec.answers_questions:
+        return _prepare_question_answering(config, log)
 
     saved_names = folder.read_info().get("label_names") if folder.exists() else None
     splits = load_splits(config, saved_names, log)

@@ -44,7 +44,11 @@ def write_eval_files(
     if dataset is None or not result.outputs:
         return
     names = label_names or []
-    if get_task(task).per_token:
+    if get_task(task).answers_questions:
+        from bertstudio.training.qa_results import write_answers
+
+        write_answers(eval_dir, split, dataset.examples, result.outputs, "best_f1_thresh" in result.metrics)
+    elif get_task(task).per_token:
         write_token_predictions(
             eval_dir / f"{split}_predictions.jsonl", dataset, result.outputs, result.labels, names
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 import warnings
 from pathlib import Path
 
@@ -184,7 +185,34 @@ def test_embed_command_writes_vectors_and_their_rows(tiny_model_dir, table_file,
 def test_embed_command_refuses_other_output_formats(tiny_model_dir, table_file, tmp_path, capsys):
     args = ["embed", "--model", str(tiny_model_dir), "--data", str(table_file), "--text", "text"]
     assert main([*args, "--out", str(tmp_path / "v.txt")]) == 2
-    assert "--out must name a .npy file" in capsys.readouterr().err
+    assert "--out must name a .npy or .parquet file" in capsys.readouterr().err
+
+
+def test_embed_command_writes_parquet_rows_with_their_vectors(
+    tiny_model_dir, table_file, cache_dir, tmp_path
+):
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "vectors.parquet"
+    args = ["embed", "--model", str(tiny_model_dir), "--data", str(table_file), "--text", "text"]
+    assert main([*args, "--out", str(out), "--id", "id", "--cache-dir", str(cache_dir)]) == 0
+    table = pq.read_table(out)
+    assert table.column_names == ["row", "line", "id", "vector"]
+    assert table.column("id").to_pylist() == ["r0", "r1", "r2", "r4", "r5", "r6", "r7"]
+    vectors = np.array(table.column("vector").to_pylist(), np.float32)
+    np.testing.assert_allclose(
+        vectors, load_encoder(tiny_model_dir).encode([t for t in TEXTS if t]), atol=1e-5
+    )
+
+
+def test_parquet_without_pyarrow_says_so_before_embedding(
+    tiny_model_dir, table_file, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError, as when absent
+    args = ["embed", "--model", str(tiny_model_dir), "--data", str(table_file), "--text", "text"]
+    assert main([*args, "--out", str(tmp_path / "v.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "needs pyarrow, which is not installed" in err and "rows indexed" not in err
+    assert not (tmp_path / "v.parquet").exists()
 
 
 def test_similarity_matrix_is_cosine():

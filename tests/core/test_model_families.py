@@ -63,6 +63,9 @@ def assert_matches(ours, reference, inputs, task):
         assert max_diff(mine.logits, theirs.prediction_logits) < TOLERANCE
         second = getattr(theirs, "seq_relationship_logits", None)
         assert max_diff(mine.nsp_logits, second if second is not None else theirs.sop_logits) < TOLERANCE
+    elif task == "question_answering":
+        assert max_diff(mine.start_logits, theirs.start_logits) < TOLERANCE
+        assert max_diff(mine.end_logits, theirs.end_logits) < TOLERANCE
     else:
         assert max_diff(mine.logits, theirs.logits) < TOLERANCE
     assert len(mine.attentions) == len(theirs.attentions) == ours.config.num_hidden_layers
@@ -83,7 +86,7 @@ def test_family_matches_transformers_and_round_trips(tmp_path, family, task):
         tmp_path / "reference",
         family,
         architecture,
-        num_labels={"regression": 1, "pretraining": 2}.get(task, 3),
+        num_labels={"regression": 1, "pretraining": 2, "question_answering": 2}.get(task, 3),
         problem_type=PROBLEM_TYPES.get(task),
     )
     ours, tokenizer = load_pretrained(tmp_path / "reference")

@@ -15,7 +15,9 @@ import torch
 from scipy import stats
 
 from bertstudio.cli import main
+from bertstudio.data import ColumnMapping, read_table, suggest_task
 from bertstudio.embeddings import SentenceLayout, load_encoder, write_layout
+from bertstudio.errors import DataImportError
 from bertstudio.model import load_pretrained, save_pretrained
 from bertstudio.model.family import all_families
 from bertstudio.text import encode
@@ -27,6 +29,7 @@ from tests.core.training_fixtures import write_csv
 
 ANCHORS = ["the movie was good", "john works for google", "paris is a city", "red blue green"]
 POSITIVES = ["a good film", "john is at google", "london is a city too", "green and blue"]
+NEGATIVES = ["a bad film", "mary is at apple", "new york is a city", "one two three"]
 
 
 def sentence_transformer(folder: Path):
@@ -58,8 +61,10 @@ def our_batch(tokenizer, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     return ids, mask
 
 
-@pytest.mark.parametrize("scored", [False, True], ids=["ranking", "cosine"])
-def test_loss_equals_sentence_transformers_on_the_same_batch(tiny_sentence_folder, scored):
+@pytest.mark.parametrize(
+    ("scored", "negatives"), [(False, False), (False, True), (True, False)], ids=["ranking", "hard", "cosine"]
+)
+def test_loss_equals_sentence_transformers_on_the_same_batch(tiny_sentence_folder, scored, negatives):
     from sentence_transformers.sentence_transformer.losses import (
         CosineSimilarityLoss,
         MultipleNegativesRankingLoss,
@@ -67,7 +72,9 @@ def test_loss_equals_sentence_transformers_on_the_same_batch(tiny_sentence_folde
 
     reference = sentence_transformer(tiny_sentence_folder).eval()
     scores = torch.tensor([0.9, 0.2, 0.6, 0.4])
-    features = [reference.tokenize(ANCHORS), reference.tokenize(POSITIVES)]
+    features = [
+        reference.tokenize(texts) for texts in (ANCHORS, POSITIVES, NEGATIVES)[: 3 if negatives else 2]
+    ]
     if scored:
         expected = CosineSimilarityLoss(reference)(features, scores)
     else:
@@ -77,9 +84,17 @@ def test_loss_equals_sentence_transformers_on_the_same_batch(tiny_sentence_folde
     ids, mask = our_batch(tokenizer, ANCHORS)
     pair_ids, pair_mask = our_batch(tokenizer, POSITIVES)
     labels = scores if scored else torch.full((4,), float("nan"))
+    extra = {}
+    if negatives:
+        extra["negative_input_ids"], extra["negative_attention_mask"] = our_batch(tokenizer, NEGATIVES)
     with torch.no_grad():
         out = model(
-            ids, attention_mask=mask, labels=labels, pair_input_ids=pair_ids, pair_attention_mask=pair_mask
+            ids,
+            attention_mask=mask,
+            labels=labels,
+            pair_input_ids=pair_ids,
+            pair_attention_mask=pair_mask,
+            **extra,
         )
     assert out.logits.shape == (4, 2, 32)
     assert float(out.loss) == pytest.approx(float(expected.detach()), abs=1e-5)
@@ -153,6 +168,10 @@ def test_pairs_train_for_retrieval_and_the_model_loads_in_sentence_transformers(
     assert result["test_metrics"]["mrr"] == pytest.approx(mrr(model_dir), abs=1e-6)
     ours = load_encoder(model_dir, backend="torch").encode(ANCHORS)
     np.testing.assert_allclose(sentence_transformer(model_dir).encode(ANCHORS), ours, atol=1e-5)
+    exported = tmp_path / "exported"
+    assert main(["export", "--model", str(run), "--format", "hf", "--out", str(exported)]) == 0
+    assert "1_Pooling/config.json" in capsys.readouterr().out
+    np.testing.assert_allclose(sentence_transformer(exported).encode(ANCHORS), ours, atol=1e-5)
 
 
 def test_scored_pairs_train_with_the_cosine_loss_and_warn_about_scores_a_cosine_cannot_reach(
@@ -181,3 +200,35 @@ def test_every_family_saves_a_sentence_encoder_that_sentence_transformers_loads(
     saved = save_pretrained(model, tokenizer, tmp_path / "saved")
     ours = load_encoder(saved, backend="torch").encode(TEXTS)
     np.testing.assert_allclose(sentence_transformer(saved).encode(TEXTS), ours, atol=1e-5)
+
+
+def test_hard_negatives_train_from_their_own_column(tiny_model_dir, tmp_path, capsys):
+    rows = [(a, p, n) for (a, p, _), (n, _, _) in zip(pair_rows(40), pair_rows(40, seed=1), strict=True)]
+    data = write_csv(tmp_path / "triples.csv", ["anchor", "positive", "negative"], rows)
+    run = tmp_path / "run"
+    argv = ["train", "--task", "sentence_similarity", "--model", str(tiny_model_dir), "--data", str(data)]
+    argv += ["--text", "anchor", "--text-pair", "positive", "--negative", "negative", "--out", str(run)]
+    argv += ["--max-steps", "2", "--batch-size", "8", "--max-length", "24", "--plain"]
+    assert main(argv) == 0
+    assert "mrr" in capsys.readouterr().out
+    assert RunFolder(run).read_config().negative_column == "negative"
+
+
+def test_a_score_and_a_hard_negative_together_are_refused_with_both_columns_named(tmp_path):
+    table = read_table(write_csv(tmp_path / "t.csv", ["a", "p", "n", "s"], [["x y", "y z", "q", 0.5]]))
+    mapping = ColumnMapping(text="a", text_pair="p", negative="n", labels=["s"], task="sentence_similarity")
+    with pytest.raises(DataImportError, match="'n'.*'s'"):
+        mapping.check(table)
+
+
+def test_anchor_positive_negative_columns_are_suggested_as_sentence_similarity(tmp_path):
+    rows = [(f"q{i} paris", f"p{i} city", f"n{i} red", "train") for i in range(30)]
+    table = read_table(write_csv(tmp_path / "t.csv", ["query", "positive", "negative", "split"], rows))
+    mapping = suggest_task(table)
+    assert (mapping.task, mapping.text, mapping.text_pair, mapping.negative) == (
+        "sentence_similarity",
+        "query",
+        "positive",
+        "negative",
+    )
+    assert mapping.labels == [] and mapping.split_column == "split" and "hard negatives" in mapping.reason

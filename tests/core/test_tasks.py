@@ -4,6 +4,7 @@ evaluated with the metrics the spec declares, and learned)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -12,8 +13,9 @@ from bertstudio.cli import build_parser, main
 from bertstudio.data import ColumnMapping, read_table
 from bertstudio.errors import ConfigError
 from bertstudio.tasks import all_tasks, fine_tuning_tasks, get_task, pretraining_tasks, task_names
-from bertstudio.tasks.spec import MULTI_LABEL, REGRESSION, SIMILARITY, SINGLE_LABEL, TOKEN_TAGS
+from bertstudio.tasks.spec import ANSWER_SPAN, MULTI_LABEL, REGRESSION, SIMILARITY, SINGLE_LABEL, TOKEN_TAGS
 from bertstudio.training import RunConfig, run_training
+from bertstudio.training.config import COLUMN_FIELDS
 from tests.core.training_fixtures import FILLER, NEGATIVE, POSITIVE, eval_records, tiny_model, write_csv
 
 STRONG = ("love", "hate", "great", "terrible")  # a multi-label example's second label: strong words
@@ -31,8 +33,12 @@ def test_specs_are_consistent():
     for spec in all_tasks():
         assert spec.best_metric in spec.metrics, spec.name
         assert spec.pretraining == (not spec.columns), spec.name
-        for role in spec.columns:
-            assert role.name in ("text", "text_pair", "labels") and role.flag.startswith("--")
+        assert not spec.best_metric_without_label or spec.best_metric_without_label in spec.metrics
+        for role in spec.columns:  # a role is a mapping field and a run setting, named by a flag
+            assert (
+                spec.answers_questions or role.name in {f.name for f in dataclasses.fields(ColumnMapping)}
+            ) and role.name in COLUMN_FIELDS
+            assert role.flag.startswith("--")
 
 
 @pytest.mark.parametrize("task", FINE_TUNING)
@@ -62,8 +68,9 @@ def test_pretrain_reaches_every_pretraining_task_at_its_defaults(tmp_path):
 
 @pytest.mark.parametrize("task", FINE_TUNING)
 def test_train_starts_from_the_task_defaults(tmp_path, task):
-    argv = ["train", "--task", task, "--model", "m", "--data", "d.csv", "--text", "t", "--label", "l"]
-    config = saved_config(tmp_path, *argv, "--text-pair", "p")
+    columns = [part for role in get_task(task).columns for part in (role.flag, role.name)]
+    argv = ["train", "--task", task, "--model", "m", "--data", "d.csv", *columns]
+    config = saved_config(tmp_path, *argv)
     assert config.learning_rate == get_task(task).defaults.learning_rate
     assert config.epochs == get_task(task).defaults.epochs
     assert config.best_metric == get_task(task).best_metric
@@ -93,6 +100,10 @@ def separable_rows(spec, count: int, seed: int = 0) -> list[dict]:
         positive = index % 2 == 1
         keyword = rng.choice(POSITIVE if positive else NEGATIVE)
         filler = rng.sample(FILLER, 4)
+        if spec.problem_type == ANSWER_SPAN:  # the answer is the one sentiment word of the context
+            context = " ".join([*filler[:2], keyword, *filler[2:]])
+            rows.append({"context": context, "question": "what was it like?", "answer": keyword})
+            continue
         if spec.problem_type == TOKEN_TAGS:
             words = [*filler[:2], keyword, *filler[2:]]
             tag = "B-POS" if positive else "B-NEG"
@@ -131,6 +142,7 @@ LEARNED = {  # the best metric a tiny model reaches on the separable table
     MULTI_LABEL: lambda m: m["micro_f1"] >= 0.9,
     REGRESSION: lambda m: m["pearson"] >= 0.9,
     TOKEN_TAGS: lambda m: m["f1"] >= 0.9,
+    ANSWER_SPAN: lambda m: m["f1"] >= 90.0,  # SQuAD figures are percentages
     SIMILARITY: lambda m: m["pearson"] >= 0.9,
 }
 
@@ -141,17 +153,26 @@ def test_every_fine_tuning_spec_maps_trains_evaluates_and_learns(tmp_path, task)
     rows = separable_rows(spec, 120)
     columns = list(rows[0])
     data = write_csv(tmp_path / "data.csv", columns, [[row[c] for c in columns] for row in rows])
-    table = read_table(data)
-    mapping = mapping_for(spec, table)
-    mapping.check(table)
+    if spec.answers_questions:  # its own columns (context, question, answer), in windows of 24 tokens
+        columns_settings = {
+            COLUMN_FIELDS[role.name]: role.name for role in spec.columns if role.name in columns
+        }
+        columns_settings["doc_stride"] = 4
+    else:
+        table = read_table(data)
+        mapping = mapping_for(spec, table)
+        mapping.check(table)
+        columns_settings = dict(
+            text_column=mapping.text,
+            text_pair_column=mapping.text_pair or "",
+            label_columns=mapping.labels,
+            label_delimiter=mapping.label_delimiter or "",
+        )
     config = RunConfig.for_task(
         task,
         model_path=str(tiny_model(tmp_path)),
         data_path=str(data),
-        text_column=mapping.text,
-        text_pair_column=mapping.text_pair or "",
-        label_columns=mapping.labels,
-        label_delimiter=mapping.label_delimiter or "",
+        **columns_settings,
         output_dir=str(tmp_path / "run"),
         max_length=24,
         batch_size=8,

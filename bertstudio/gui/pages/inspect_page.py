@@ -366,7 +366,12 @@ class InspectPage(QWidget):
         """The data imported on the Data page (a gui.state.DataSelection, or None): statistics of its
         text column(s) at its max length are one click away."""
         self.data_selection = selection
-        self.imported_data_action.setEnabled(selection is not None)
+        from bertstudio.tasks import get_task
+
+        # token statistics read a table's text columns; a SQuAD file has none
+        self.imported_data_action.setEnabled(
+            selection is not None and not get_task(selection.task).answers_questions
+        )
         if selection is not None:
             columns = " + ".join(c for c in (selection.mapping.text, selection.mapping.text_pair) if c)
             self.imported_data_action.setText(f"Imported data: {selection.path.name}, {columns}")

@@ -21,6 +21,7 @@ ALBERT = register(
             "multi_label": "AlbertForSequenceClassification",
             "regression": "AlbertForSequenceClassification",
             "token_classification": "AlbertForTokenClassification",
+            "question_answering": "AlbertForQuestionAnswering",
         },
         capabilities=Capabilities(
             token_types=True, pooler=True, next_sentence=True, masked_lm=True, shared_layers=True

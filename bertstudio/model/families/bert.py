@@ -16,6 +16,7 @@ BERT = register(
             "multi_label": "BertForSequenceClassification",
             "regression": "BertForSequenceClassification",
             "token_classification": "BertForTokenClassification",
+            "question_answering": "BertForQuestionAnswering",
         },
         capabilities=Capabilities(token_types=True, pooler=True, next_sentence=True, masked_lm=True),
         tokenizer_kind="wordpiece",

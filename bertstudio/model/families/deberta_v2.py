@@ -95,6 +95,7 @@ DEBERTA_V2 = register(
             "multi_label": "DebertaV2ForSequenceClassification",
             "regression": "DebertaV2ForSequenceClassification",
             "token_classification": "DebertaV2ForTokenClassification",
+            "question_answering": "DebertaV2ForQuestionAnswering",
         },
         capabilities=Capabilities(token_types=False, pooler=False, next_sentence=False, masked_lm=True),
         tokenizer_kind="unigram",

@@ -19,10 +19,12 @@ DISTILBERT = register(
             "multi_label": "DistilBertForSequenceClassification",
             "regression": "DistilBertForSequenceClassification",
             "token_classification": "DistilBertForTokenClassification",
+            "question_answering": "DistilBertForQuestionAnswering",
         },
         capabilities=Capabilities(token_types=False, pooler=False, next_sentence=False, masked_lm=True),
         tokenizer_kind="wordpiece",
         tokenizer_class="DistilBertTokenizer",
+        qa_dropout=True,
         config_names={
             "dim": "hidden_size",
             "n_layers": "num_hidden_layers",

@@ -17,6 +17,7 @@ ELECTRA = register(
             "multi_label": "ElectraForSequenceClassification",
             "regression": "ElectraForSequenceClassification",
             "token_classification": "ElectraForTokenClassification",
+            "question_answering": "ElectraForQuestionAnswering",
         },
         capabilities=Capabilities(token_types=True, pooler=False, next_sentence=False, masked_lm=True),
         tokenizer_kind="wordpiece",

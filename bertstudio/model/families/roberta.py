@@ -21,6 +21,7 @@ def _architectures(stem: str) -> dict[str, str]:
         "multi_label": f"{stem}ForSequenceClassification",
         "regression": f"{stem}ForSequenceClassification",
         "token_classification": f"{stem}ForTokenClassification",
+        "question_answering": f"{stem}ForQuestionAnswering",
     }
 
 

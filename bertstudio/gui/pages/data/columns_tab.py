@@ -38,6 +38,8 @@ class ColumnsTab(QWidget):
         self.text_combo.setObjectName("textColumnCombo")
         self.pair_combo = QComboBox()
         self.pair_combo.setObjectName("textPairColumnCombo")
+        self.negative_combo = QComboBox()
+        self.negative_combo.setObjectName("negativeColumnCombo")
         self.label_combo = QComboBox()
         self.label_combo.setObjectName("labelColumnCombo")
         self.label_combo.setToolTip(
@@ -59,7 +61,13 @@ class ColumnsTab(QWidget):
         self.suggest_button = QPushButton("Apply Suggestion")
         self.suggest_button.setObjectName("applySuggestionButton")
         self.suggest_button.clicked.connect(data_import.apply_suggestion)
-        for widget in (self.text_combo, self.pair_combo, self.label_combo, self.split_combo):
+        for widget in (
+            self.text_combo,
+            self.pair_combo,
+            self.negative_combo,
+            self.label_combo,
+            self.split_combo,
+        ):
             widget.currentIndexChanged.connect(self._edited)
         self.task_combo.currentIndexChanged.connect(self._task_chosen)
         self.label_list.itemChanged.connect(self._edited)
@@ -74,9 +82,10 @@ class ColumnsTab(QWidget):
         form.addRow("", self.suggest_button)
         form.addRow("Task", self.task_combo)
         # titled by the chosen task's column roles (a sentence-similarity task reads anchor and positive)
-        self.role_labels = {"text": QLabel(), "text_pair": QLabel(), "labels": QLabel()}
+        self.role_labels = {"text": QLabel(), "text_pair": QLabel(), "negative": QLabel(), "labels": QLabel()}
         form.addRow(self.role_labels["text"], self.text_combo)
         form.addRow(self.role_labels["text_pair"], self.pair_combo)
+        form.addRow(self.role_labels["negative"], self.negative_combo)
         form.addRow(self.role_labels["labels"], target)
         form.addRow("Label separator", self.delimiter_edit)
         form.addRow("Split column", self.split_combo)
@@ -93,10 +102,16 @@ class ColumnsTab(QWidget):
         if columns == [self.text_combo.itemText(i) for i in range(self.text_combo.count())] and columns:
             return
         self._filling = True
-        for combo in (self.text_combo, self.pair_combo, self.label_combo, self.split_combo):
+        for combo in (
+            self.text_combo,
+            self.pair_combo,
+            self.negative_combo,
+            self.label_combo,
+            self.split_combo,
+        ):
             combo.clear()
         self.text_combo.addItems(columns)
-        for combo in (self.pair_combo, self.label_combo, self.split_combo):
+        for combo in (self.pair_combo, self.negative_combo, self.label_combo, self.split_combo):
             combo.addItems([NONE, *columns])
         self.label_list.clear()
         for name in columns:
@@ -124,6 +139,7 @@ class ColumnsTab(QWidget):
             self.task_combo.setCurrentIndex(max(self.task_combo.findData(mapping.task), 0))
             self.text_combo.setCurrentText(mapping.text)
             self.pair_combo.setCurrentText(mapping.text_pair or NONE)
+            self.negative_combo.setCurrentText(mapping.negative or NONE)
             self.split_combo.setCurrentText(mapping.split_column or NONE)
             self.label_combo.setCurrentText(mapping.labels[0] if mapping.labels else NONE)
             for row in range(self.label_list.count()):
@@ -141,11 +157,23 @@ class ColumnsTab(QWidget):
         self.pair_combo.setToolTip(
             "" if reads_pair else "Not read by this task: only sentence pairs have a second text"
         )
-        self.delimiter_edit.setEnabled(get_task(task).role("labels").multiple)
+        reads_negative = get_task(task).reads("negative")
+        self.negative_combo.setEnabled(reads_negative)
+        self.negative_combo.setToolTip(
+            "A text close to the anchor but not a match, per row: a harder negative than the batch's others"
+            if reads_negative
+            else "Not read by this task: only sentence similarity takes hard negatives"
+        )
+        self.delimiter_edit.setEnabled(get_task(task).several_labels)
 
     def _title_roles(self, spec) -> None:
         """Each column row titled by the task's role (Words / Tags, Anchor text / Positive ...)."""
-        unread = {"text": "Text", "text_pair": "Second text (pairs)", "labels": "Target column(s)"}
+        unread = {
+            "text": "Text",
+            "text_pair": "Second text (pairs)",
+            "negative": "Hard negative",
+            "labels": "Target column(s)",
+        }
         for name, label in self.role_labels.items():
             role = spec.role(name)
             label.setText(role.title if role is not None else unread[name])
@@ -165,6 +193,7 @@ class ColumnsTab(QWidget):
             label = self.label_combo.currentText()
             labels = [] if label in ("", NONE) else [label]
         pair, split = self.pair_combo.currentText(), self.split_combo.currentText()
+        negative = self.negative_combo.currentText()
         return ColumnMapping(
             text=self.text_combo.currentText(),
             text_pair=None if pair in ("", NONE) else pair,
@@ -172,6 +201,7 @@ class ColumnsTab(QWidget):
             task=task,
             label_delimiter=self.delimiter_edit.text() or None,
             split_column=None if split in ("", NONE) else split,
+            negative=None if negative in ("", NONE) else negative,
         )
 
     def _edited(self, *_: object) -> None:

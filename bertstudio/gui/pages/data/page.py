@@ -20,7 +20,7 @@ from bertstudio.gui.pages.data.split_tab import SplitTab
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.widgets.common import page_header
 
-DATA_SUFFIXES = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".txt")
+DATA_SUFFIXES = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".txt", ".json")  # .json: SQuAD questions
 
 
 class DataPage(QWidget):
@@ -86,7 +86,10 @@ class DataPage(QWidget):
     def choose_file(self) -> None:
         start = self.settings.get("data/last_dir", str(Path.home()))
         path, _ = QFileDialog.getOpenFileName(
-            self, "Import data", start, "Tables (*.csv *.tsv *.tab *.jsonl *.ndjson *.txt);;All files (*)"
+            self,
+            "Import data",
+            start,
+            "Tables (*.csv *.tsv *.tab *.jsonl *.ndjson *.txt);;SQuAD questions (*.json);;All files (*)",
         )
         if path:
             self.settings.set("data/last_dir", str(Path(path).parent))

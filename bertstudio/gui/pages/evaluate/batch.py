@@ -82,14 +82,25 @@ class BatchPrediction(QGroupBox):
 
     def set_model(self, choice: ModelChoice | None) -> None:
         self.model = choice
+        from bertstudio.gui.pages.evaluate.playground import answers_questions
+
         exported = choice is not None and choice.checkpoint is None
-        self.batch_button.setEnabled(exported)
+        questions = answers_questions(choice)  # a file of questions is answered by `bertstudio predict`
+        self.batch_button.setEnabled(exported and not questions)
         self.batch_button.setToolTip(
-            "Predict every row with the chosen model"
+            "Question-answering models answer a file of questions with: bertstudio predict --model DIR "
+            "--data QUESTIONS.json --out ANSWERS.json"
+            if questions
+            else "Predict every row with the chosen model"
             if exported
             else "Choose an exported model above (a checkpoint is tried in the playground only)"
             if choice is not None
             else "Open a model (Model page) or finish a run first"
+        )
+        self.batch_status.setText(
+            "This model answers questions: try one above; for a whole file use bertstudio predict."
+            if questions
+            else ""
         )
 
     def _choose_input(self) -> None:

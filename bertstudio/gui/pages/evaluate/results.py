@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from bertstudio.gui.controller import AppController
 from bertstudio.gui.error_dialog import show_error
+from bertstudio.gui.pages.evaluate.answers_panel import AnswersPanel
 from bertstudio.gui.widgets.heatmap import ConfusionMatrixView
 from bertstudio.gui.workers import run_in_background
 from bertstudio.training.eval_results import SplitEvaluation, by_loss, read_evaluation, runs_with_evaluation
@@ -113,10 +114,15 @@ class ResultsView(QWidget):
         title_row.addWidget(self.show_errors_button)
         examples_layout.addLayout(title_row)
         examples_layout.addWidget(self.examples, 1)
+        self.examples_box = examples_box
+        self.answers_panel = AnswersPanel()
+        self.answers_panel.hide()
         results = QSplitter(Qt.Orientation.Vertical)
         results.addWidget(top)
         results.addWidget(examples_box)
-        results.setSizes([420, 300])
+        results.addWidget(self.answers_panel)
+        results.setSizes([420, 300, 0])
+        self.results_splitter = results
         layout = QVBoxLayout(self)
         source_row = QHBoxLayout()
         source_row.addWidget(QLabel("Run"))
@@ -217,6 +223,15 @@ class ResultsView(QWidget):
         self.matrix_view.setVisible(matrix is not None)
         if matrix is not None:
             self.matrix_view.set_matrix(matrix, metrics.get("labels") or [str(i) for i in range(len(matrix))])
+        answers = self.current().answers  # question answering: questions and spans, not labelled rows
+        if not answers and not self.results_splitter.sizes()[1]:  # after a QA run: the examples back
+            self.results_splitter.setSizes([420, 300, 0])
+        self.examples_box.setVisible(not answers)
+        self.answers_panel.setVisible(bool(answers))
+        if answers:
+            self.results_splitter.setSizes([300, 0, 600])
+            self.answers_panel.set_answers(answers)
+            return
         self.show_misclassified()
 
     def show_misclassified(self) -> None:

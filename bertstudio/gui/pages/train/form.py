@@ -87,6 +87,17 @@ def parse_learning_rate(text: str) -> float:
     return value
 
 
+def columns_summary(spec, texts: list[str | None], negative: str | None, labels: list[str]) -> str:
+    """The mapped columns in a line: texts joined by +, hard negatives, then -> the target (? when the
+    task needs one and none is mapped; nothing when its target is optional)."""
+    shown = " + ".join(text for text in texts if text)
+    if negative:
+        shown += f", hard negatives {negative}"
+    if labels:
+        return f"{shown} → {', '.join(labels)}"
+    return f"{shown} → ?" if spec.requires("labels") else shown
+
+
 class TrainForm(QWidget):
     def __init__(self, controller: AppController) -> None:
         super().__init__()
@@ -308,11 +319,13 @@ class TrainForm(QWidget):
         if resumed is not None:
             self.model_label.setText(f"{model_display_name(resumed.model_path)} (this run's)")
             self.model_label.setToolTip(resumed.model_path)
-            labels = ", ".join(resumed.label_columns) or "?"
-            pair = f" + {resumed.text_pair_column}" if resumed.text_pair_column else ""
-            self.data_label.setText(
-                f"{Path(resumed.data_path).name}: {resumed.text_column}{pair} → {labels} (this run's)"
+            columns = columns_summary(
+                resumed.spec,
+                [resumed.text_column, resumed.text_pair_column],
+                resumed.negative_column,
+                resumed.label_columns,
             )
+            self.data_label.setText(f"{Path(resumed.data_path).name}: {columns} (this run's)")
             self.data_label.setToolTip(resumed.data_path)
             return
         model = self.controller.model_path
@@ -325,10 +338,16 @@ class TrainForm(QWidget):
             self.data_label.setText("<i>none — import a file on the Data page</i>")
             self.data_label.setToolTip("")
             return
-        labels = ", ".join(mapping.labels) if mapping.labels else "?"
-        pair = f" + {mapping.text_pair}" if mapping.text_pair else ""
+        columns = columns_summary(
+            mapping.spec, [mapping.text, mapping.text_pair], mapping.negative, mapping.labels
+        )
+        if get_task(data.task).answers_questions:  # a SQuAD file: its own fields, cut into windows
+            settings = self.controller.settings
+            columns = (
+                f"SQuAD questions, windows of {settings.max_length} tokens sharing {settings.doc_stride}"
+            )
         self.data_label.setText(
-            f"{data.path.name}: {mapping.text}{pair} → {labels}<br>"
+            f"{data.path.name}: {columns}<br>"
             f"split {1 - data.validation_fraction - data.test_fraction:.0%} / "
             f"{data.validation_fraction:.0%} / {data.test_fraction:.0%}"
         )

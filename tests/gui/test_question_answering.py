@@ -1,0 +1,97 @@
+"""Question answering in the window: Evaluate shows EM / F1 (HasAns / NoAns) and the worst questions
+with the gold and predicted spans highlighted; the playground answers a question about a pasted
+context with per-token start / end probabilities and the n-best list."""
+
+from __future__ import annotations
+
+import pytest
+
+from bertstudio.cli import main
+from bertstudio.gui.widgets.answer_view import GOLD_STYLE, PREDICTED_STYLE
+from tests.core.qa_fixtures import qa_articles, write_squad
+from tests.core.training_fixtures import tiny_model
+
+pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
+
+
+def test_results_and_playground_of_a_question_answering_run(window, qtbot, tmp_path):
+    data = write_squad(tmp_path / "squad.json", qa_articles(40, unanswerable_every=4))
+    run = window.controller.runs_dir / "qa-run"
+    argv = [
+        "train",
+        "--task",
+        "question_answering",
+        "--model",
+        str(tiny_model(tmp_path)),
+        "--data",
+        str(data),
+    ]
+    argv += ["--out", str(run), "--max-steps", "4", "--max-length", "32", "--doc-stride", "8", "--plain"]
+    assert main(argv) == 0
+    results = window.evaluate_page.results
+    window.controller.run_finished.emit(str(run))  # as when a run of the window ends
+    qtbot.waitUntil(lambda: results.split_combo.count() > 0, timeout=20_000)
+    metrics = {results.metrics_table.item(r, 0).text() for r in range(results.metrics_table.rowCount())}
+    assert {"exact_match", "f1", "HasAns_f1", "NoAns_f1", "best_f1_thresh"} <= metrics
+    panel = results.answers_panel
+    assert panel.isVisibleTo(results) and not results.examples_box.isVisibleTo(results)
+    answers = results.current().answers
+    assert panel.table.rowCount() == len(answers) == 4  # the 10% test split of 40 questions
+    shown_f1 = [float(panel.table.item(r, 4).text()) for r in range(panel.table.rowCount())]
+    assert shown_f1 == sorted(shown_f1)  # worst first
+    first = panel.rows[0]
+    if first.golds:
+        assert GOLD_STYLE in panel.context.shown
+    if first.predicted:
+        assert PREDICTED_STYLE in panel.context.shown
+
+    playground = window.evaluate_page.playground
+    qtbot.waitUntil(
+        lambda: playground.model() is not None and playground.model().model_dir == run / "model",
+        timeout=20_000,
+    )
+    assert playground.questions and playground.token_chart.isVisibleTo(playground)
+    context = "the movie was fun . mary lives in london ."
+    playground.predict_input.setPlainText(context)
+    playground.pair_input.setText("where does mary live?")
+    playground.predict_button.click()
+    qtbot.waitUntil(lambda: playground.n_best.rowCount() > 0, timeout=30_000)
+    assert playground.token_chart.tokens[:3] == ["the", "movie", "was"]
+    assert len(playground.token_chart.tokens) == len(context.split())
+    assert playground.n_best.item(0, 0).text()
+
+
+def test_a_squad_file_is_checked_and_trained_as_the_data_page_shows(
+    window, qtbot, tmp_path, tiny_encoder_dir
+):
+    articles = qa_articles(12, unanswerable_every=3)
+    articles[1]["paragraphs"][0]["qas"][0]["answers"][0]["answer_start"] += (
+        1  # off by one: a problem question
+    )
+    data = write_squad(tmp_path / "squad.json", articles)
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.controller.model_path is not None, timeout=20_000)
+    window.controller.import_data(data)
+    imported = window.controller.data_import
+    qtbot.waitUntil(lambda: imported.report is not None, timeout=30_000)
+    report = imported.report
+    assert imported.mapping.task == "question_answering" and report.task == "question_answering"
+    assert report.questions.unanswerable == 4 and report.problem_counts == {"answer_not_at_start": 1}
+    assert report.questions.windows is not None  # counted with the open model's tokenizer
+    assert "answer_not_at_start" in window.data_page.check_tab.report_label.text() or report.problems
+    assert imported.selection() is None  # a problem question stops training until it is left out
+    window.data_page.check_tab.exclude_check.setChecked(True)
+    assert imported.usable
+    window.data_page.use_button.click()
+    config = window.controller.run_config()
+    assert config.task == "question_answering" == window.train_page.form.task_combo.currentData()
+    assert config.data_path == str(data) and config.exclude_problem_rows
+    assert config.max_length == imported.max_length == report.questions.max_length == 384
+    assert config.text_column == "" and config.label_columns == []  # a SQuAD file names its own fields
+    assert config.doc_stride == report.questions.doc_stride
+    shown = window.train_page.form.data_label.text()
+    assert f"windows of {config.max_length} tokens sharing {config.doc_stride}" in shown
+    columns = window.data_page.columns_tab
+    columns.task_combo.setCurrentIndex(columns.task_combo.findData("classification"))
+    qtbot.waitUntil(lambda: imported.check_error is not None, timeout=10_000)
+    assert "question answering only" in imported.check_error.message
