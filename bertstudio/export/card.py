@@ -14,7 +14,7 @@ from bertstudio.tasks import get_task, task_for_head
 
 # Heads that serve no fine-tuning task of the registry.
 HEAD_WORDS = {
-    "masked_lm": "Masked language model: fills in [MASK] tokens",
+    "masked_lm": "Masked language model: fills in the masked tokens of a text",
     "pretraining": "BERT pretraining: masked language modelling and next-sentence prediction",
     "base": "An encoder without a task head: one vector per token",
 }
