@@ -112,6 +112,19 @@ class ParsedRows:
     negatives: list[str] | None = None
 
 
+def raise_unusable(errors: list[Problem], count: int, unit: str, path) -> None:
+    """The DataImportError of data whose problem `unit` (rows, questions) stop training: the first five
+    named by line, and the way out (fix them, or exclude them)."""
+    shown = "; ".join(f"line {p.line}: {p.message}" for p in errors[:5])
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    raise DataImportError(
+        f"{count} {unit} cannot be used: {shown}{more}.",
+        f"Fix these {unit}, or choose to exclude them (they are counted in the report).",
+        path=path,
+        line=errors[0].line,
+    )
+
+
 def build_dataset(
     table: Table,
     mapping: ColumnMapping,
@@ -127,14 +140,7 @@ def build_dataset(
         parsed = parse_rows(table, mapping, label_names)
     errors = [p for p in parsed.problems if p.severity == "error"]
     if errors and not exclude_problem_rows:
-        shown = "; ".join(f"line {p.line}: {p.message}" for p in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        raise DataImportError(
-            f"{len(parsed.bad_rows) + len(table.unparsed)} rows cannot be used: {shown}{more}.",
-            "Fix these rows, or choose to exclude them (they are counted in the report).",
-            path=table.path,
-            line=errors[0].line,
-        )
+        raise_unusable(errors, len(parsed.bad_rows) + len(table.unparsed), "rows", table.path)
     keep = [i for i in range(len(table)) if i not in parsed.bad_rows] if parsed.bad_rows else None
     dataset = LabeledDataset(
         task=mapping.task,

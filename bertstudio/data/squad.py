@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bertstudio.data.dataset import Problem
+from bertstudio.data.dataset import Problem, raise_unusable
 from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.data.reading import Table
 from bertstudio.errors import DataImportError
@@ -283,14 +283,7 @@ def build_qa_dataset(parsed: ParsedQuestions, exclude_problem_rows: bool = False
         raise DataImportError("The file holds no questions.", "Add questions to it.", path=parsed.source)
     errors = [p for p in parsed.problems if p.severity == "error"]
     if errors and not exclude_problem_rows:
-        shown = "; ".join(f"line {p.line}: {p.message}" for p in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        raise DataImportError(
-            f"{len(parsed.bad)} questions cannot be used: {shown}{more}.",
-            "Fix these questions, or choose to exclude them (they are counted in the report).",
-            path=parsed.source,
-            line=errors[0].line,
-        )
+        raise_unusable(errors, len(parsed.bad), "questions", parsed.source)
     kept = [example for index, example in enumerate(parsed.examples) if index not in parsed.bad]
     if not kept:
         raise DataImportError(

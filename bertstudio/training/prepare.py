@@ -143,7 +143,11 @@ def load_splits(
     if config.validation_path or config.test_path:
         files = {"train": config.data_path, "validation": config.validation_path, "test": config.test_path}
         splits = load_split_files(
-            {k: v for k, v in files.items() if v}, mapping, exclude, label_names, options
+            {k: v for k, v in files.items() if v},
+            mapping,
+            exclude_problem_rows=exclude,
+            label_names=label_names,
+            read_options=options,
         )
         built = list(splits.values())
         how = "from the given files"
