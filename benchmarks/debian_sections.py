@@ -10,6 +10,7 @@ per section) to one CSV. The CSV is cached in the repository, so the benchmark r
 
 from __future__ import annotations
 
+import argparse
 import random
 import subprocess
 import sys
@@ -58,19 +59,24 @@ def rows_by_section(dump: str) -> dict[str, list[str]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows-per-section", type=int, default=ROWS_PER_SECTION)
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+    per_section = args.rows_per_section
     dump = subprocess.run(["apt-cache", "dumpavail"], check=True, capture_output=True, text=True).stdout
     rng = random.Random(SEED)
     rows = []
     for section, texts in rows_by_section(dump).items():
-        if len(texts) < ROWS_PER_SECTION:
+        if len(texts) < per_section:
             raise SystemExit(f"only {len(texts)} packages in section {section}; run apt-get update first")
-        chosen = rng.sample(sorted(set(texts)), ROWS_PER_SECTION)
-        test_rows = round(ROWS_PER_SECTION * TEST_SHARE)
+        chosen = rng.sample(sorted(set(texts)), per_section)
+        test_rows = round(per_section * TEST_SHARE)
         rows += [(text, section, "test" if i < test_rows else "train") for i, text in enumerate(chosen)]
     rng.shuffle(rows)
-    OUTPUT.parent.mkdir(exist_ok=True)
-    write_csv(OUTPUT, ["text", "label", "split"], rows)
-    print(f"wrote {len(rows)} rows ({len(SECTIONS)} sections) to {OUTPUT}")
+    args.output.parent.mkdir(exist_ok=True)
+    write_csv(args.output, ["text", "label", "split"], rows)
+    print(f"wrote {len(rows)} rows ({len(SECTIONS)} sections) to {args.output}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ predicted label and each label's probability (the value for regression, tags for
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from bertstudio.commands.qa_flags import add_qa_flags, qa_columns, qa_options, require_text
 from bertstudio.commands.train import READ_FLAGS, add_config_flags, read_options_from
@@ -14,6 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", required=True, help="fine-tuned model folder (e.g. RUN_DIR/model)")
     parser.add_argument(
         "--data", required=True, help="CSV, TSV or JSONL file (question answering: or SQuAD .json)"
+    )
+    parser.add_argument(
+        "--checkpoint",
+        help="a checkpoint folder of the run that exported --model (RUN_DIR/checkpoints/step-N): its weights are used",
     )
     parser.add_argument("--text", help="column holding the text (words, for token tagging)")
     parser.add_argument("--text-pair", help="column holding the second text of a pair")
@@ -44,6 +49,7 @@ def run_predict(args: argparse.Namespace) -> int:
                 options=qa_options(args),
                 device=args.device,
                 read_options=read_options_from(args),
+                checkpoint=args.checkpoint and Path(args.checkpoint),
             )
         )
         return 0
@@ -59,6 +65,7 @@ def run_predict(args: argparse.Namespace) -> int:
         max_length=args.max_length,
         device=args.device,
         read_options=read_options_from(args),
+        checkpoint=args.checkpoint and Path(args.checkpoint),
     )
     print(summary.describe(args.out))
     return 0

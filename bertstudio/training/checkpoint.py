@@ -231,6 +231,40 @@ def load_checkpoint(path: Path) -> LoadedCheckpoint:
     )
 
 
+def load_checkpoint_weights(model: torch.nn.Module, path: Path) -> None:
+    """Put a checkpoint's weights into `model` (the run's exported architecture), after its manifest
+    check; the optimizer state is not read."""
+    problem = verify_folder(path)
+    if problem is not None:
+        raise RunStoreError(
+            f"The checkpoint is damaged: {problem}.",
+            "Choose the run's exported model instead, or delete this checkpoint.",
+            path=path,
+        )
+    try:
+        model_state = load_file(str(path / "model.safetensors"))
+    except (OSError, ValueError, SafetensorError) as exc:
+        raise RunStoreError(
+            f"The checkpoint's weights cannot be read ({exc}).",
+            "Choose the run's exported model instead.",
+            path=path,
+        ) from None
+    expected = model.state_dict()
+    foreign = sorted(
+        name
+        for name, tensor in model_state.items()
+        if name not in expected or expected[name].shape != tensor.shape
+    )
+    if foreign or not model_state.keys() & expected.keys():
+        raise RunStoreError(
+            f"This is not a checkpoint of the chosen model: {', '.join(foreign[:3]) or 'no weight'} "
+            "does not fit it.",
+            "Choose a checkpoint of the run that exported the model (RUN_DIR/checkpoints).",
+            path=path,
+        )
+    model.load_state_dict(model_state, strict=False)
+
+
 def latest_checkpoint(folder: Path) -> Path | None:
     checkpoints = list_checkpoints(folder)
     return checkpoints[-1] if checkpoints else None

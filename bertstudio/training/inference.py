@@ -33,12 +33,21 @@ class LoadedModel:
 
 
 def load_for_inference(
-    model_dir: str | Path, pair: bool = False, device: str = "auto", precision: str = "fp32"
+    model_dir: str | Path,
+    pair: bool = False,
+    device: str = "auto",
+    precision: str = "fp32",
+    checkpoint: Path | None = None,
 ) -> LoadedModel:
-    """A fine-tuned model folder, on the chosen device; ConfigError if it has no task head."""
+    """A fine-tuned model folder, on the chosen device; ConfigError if it has no task head.
+    `checkpoint`: a checkpoint of the run that exported the folder, whose weights are applied instead."""
     from bertstudio.model import load_pretrained
 
     model, tokenizer = load_pretrained(model_dir)
+    if checkpoint is not None:
+        from bertstudio.training.checkpoint import load_checkpoint_weights
+
+        load_checkpoint_weights(model, Path(checkpoint))
     spec = task_for_head(model.task, pair)
     if spec is None:
         raise ConfigError(
@@ -90,14 +99,16 @@ def predict_file(
     max_length: int | None = None,
     device: str = "auto",
     read_options: ReadOptions = DETECT,
+    checkpoint: Path | None = None,
 ) -> PredictionSummary:
     """Write `out_path` (CSV): every input column, the predicted label and each label's probability
     (or the predicted value for regression; space-separated tags for token tagging). A row without text
-    is written with its prediction cells empty, not with a guess. `read_options`: how the file is read."""
+    is written with its prediction cells empty, not with a guess. `read_options`: how the file is read;
+    `checkpoint`: a checkpoint of the run whose model `model_dir` is, applied instead of its weights."""
     from bertstudio.data import read_table
     from bertstudio.training.prepare import LabeledSource
 
-    loaded = load_for_inference(model_dir, pair=bool(pair_column), device=device)
+    loaded = load_for_inference(model_dir, pair=bool(pair_column), device=device, checkpoint=checkpoint)
     table = read_table(data_path, read_options)
     dataset = unlabelled_dataset(table, loaded.task, text_column, pair_column, loaded.label_names)
     source = LabeledSource(dataset, loaded.tokenizer, _max_length(loaded, max_length))

@@ -32,8 +32,10 @@ class QAOptions:
     batch_size: int = 32
 
 
-def load_qa_model(model_dir: str | Path, device: str = "auto") -> LoadedModel:
-    loaded = load_for_inference(model_dir, device=device)
+def load_qa_model(
+    model_dir: str | Path, device: str = "auto", checkpoint: Path | None = None
+) -> LoadedModel:
+    loaded = load_for_inference(model_dir, device=device, checkpoint=checkpoint)
     if loaded.task != "question_answering":
         raise ConfigError(
             f"The model in {model_dir} is a {loaded.task} model, not a question-answering one.",
@@ -108,9 +110,11 @@ def predict_questions_file(
     options: QAOptions = QAOptions(),
     device: str = "auto",
     read_options: ReadOptions = DETECT,
+    checkpoint: Path | None = None,
 ) -> str:
     """Answer every question of a SQuAD .json file or a table (`columns`: data.squad.QAColumns) and
-    write the answers (write_predictions); returns the line saying what was written."""
+    write the answers (write_predictions); returns the line saying what was written. `checkpoint`: as
+    for inference.predict_file."""
     from bertstudio.data.squad import QADataset, read_questions
     from bertstudio.training.evaluation import predict_outputs
     from bertstudio.training.qa_answers import answers_from_logits
@@ -122,7 +126,7 @@ def predict_questions_file(
             f"{len(duplicates)} question ids repeat ({duplicates[0].message}): answers by id would overwrite each other.",
             "Give each question its own id, or write a CSV (--out FILE.csv).",
         )
-    loaded = load_qa_model(model_dir, device)
+    loaded = load_qa_model(model_dir, device, checkpoint)
     dataset = QADataset(examples=parsed.examples, source=parsed.source, format=parsed.format)
     source = qa_source(loaded, dataset, options)
     outputs, _, _ = predict_outputs(

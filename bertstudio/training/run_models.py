@@ -57,8 +57,8 @@ def load_model_choice(choice: ModelChoice) -> tuple[Any, Any]:
 
     model, tokenizer = load_pretrained(choice.model_dir)
     if choice.checkpoint is not None:
-        from bertstudio.training.checkpoint import load_checkpoint
+        from bertstudio.training.checkpoint import load_checkpoint_weights
 
-        model.load_state_dict(load_checkpoint(choice.checkpoint).model_state, strict=False)
+        load_checkpoint_weights(model, choice.checkpoint)
     model.eval()
     return model, tokenizer

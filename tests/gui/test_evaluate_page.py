@@ -65,3 +65,37 @@ def test_at_the_default_window_size_both_tables_show_every_row_of_an_eight_class
             table.columnCount() - 1
         )
         assert right <= table.viewport().width() + 1, f"{table.objectName()}: the last column is cut off"
+
+
+def test_batch_prediction_uses_the_checkpoint_chosen_in_the_picker(make_window, settings, qtbot, tmp_path):
+    import csv
+
+    from bertstudio.cli import main
+    from tests.core.test_checkpoint_prediction import probabilities, train_tiny_run, write_reviews
+
+    run = train_tiny_run(tmp_path, tmp_path / "workspace" / "runs" / "reviews")
+    window = make_window(settings)
+    window.go_to("Evaluate")
+    picker, batch = window.evaluate_page.playground.picker, window.evaluate_page.batch
+    qtbot.waitUntil(lambda: any(choice.checkpoint for choice in picker.choices), timeout=10_000)
+    chosen = next(i for i, choice in enumerate(picker.choices) if choice.checkpoint)
+    picker.combo.setCurrentIndex(chosen)
+    assert "best checkpoint (step 2)" in picker.combo.currentText()
+    assert batch.batch_button.isEnabled() and "best checkpoint" in batch.batch_button.toolTip()
+
+    data = write_reviews(tmp_path / "unlabelled.csv", 12)
+    batch.set_batch_input(data)
+    batch.batch_output.setText(str(tmp_path / "window.csv"))
+    batch.batch_button.click()
+    qtbot.waitUntil(lambda: "Wrote" in batch.batch_status.text(), timeout=30_000)
+    command = ["predict", "--model", str(run / "model"), "--data", str(data), "--text", "text"]
+    assert (
+        main([*command, "--out", str(tmp_path / "cli.csv"), "--checkpoint", str(picker.current().checkpoint)])
+        == 0
+    )
+    assert main([*command, "--out", str(tmp_path / "export.csv")]) == 0
+    shown = probabilities(tmp_path / "window.csv")
+    assert shown == probabilities(tmp_path / "cli.csv")
+    assert shown != pytest.approx(probabilities(tmp_path / "export.csv"), abs=1e-3)
+    with open(tmp_path / "window.csv", newline="", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == 12

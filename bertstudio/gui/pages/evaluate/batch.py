@@ -1,5 +1,5 @@
 """Evaluate > Predict a whole file: a CSV / TSV / JSONL in, the predictions as CSV out, with the model
-chosen in the playground (an exported model; a checkpoint is applied there only)."""
+chosen in the playground (the open model, a run's exported model or one of its checkpoints)."""
 
 from __future__ import annotations
 
@@ -33,11 +33,18 @@ def predict_file(
     out: Path,
     pair_column: str | None,
     read_options: ReadOptions,
+    checkpoint: Path | None,
 ) -> Any:  # bertstudio.training.inference.PredictionSummary
     from bertstudio.training.inference import predict_file as engine_predict_file
 
     return engine_predict_file(
-        model_dir, data, text_column, out, pair_column=pair_column, read_options=read_options
+        model_dir,
+        data,
+        text_column,
+        out,
+        pair_column=pair_column,
+        read_options=read_options,
+        checkpoint=checkpoint,
     )
 
 
@@ -84,16 +91,13 @@ class BatchPrediction(QGroupBox):
         self.model = choice
         from bertstudio.gui.pages.evaluate.playground import answers_questions
 
-        exported = choice is not None and choice.checkpoint is None
         questions = answers_questions(choice)  # a file of questions is answered by `bertstudio predict`
-        self.batch_button.setEnabled(exported and not questions)
+        self.batch_button.setEnabled(choice is not None and not questions)
         self.batch_button.setToolTip(
             "Question-answering models answer a file of questions with: bertstudio predict --model DIR "
             "--data QUESTIONS.json --out ANSWERS.json"
             if questions
-            else "Predict every row with the chosen model"
-            if exported
-            else "Choose an exported model above (a checkpoint is tried in the playground only)"
+            else f"Predict every row with {choice.title}"
             if choice is not None
             else "Open a model (Model page) or finish a run first"
         )
@@ -159,6 +163,7 @@ class BatchPrediction(QGroupBox):
             Path(self.batch_output.text()),
             None if pair in ("", NONE) else pair,
             self._read_options(Path(self.batch_input.text())),
+            self.model.checkpoint,
             on_done=self._predicted,
             on_error=self._failed,
         )
