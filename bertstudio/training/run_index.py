@@ -77,15 +77,40 @@ class RunRecord:
         }
 
 
+GENERIC_FOLDER_NAMES = ("model", "final", "best")
+
+
 def model_display_name(path: str | Path) -> str:
     """A readable name for a model folder: 'org/name' for a Hugging Face cache snapshot,
-    'run-name/model' for a run's exported model, else the folder name."""
+    'run-name/model' for a run's exported model, the model card's title for another folder with a
+    generic name (a package's `model/`), else the folder name."""
     path = Path(path)
     if path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--"):
         return path.parent.parent.name[len("models--") :].replace("--", "/")
-    if path.name in ("model", "final", "best"):
-        return f"{path.parent.name}/{path.name}"
-    return path.name
+    if path.name not in GENERIC_FOLDER_NAMES:
+        return path.name
+    if not (path.parent / "run.json").is_file():
+        title = model_card_title(path)
+        if title:
+            return title
+    return f"{path.parent.name}/{path.name}"
+
+
+def model_card_title(path: Path) -> str | None:
+    """The first level-1 heading of the folder's README.md (after its front matter), when it is short."""
+    try:
+        with open(path / "README.md", encoding="utf-8") as handle:
+            lines = [next(handle, "") for _ in range(200)]
+    except (OSError, UnicodeDecodeError):
+        return None
+    if lines[0].strip() == "---":  # YAML front matter, where "# " starts a comment
+        closing = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), len(lines))
+        lines = lines[closing + 1 :]
+    for line in lines:
+        if line.startswith("# "):
+            title = line[2:].strip()
+            return title if 0 < len(title) <= 60 else None
+    return None
 
 
 def describe_run(path: str | Path) -> RunRecord:

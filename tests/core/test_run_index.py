@@ -168,3 +168,22 @@ def test_the_workspace_comes_from_the_flag_then_the_environment_then_the_saved_c
 
     with pytest.raises(ConfigError, match="settings file cannot be read"):
         resolve_workspace()
+
+
+def test_model_folders_are_named_as_a_person_knows_them(tmp_path, minilm_path):
+    from bertstudio.training.run_index import model_display_name
+
+    assert model_display_name(minilm_path) == "all-MiniLM-L6-v2"  # a package's model/, by its card
+    snapshot = tmp_path / "models--org--encoder" / "snapshots" / "abc123"
+    assert model_display_name(snapshot) == "org/encoder"
+    export = tmp_path / "reviews-run" / "model"
+    export.mkdir(parents=True)
+    (tmp_path / "reviews-run" / "run.json").write_text("{}")
+    (export / "README.md").write_text("---\n# a comment\nlicense: mit\n---\n# reviews-run\n")
+    assert model_display_name(export) == "reviews-run/model"  # a run's export, by its run
+    plain = tmp_path / "downloads" / "model"
+    plain.mkdir(parents=True)
+    assert model_display_name(plain) == "downloads/model"  # no card: where it lies
+    (plain / "README.md").write_text("---\n# not a title\n---\nSome text\n# tiny-encoder\n")
+    assert model_display_name(plain) == "tiny-encoder"
+    assert model_display_name(tmp_path / "my-bert") == "my-bert"
