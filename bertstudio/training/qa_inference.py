@@ -32,9 +32,7 @@ class QAOptions:
     batch_size: int = 32
 
 
-def load_qa_model(
-    model_dir: str | Path, device: str = "auto", checkpoint: Path | None = None
-) -> LoadedModel:
+def load_qa_model(model_dir: str | Path, device: str = "auto", checkpoint: Path | None = None) -> LoadedModel:
     loaded = load_for_inference(model_dir, device=device, checkpoint=checkpoint)
     if loaded.task != "question_answering":
         raise ConfigError(
