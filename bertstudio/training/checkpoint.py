@@ -202,15 +202,18 @@ class LoadedCheckpoint:
     scaler_state: dict[str, Any] | None
 
 
-def load_checkpoint(path: Path) -> LoadedCheckpoint:
-    """Read a checkpoint that matches its manifest; RunStoreError saying what is wrong otherwise."""
+def require_whole(path: Path, advice: str) -> None:
+    """RunStoreError with `advice` when the checkpoint does not match its manifest."""
     problem = verify_folder(path)
     if problem is not None:
-        raise RunStoreError(
-            f"The checkpoint is damaged: {problem}.",
-            "Resume uses the newest checkpoint that is whole; delete this one if it is not needed.",
-            path=path,
-        )
+        raise RunStoreError(f"The checkpoint is damaged: {problem}.", advice, path=path)
+
+
+def load_checkpoint(path: Path) -> LoadedCheckpoint:
+    """Read a checkpoint that matches its manifest; RunStoreError saying what is wrong otherwise."""
+    require_whole(
+        path, "Resume uses the newest checkpoint that is whole; delete this one if it is not needed."
+    )
     try:
         meta = json.loads((path / "state.json").read_text(encoding="utf-8"))
         model_state = load_file(str(path / "model.safetensors"))
@@ -234,13 +237,7 @@ def load_checkpoint(path: Path) -> LoadedCheckpoint:
 def load_checkpoint_weights(model: torch.nn.Module, path: Path) -> None:
     """Put a checkpoint's weights into `model` (the run's exported architecture), after its manifest
     check; the optimizer state is not read."""
-    problem = verify_folder(path)
-    if problem is not None:
-        raise RunStoreError(
-            f"The checkpoint is damaged: {problem}.",
-            "Choose the run's exported model instead, or delete this checkpoint.",
-            path=path,
-        )
+    require_whole(path, "Choose the run's exported model instead, or delete this checkpoint.")
     try:
         model_state = load_file(str(path / "model.safetensors"))
     except (OSError, ValueError, SafetensorError) as exc:

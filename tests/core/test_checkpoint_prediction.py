@@ -11,6 +11,7 @@ import pytest
 from bertstudio.cli import main
 from bertstudio.training.checkpoint import list_checkpoints
 from tests.conftest import make_tiny_model_dir
+from tests.core.training_fixtures import run_config
 
 
 def write_reviews(path, rows: int, labels: tuple[str, ...] = ("neg", "pos")):
@@ -25,24 +26,12 @@ def write_reviews(path, rows: int, labels: tuple[str, ...] = ("neg", "pos")):
 
 def train_tiny_run(root, output_dir):
     """6 steps of a tiny 2-label run, a checkpoint every 2 steps; its best is step 2, its export step 6."""
-    from bertstudio.training import RunConfig, run_training
+    from bertstudio.training import run_training
 
-    config = RunConfig(
-        model_path=str(make_tiny_model_dir(root / "tiny")),
-        data_path=str(write_reviews(root / "reviews.csv", 40)),
-        text_column="text",
-        label_columns=["label"],
-        output_dir=str(output_dir),
-        max_length=16,
-        batch_size=8,
-        learning_rate=5e-3,
-        max_steps=6,
-        eval_every_steps=2,
-        save_every_steps=2,
-        keep_checkpoints=5,
-        load_best_at_end=False,
-        log_every_steps=0,
-    )
+    model, data = make_tiny_model_dir(root / "tiny"), write_reviews(root / "reviews.csv", 40)
+    config = run_config(model, data, output_dir, max_length=16, learning_rate=5e-3, max_steps=6)
+    config.eval_every_steps = config.save_every_steps = 2
+    config.keep_checkpoints, config.load_best_at_end = 5, False
     assert run_training(config).status == "completed"
     return output_dir
 
@@ -101,20 +90,11 @@ def test_a_damaged_checkpoint_is_refused_and_nothing_is_written(run_dir, tmp_pat
 
 
 def test_a_checkpoint_of_another_run_is_refused(run_dir, tmp_path, capsys):
-    from bertstudio.training import RunConfig, run_training
+    from bertstudio.training import run_training
 
-    other = RunConfig(
-        model_path=str(make_tiny_model_dir(tmp_path / "tiny")),
-        data_path=str(write_reviews(tmp_path / "reviews.csv", 18, labels=("a", "b", "c"))),
-        text_column="text",
-        label_columns=["label"],
-        output_dir=str(tmp_path / "other"),
-        max_length=16,
-        batch_size=8,
-        max_steps=2,
-        save_every_steps=2,
-        log_every_steps=0,
-    )
+    data = write_reviews(tmp_path / "reviews.csv", 18, labels=("a", "b", "c"))
+    other = run_config(make_tiny_model_dir(tmp_path / "tiny"), data, tmp_path / "other", max_steps=2)
+    other.save_every_steps = 2
     assert run_training(other).status == "completed"
     foreign = list_checkpoints(tmp_path / "other" / "checkpoints")[-1]
     data = write_reviews(tmp_path / "unlabelled.csv", 4)
