@@ -4,6 +4,9 @@ context with per-token start / end probabilities and the n-best list."""
 
 from __future__ import annotations
 
+import csv
+import json
+
 import pytest
 
 from bertstudio.cli import main
@@ -60,6 +63,59 @@ def test_results_and_playground_of_a_question_answering_run(window, qtbot, tmp_p
     assert len(playground.token_chart.tokens) == len(context.split())
     assert playground.n_best.item(0, 0).text()
 
+    # a whole file of questions, answered as `bertstudio predict` answers it, with progress shown
+    batch = window.evaluate_page.batch
+    assert batch.batch_button.isEnabled() and not batch.batch_text.isVisibleTo(batch)
+    batch.set_batch_input(data)
+    assert batch.batch_output.text().endswith("squad_answers.json")
+    assert not batch.context_combo.isVisibleTo(batch)  # a SQuAD file names its own fields
+    seen = []
+    batch.progress.valueChanged.connect(seen.append)
+    batch.batch_button.click()
+    qtbot.waitUntil(
+        lambda: "Wrote" in batch.batch_status.text() or "failed" in batch.batch_status.text(), timeout=30_000
+    )
+    assert "Wrote 40 answers" in batch.batch_status.text(), batch.batch_status.text()
+    assert str(tmp_path / "squad_answers.json") in batch.batch_status.text() and seen[-1] == 40
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(run / "model"),
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path / "cli.json"),
+            ]
+        )
+        == 0
+    )
+    window_answers = json.loads((tmp_path / "squad_answers.json").read_text(encoding="utf-8"))
+    assert window_answers == json.loads((tmp_path / "cli.json").read_text(encoding="utf-8"))
+    assert len(window_answers) == 40
+
+    table = tmp_path / "questions.csv"
+    with open(table, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["qid", "passage", "question"])
+        for article in qa_articles(3):
+            paragraph = article["paragraphs"][0]
+            writer.writerow(
+                [paragraph["qas"][0]["id"], paragraph["context"], paragraph["qas"][0]["question"]]
+            )
+    batch.set_batch_input(table)
+    assert batch.context_combo.isVisibleTo(batch)
+    assert (batch.context_combo.currentText(), batch.question_combo.currentText()) == ("passage", "question")
+    assert batch.id_combo.currentText() == "qid"
+    batch.batch_output.setText(str(tmp_path / "answers.csv"))
+    batch.batch_button.click()
+    qtbot.waitUntil(lambda: "Wrote 3 answers" in batch.batch_status.text(), timeout=30_000)
+    with open(tmp_path / "answers.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    asked = [article["paragraphs"][0]["qas"][0]["question"] for article in qa_articles(3)]
+    assert [row["id"] for row in rows] == ["q0", "q1", "q2"] and [row["question"] for row in rows] == asked
+
 
 def test_a_squad_file_is_checked_and_trained_as_the_data_page_shows(
     window, qtbot, tmp_path, tiny_encoder_dir
@@ -95,3 +151,16 @@ def test_a_squad_file_is_checked_and_trained_as_the_data_page_shows(
     columns.task_combo.setCurrentIndex(columns.task_combo.findData("classification"))
     qtbot.waitUntil(lambda: imported.check_error is not None, timeout=10_000)
     assert "question answering only" in imported.check_error.message
+
+
+def test_the_doc_stride_field_is_shown_and_written_for_question_answering_only(window):
+    form = window.train_page.form
+    stride = form.fields["doc_stride"]
+    window.controller.set_task("question_answering")
+    assert stride.isVisibleTo(form) and stride.value() == 128  # the task's default (the CLI's too)
+    stride.setValue(64)
+    config = window.controller.run_config()
+    assert config.doc_stride == 64 and config.applicable_dict()["doc_stride"] == 64
+    window.controller.set_task("classification")
+    assert not stride.isVisibleTo(form)
+    assert "doc_stride" not in window.controller.run_config().applicable_dict()

@@ -46,6 +46,8 @@ TIPS = {
     "weight_decay": "AdamW weight decay (not on biases and LayerNorm); 0.01 is the BERT default.",
     "schedule": "How the learning rate falls after warmup: linear to 0, cosine, or constant.",
     "max_length": "Tokens per example; longer texts are truncated. The Data page shows how many would be.",
+    "doc_stride": "Question answering: a context longer than Max length is cut into windows that share this "
+    "many tokens with their neighbour (under half of Max length; the CLI's --doc-stride).",
     "eval_every_steps": "Evaluate on the validation split every N steps (0: at the end of each epoch).",
     "metric_for_best": "The validation metric that picks the best checkpoint and drives early stopping.",
     "early_stopping_patience": "Stop after this many evaluations without improvement (0: never stop early).",
@@ -64,6 +66,7 @@ TITLES = {
     "weight_decay": "Weight decay",
     "schedule": "LR schedule",
     "max_length": "Max length",
+    "doc_stride": "Doc stride",
     "eval_every_steps": "Evaluate every (steps)",
     "metric_for_best": "Best by",
     "early_stopping_patience": "Early stopping patience",
@@ -71,7 +74,15 @@ TITLES = {
     "device": "Device",
     "precision": "Precision",
 }
-BASIC_FIELDS = ("epochs", "batch_size", "learning_rate", "max_length", "metric_for_best", "seed")
+BASIC_FIELDS = (
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "max_length",
+    "doc_stride",
+    "metric_for_best",
+    "seed",
+)
 OBJECT_NAMES = {"learning_rate": "learningRateInput"}  # stable names for automation (others: field_<name>)
 LEARNING_RATES = ["1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "5e-4", "1e-3"]
 
@@ -181,6 +192,7 @@ class TrainForm(QWidget):
             "weight_decay": _double(0.0, 1.0, 0.01),
             "schedule": _combo(SCHEDULES),
             "max_length": _spin(8, 8192),
+            "doc_stride": _spin(0, 4096),
             "eval_every_steps": _spin(0, 10_000_000, special="each epoch"),
             "metric_for_best": QComboBox(),
             "early_stopping_patience": _spin(0, 1000, special="off"),
@@ -229,6 +241,7 @@ class TrainForm(QWidget):
         for name in FORM_FIELDS:
             (basic if name in BASIC_FIELDS else advanced).addRow(TITLES[name], self.fields[name])
         advanced.addRow("Probe sentences", self.probe_edit)
+        self._forms = (basic, advanced)
         self.defaults_button = QPushButton("Task Defaults")
         self.defaults_button.setObjectName("taskDefaultsButton")
         self.defaults_button.setToolTip("Reset the hyper-parameters to the defaults of the chosen task")
@@ -305,6 +318,9 @@ class TrainForm(QWidget):
         self._source_form.setRowVisible(self.preset_combo, not get_task(task).starts_from_model)
         self._source_form.setRowVisible(self.vocab_spin, not get_task(task).starts_from_model)
         self._source_form.setRowVisible(self.masking_row, pretraining)
+        for name in FORM_FIELDS:  # a field the task does not read (doc stride: QA only) is not shown
+            form = self._forms[name not in BASIC_FIELDS]
+            form.setRowVisible(self.fields[name], config.applies(name))
         self.nsp_check.setVisible(not get_task(task).starts_from_model)  # a checkpoint has no NSP head
         self._source_form.setRowVisible(self.data_label, not pretraining)
         self._source_form.setRowVisible(self.model_label, get_task(task).starts_from_model)
