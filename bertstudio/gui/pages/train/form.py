@@ -357,11 +357,13 @@ class TrainForm(QWidget):
         columns = columns_summary(
             mapping.spec, [mapping.text, mapping.text_pair], mapping.negative, mapping.labels
         )
-        if get_task(data.task).answers_questions:  # a SQuAD file: its own fields, cut into windows
+        if get_task(data.task).answers_questions:  # questions about contexts, cut into windows
             settings = self.controller.settings
-            columns = (
-                f"SQuAD questions, windows of {settings.max_length} tokens sharing {settings.doc_stride}"
-            )
+            columns = "SQuAD questions"
+            if mapping.context:
+                start = f" (start: {mapping.answer_start})" if mapping.answer_start else ""
+                columns = f"{mapping.question} about {mapping.context} → {mapping.answer or '?'}{start}"
+            columns += f", windows of {settings.max_length} tokens sharing {settings.doc_stride}"
         self.data_label.setText(
             f"{data.path.name}: {columns}<br>"
             f"split {1 - data.validation_fraction - data.test_fraction:.0%} / "
