@@ -109,6 +109,16 @@ def columns_summary(spec, texts: list[str | None], negative: str | None, labels:
     return f"{shown} → ?" if spec.requires("labels") else shown
 
 
+def questions_summary(context: str, question: str, answer: str, answer_start: str, config: RunConfig) -> str:
+    """A question-answering run's data in a line: a table's columns (a SQuAD file names its own), and
+    the windows its contexts are cut into."""
+    shown = "SQuAD questions"
+    if context:
+        start = f" (start: {answer_start})" if answer_start else ""
+        shown = f"{question} about {context} → {answer or '?'}{start}"
+    return f"{shown}, windows of {config.max_length} tokens sharing {config.doc_stride}"
+
+
 class TrainForm(QWidget):
     def __init__(self, controller: AppController) -> None:
         super().__init__()
@@ -341,6 +351,14 @@ class TrainForm(QWidget):
                 resumed.negative_column,
                 resumed.label_columns,
             )
+            if resumed.spec.answers_questions:
+                columns = questions_summary(
+                    resumed.context_column,
+                    resumed.question_column,
+                    resumed.answer_column,
+                    resumed.answer_start_column,
+                    resumed,
+                )
             self.data_label.setText(f"{Path(resumed.data_path).name}: {columns} (this run's)")
             self.data_label.setToolTip(resumed.data_path)
             return
@@ -358,12 +376,13 @@ class TrainForm(QWidget):
             mapping.spec, [mapping.text, mapping.text_pair], mapping.negative, mapping.labels
         )
         if get_task(data.task).answers_questions:  # questions about contexts, cut into windows
-            settings = self.controller.settings
-            columns = "SQuAD questions"
-            if mapping.context:
-                start = f" (start: {mapping.answer_start})" if mapping.answer_start else ""
-                columns = f"{mapping.question} about {mapping.context} → {mapping.answer or '?'}{start}"
-            columns += f", windows of {settings.max_length} tokens sharing {settings.doc_stride}"
+            columns = questions_summary(
+                mapping.context or "",
+                mapping.question or "",
+                mapping.answer or "",
+                mapping.answer_start or "",
+                self.controller.settings,
+            )
         self.data_label.setText(
             f"{data.path.name}: {columns}<br>"
             f"split {1 - data.validation_fraction - data.test_fraction:.0%} / "
