@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setAccessibleName("Pages")
-        self.sidebar.setFixedWidth(150)
+        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
         for index, (name, page) in enumerate(self.pages.items()):
             item = QListWidgetItem(f"{index + 1}  {name}")
@@ -191,6 +191,7 @@ class MainWindow(QMainWindow):
             page.setAccessibleName(f"{name} page")
             self.stack.addWidget(page)
         self.sidebar.currentRowChanged.connect(self._show_page)
+        self._fit_sidebar()
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -399,6 +400,13 @@ class MainWindow(QMainWindow):
     def set_theme(self, choice: str) -> None:
         self.settings.set("theme", choice)
         theme.apply_theme(QApplication.instance(), choice)
+        self._fit_sidebar()
+
+    def _fit_sidebar(self) -> None:
+        """As wide as its widest page name with the theme's padding (no sideways scrolling)."""
+        self.sidebar.ensurePolished()
+        chrome = self.sidebar.width() - self.sidebar.viewport().width()
+        self.sidebar.setFixedWidth(max(150, self.sidebar.sizeHintForColumn(0) + max(chrome, 0) + 4))
 
     def show_help(self) -> None:
         dialog = QDialog(self)
