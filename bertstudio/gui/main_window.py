@@ -43,6 +43,7 @@ from bertstudio.gui.widgets.model_picker import ModelPicker
 from bertstudio.gui.workers import BackgroundJob, run_in_background
 from bertstudio.resources import resource_path
 from bertstudio.tasks import get_task
+from bertstudio.training.run_models import ModelChoice
 
 log = logging.getLogger("bertstudio.gui")
 
@@ -75,8 +76,7 @@ class InspectSlot(QWidget):
         self.label = QLabel("Loading the inspection tools...")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setWordWrap(True)
-        self.layout_ = QVBoxLayout(self)
-        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_ = QVBoxLayout(self)  # the picker with the page's margins until the page holds it
         self.layout_.addWidget(self.picker)
         self.layout_.addWidget(self.label, 1)
 
@@ -90,9 +90,11 @@ class InspectSlot(QWidget):
         )
 
     def _build(self, module) -> None:
-        self.page = module.InspectPage()
+        self.layout_.removeWidget(self.picker)
+        self.page = module.InspectPage(model_picker=self.picker)
         self.layout_.removeWidget(self.label)
         self.label.deleteLater()
+        self.layout_.setContentsMargins(0, 0, 0, 0)
         self.layout_.addWidget(self.page, 1)
         self.page.set_data(self._data)
         if self.isVisible():
@@ -122,23 +124,25 @@ class InspectSlot(QWidget):
         from bertstudio.training.run_models import load_model_choice
 
         self._loaded_key = choice.key
+        self.page.show_unloaded(f"Loading {choice.title}…")
         self.controller.busy.emit("Loading the model for inspection...")
         run_in_background(
             load_model_choice,
             choice,
             owner=self,
-            on_done=lambda loaded: self._loaded(choice.key, loaded),
-            on_error=self._load_failed,
+            on_done=lambda loaded: self._loaded(choice, loaded),
+            on_error=lambda exc: self._load_failed(choice, exc),
         )
 
-    def _loaded(self, key: str, loaded: tuple) -> None:
+    def _loaded(self, choice: ModelChoice, loaded: tuple) -> None:
         self.controller.busy.emit("")
-        if key == self._loaded_key:
-            self.page.set_model(*loaded)
+        if choice.key == self._loaded_key:
+            self.page.set_model(*loaded, name=choice.title)
 
-    def _load_failed(self, exc: BaseException) -> None:
+    def _load_failed(self, choice: ModelChoice, exc: BaseException) -> None:
         self.controller.busy.emit("")
         self._loaded_key = None
+        self.page.show_unloaded(f"Could not load {choice.title}: choose another model above.")
         show_error(self, exc, "Could not load the model for inspection")
 
 

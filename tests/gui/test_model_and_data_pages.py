@@ -22,6 +22,18 @@ def test_open_model_shows_the_architecture_summary(window, qtbot, tiny_encoder_d
     assert int(labels["vocabulary"].text()) == window.controller.model_summary["vocabulary"]
 
 
+@pytest.mark.parametrize("summary", [{}, {"parameters": None, "layers": None, "labels": None}])
+def test_an_empty_or_odd_summary_shows_dashes_not_a_traceback(window, qtbot, tiny_encoder_dir, summary):
+    """Reported once and reproduced: an empty summary raised TypeError in the parameters row and left
+    the rows below it showing the model before."""
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.controller.model_summary is not None, timeout=20_000)
+    labels = window.model_page.summary_labels
+    assert labels["vocabulary"].text() != "—"
+    window.controller.set_model(tiny_encoder_dir, summary)
+    assert {key: label.text() for key, label in labels.items()} == {key: "—" for key in labels}
+
+
 def test_local_models_list_offers_the_bundled_demo(window, qtbot):
     page = window.model_page
     qtbot.waitUntil(lambda: page.models_list.topLevelItemCount() > 0, timeout=20_000)

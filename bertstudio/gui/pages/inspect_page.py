@@ -64,7 +64,8 @@ def differences_text(differences: list[tuple[str, list[str], list[str]]]) -> str
 
 
 class InspectPage(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, model_picker: QWidget | None = None) -> None:
+        """`model_picker`, when given, is shown under the title: the choice of the model inspected."""
         super().__init__(parent)
         self.model = self.tokenizer = None
         self.compare_tokenizer = None
@@ -124,6 +125,8 @@ class InspectPage(QWidget):
                 "Inspect", "Tokens, attention, attributions and probes of the loaded model, on one example."
             )
         )
+        if model_picker is not None:
+            layout.addWidget(model_picker)
         layout.addWidget(self.model_label)
         layout.addLayout(inputs)
         layout.addWidget(self.status)
@@ -234,13 +237,21 @@ class InspectPage(QWidget):
             self.explorer.heatmap.setFocus()  # arrow keys step layers / heads right away
 
     # ----- model and example -----
-    def set_model(self, model, tokenizer) -> None:
-        """Inspect this model from now on (called by the main window once a model is loaded)."""
+    def show_unloaded(self, text: str) -> None:
+        """No model to analyse now (the chosen one loads, or failed to): the header says `text` and
+        the previous model's prediction goes."""
+        self.model_label.setText(text)
+        self.status.setText("")
+        self.analyse_button.setEnabled(False)
+
+    def set_model(self, model, tokenizer, name: str = "") -> None:
+        """Inspect this model from now on (called by the main window once a model is loaded);
+        `name` is how the header names it (the picker's title)."""
         self.model, self.tokenizer = model, tokenizer
         config = model.config
         self.model_label.setText(
-            f"Model: {model.task} · {config.num_hidden_layers} layers × {config.num_attention_heads} heads · "
-            f"hidden {config.hidden_size}"
+            f"Model: {name + ' · ' if name else ''}{model.task} · {config.num_hidden_layers} layers × "
+            f"{config.num_attention_heads} heads · hidden {config.hidden_size}"
         )
         self.analyse_button.setEnabled(True)
         self.head_mask = None
