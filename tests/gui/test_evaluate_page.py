@@ -65,3 +65,14 @@ def test_at_the_default_window_size_both_tables_show_every_row_of_an_eight_class
             table.columnCount() - 1
         )
         assert right <= table.viewport().width() + 1, f"{table.objectName()}: the last column is cut off"
+
+
+def test_the_per_class_table_lists_classes_in_the_confusion_matrixs_order(window):
+    """Found under Xvfb: enabling sorting took Qt's default descending indicator, so the classes read
+    x11, utils, ... admin beside a confusion matrix reading admin ... x11."""
+    names = ["admin", "devel", "java", "libs", "python", "utils", "x11"]
+    probabilities = np.random.default_rng(1).dirichlet(np.ones(7), size=70)
+    metrics = compute_metrics("classification", probabilities, np.arange(70) % 7, names)
+    page = window.evaluate_page.results
+    page.show_evaluation({"test": SplitEvaluation(metrics=metrics, rows=[])})
+    assert [row[0] for row in table_rows(page.per_class_table)] == names

@@ -207,6 +207,18 @@ def test_scrub_probes_across_training(page, classifier, tmp_path):
     assert panel.heatmap.isVisibleTo(panel) and "neg" in panel.prediction.text()
 
 
+def test_across_training_shows_a_heatmap_only_for_an_opened_run(page, classifier, qtbot, tmp_path):
+    """Found under Xvfb: before any run was opened, an empty heatmap with axes -400..400 (x0.001) showed."""
+    panel = page.training
+    page.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: panel.isVisible(), timeout=5_000)
+    assert panel.run_label.text() == "No run opened." and not panel.heatmap.isVisible()
+    ProbeRecorder(tmp_path, ["the movie was good"]).record(*classifier, 5, {"loss": 0.9})
+    (tmp_path / "run.json").write_text("{}", encoding="utf-8")
+    panel.open_run(tmp_path)
+    qtbot.waitUntil(lambda: panel.heatmap.isVisible() and panel.heatmap.height() > 150, timeout=5_000)
+
+
 def test_the_page_loads_without_torch():
     """The window starts fast: building the Inspect page must not import torch (the model brings it)."""
     import subprocess
