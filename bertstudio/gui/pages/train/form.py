@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertstudio.errors import BertStudioError, ConfigError
+from bertstudio.errors import BertStudioError, ConfigError, TrainingError
 from bertstudio.gui.controller import FORM_FIELDS, AppController
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.tasks import all_tasks, get_task
@@ -335,7 +335,13 @@ class TrainForm(QWidget):
         self._source_form.setRowVisible(self.data_label, not pretraining)
         self._source_form.setRowVisible(self.model_label, get_task(task).starts_from_model)
         editable = not self.controller.is_running()
-        for widget in (self.task_combo, self.run_name, *self.fields.values(), self.defaults_button):
+        for widget in (
+            self.task_combo,
+            self.run_name,
+            *self.fields.values(),
+            self.defaults_button,
+            self.load_config_button,
+        ):
             widget.setEnabled(editable)
         self.show_sources()
 
@@ -475,6 +481,17 @@ class TrainForm(QWidget):
 
     def load_config(self, path: Path) -> None:
         """Take a saved config's task and settings (its model and data stay what is open here)."""
+        if self.controller.is_running():
+            show_error(
+                self,
+                TrainingError(
+                    "A run is training: the settings it trains with cannot change now.",
+                    "Load the config once the run ends, or Cancel it first.",
+                    path=path,
+                ),
+                "Cannot load the config",
+            )
+            return
         try:
             config = RunConfig.load_toml(path)
         except ConfigError as exc:
