@@ -39,9 +39,7 @@ def word_numbers(encoding: Encoding) -> list[int]:
     return numbers
 
 
-def _maps_of_encoding(
-    encoding: Encoding, maps: np.ndarray, text: str, text_pair: str | None
-) -> AttentionMaps:
+def maps_of_encoding(encoding: Encoding, maps: np.ndarray, text: str, text_pair: str | None) -> AttentionMaps:
     special = [bool(s) for s in encoding.special_tokens_mask]
     segments = [int(t) for t in encoding.type_ids]
     spans = [(segment, start, end) for segment, (start, end) in zip(segments, encoding.offsets, strict=True)]
@@ -108,7 +106,7 @@ def maps_of_batch(
         n = len(encoding.ids)
         maps = np.ascontiguousarray(stacked[row, :, :, :n, :n])
         results.append(
-            _maps_of_encoding(encoding, maps, texts[row], pairs[row] if pairs is not None else None)
+            maps_of_encoding(encoding, maps, texts[row], pairs[row] if pairs is not None else None)
         )
     return results
 

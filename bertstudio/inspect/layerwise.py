@@ -1,0 +1,196 @@
+"""Attention of one example computed a layer at a time, for inputs too long to hold every map (ModernBERT
+reads 8,192 tokens: its 22 x 12 maps would take 70 GB). A layer needs only the hidden state of the layer
+below it, so `advance` runs one layer and keeps its input (T x hidden floats); a head's map is computed
+from that when asked, a block of query rows at a time: pooled to the screen's resolution for display,
+one exact row for the value under the mouse. Memory grows with layers x tokens, never tokens squared."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tokenizers import Encoding, Tokenizer
+
+from bertstudio.errors import BertStudioError
+from bertstudio.inspect.attention_maps import maps_of_encoding
+from bertstudio.inspect.batching import encode_examples, encoder_of, evaluating, model_device
+from bertstudio.inspect.maps import AttentionMaps
+from bertstudio.model.modeling import BertPreTrainedModel, HeadScores
+
+ROW_BLOCK = 256  # query rows scored at once: 256 x 8,192 floats is 8 MB
+POOLINGS = ("max", "mean")
+
+
+@dataclass
+class PooledMap:
+    """One head's map pooled into blocks for display: `matrix[i, j]` summarises query rows
+    `row_edges[i]:row_edges[i + 1]` and key columns `col_edges[j]:col_edges[j + 1]`."""
+
+    matrix: np.ndarray  # (row blocks, col blocks) float32
+    row_edges: np.ndarray  # (row blocks + 1,) int
+    col_edges: np.ndarray  # (col blocks + 1,) int
+    masked: (
+        np.ndarray | None
+    )  # (row blocks, col blocks) bool: every cell of the block is outside a local window
+    pooling: str
+
+    def block_of(self, position: int, edges: np.ndarray) -> int:
+        return int(np.searchsorted(edges, position, side="right") - 1)
+
+
+def block_edges(length: int, blocks: int) -> np.ndarray:
+    """`blocks` (at most `length`) nearly equal consecutive blocks of 0..length, as their edges."""
+    blocks = max(1, min(blocks, length))
+    return np.linspace(0, length, blocks + 1).round().astype(np.int64)
+
+
+class LayerwiseAttention:
+    """One example's attention, a layer at a time. `advance()` runs the next layer (the slow part, done
+    off the GUI thread); the map of any layer run so far is then cheap to ask for, by head."""
+
+    def __init__(
+        self, model: BertPreTrainedModel, tokenizer: Tokenizer, text: str, text_pair: str | None = None
+    ) -> None:
+        self.encoder = encoder_of(model)
+        config = self.encoder.config
+        self.num_layers, self.num_heads = config.num_hidden_layers, config.num_attention_heads
+        self.encoding: Encoding = encode_examples(
+            tokenizer, [text], [text_pair] if text_pair is not None else None
+        )[0]
+        self.text, self.text_pair = text, text_pair
+        device = model_device(self.encoder)
+        ids = torch.tensor([self.encoding.ids], device=device)
+        types = torch.tensor([self.encoding.type_ids], device=device)
+        with evaluating(self.encoder), torch.inference_mode():
+            first = self.encoder.embed(ids, types)  # (1, T, C)
+            self.context = self.encoder.encoder.context(None, ids.shape[1], device)
+        self.layers = self.encoder.encoder.applied_layers()
+        self.inputs: list[torch.Tensor] = [first]  # inputs[l]: what layer l reads
+        self._scores: tuple[int, HeadScores] | None = None
+
+    @property
+    def length(self) -> int:
+        return len(self.encoding.ids)
+
+    @property
+    def layers_ready(self) -> int:
+        """How many layers' maps can be asked for (layer l needs the output of layers below it)."""
+        return len(self.inputs)
+
+    def local_window(self, layer: int) -> int | None:
+        """The half window of a local (sliding-window) layer, None for a global one."""
+        return self.scores_of(layer).half_window
+
+    def advance(self) -> int:
+        """Run the next layer so that the one above it can be asked for; returns layers_ready."""
+        if self.layers_ready >= self.num_layers:
+            return self.layers_ready
+        layer = self.layers[self.layers_ready - 1]
+        with evaluating(self.encoder), torch.inference_mode():
+            hidden, _ = layer(self.inputs[-1], None, None, False, None, self.context)
+        self.inputs.append(hidden)
+        return self.layers_ready
+
+    def run_all(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
+        """advance() until every layer is ready: progress(ready, total) after each layer; stops early
+        (keeping what is done) when should_stop() says so."""
+        while self.layers_ready < self.num_layers:
+            if should_stop is not None and should_stop():
+                return
+            self.advance()
+            if progress is not None:
+                progress(self.layers_ready, self.num_layers)
+
+    def scores_of(self, layer: int) -> HeadScores:
+        """The queries and keys of `layer` (kept for the last layer asked: hover reads it row by row)."""
+        if not 0 <= layer < self.num_layers:
+            raise ValueError(f"layer {layer} is out of range (the model has {self.num_layers})")
+        if layer >= self.layers_ready:
+            raise BertStudioError(
+                f"Layer {layer} is not computed yet ({self.layers_ready} of {self.num_layers} layers are).",
+                "Wait for the layers below it to finish.",
+            )
+        if self._scores is None or self._scores[0] != layer:
+            with evaluating(self.encoder), torch.inference_mode():
+                self._scores = (layer, self.layers[layer].head_scores(self.inputs[layer], self.context))
+        return self._scores[1]
+
+    def _check_head(self, head: int) -> None:
+        if not 0 <= head < self.num_heads:
+            raise ValueError(f"head {head} is out of range (the layer has {self.num_heads})")
+
+    def row(self, layer: int, head: int, row: int) -> np.ndarray:
+        """(T,) the exact probabilities query `row` gives every key."""
+        self._check_head(head)
+        scores = self.scores_of(layer)
+        with torch.inference_mode():
+            return scores.probabilities(head, slice(row, row + 1))[0].cpu().numpy()
+
+    def head_map(self, layer: int, head: int) -> np.ndarray:
+        """(T, T) float32 probabilities of one head, whole (fine at a few thousand tokens)."""
+        self._check_head(head)
+        scores = self.scores_of(layer)
+        result = np.empty((self.length, self.length), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, self.length, ROW_BLOCK):
+                rows = slice(start, start + ROW_BLOCK)
+                result[rows] = scores.probabilities(head, rows).cpu().numpy()
+        return result
+
+    def pooled_map(self, layer: int, head: int, blocks: int, pooling: str = "max") -> PooledMap:
+        """One head's map pooled into at most blocks x blocks cells (max keeps a lone strong weight
+        visible, mean keeps the block's mass), computed ROW_BLOCK query rows at a time."""
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        self._check_head(head)
+        scores = self.scores_of(layer)
+        edges = block_edges(self.length, blocks)
+        starts, widths = edges[:-1], np.diff(edges)
+        matrix = np.empty((len(starts), len(starts)), dtype=np.float32)
+        masked = np.zeros(matrix.shape, dtype=bool) if scores.half_window is not None else None
+        with torch.inference_mode():
+            for first, last in _row_chunks(edges):  # whole blocks, about ROW_BLOCK rows at a time
+                rows = slice(int(edges[first]), int(edges[last]))
+                probs = scores.probabilities(head, rows).cpu().numpy()  # (R, T)
+                row_starts = edges[first:last] - rows.start
+                if pooling == "max":
+                    by_rows = np.maximum.reduceat(probs, row_starts, axis=0)
+                    matrix[first:last] = np.maximum.reduceat(by_rows, starts, axis=1)
+                else:
+                    by_rows = np.add.reduceat(probs, row_starts, axis=0)
+                    area = widths[first:last, None] * widths[None, :]
+                    matrix[first:last] = np.add.reduceat(by_rows, starts, axis=1) / area
+                if masked is not None:
+                    outside = scores.window_mask(rows).cpu().numpy()
+                    by_rows = np.logical_and.reduceat(outside, row_starts, axis=0)
+                    masked[first:last] = np.logical_and.reduceat(by_rows, starts, axis=1)
+        return PooledMap(
+            matrix=matrix, row_edges=edges, col_edges=edges.copy(), masked=masked, pooling=pooling
+        )
+
+    def maps(self) -> AttentionMaps:
+        """Every head of every layer as AttentionMaps (what `attention` returns), for short inputs."""
+        self.run_all()
+        maps = np.stack(
+            [
+                np.stack([self.head_map(layer, head) for head in range(self.num_heads)])
+                for layer in range(self.num_layers)
+            ]
+        )
+        return maps_of_encoding(self.encoding, maps, self.text, self.text_pair)
+
+
+def _row_chunks(edges: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive runs of blocks [first, last) spanning about ROW_BLOCK rows each (at least one block)."""
+    chunks, first = [], 0
+    for last in range(1, len(edges)):
+        if edges[last] - edges[first] >= ROW_BLOCK or last == len(edges) - 1:
+            chunks.append((first, last))
+            first = last
+    return chunks
