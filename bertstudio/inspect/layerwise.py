@@ -7,37 +7,20 @@ one exact row for the value under the mouse. Memory grows with layers x tokens, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from tokenizers import Encoding, Tokenizer
 
 from bertstudio.errors import BertStudioError
-from bertstudio.inspect.attention_maps import maps_of_encoding
+from bertstudio.inspect.attention_maps import local_windows, maps_of_encoding
 from bertstudio.inspect.batching import encode_examples, encoder_of, evaluating, model_device
-from bertstudio.inspect.maps import AttentionMaps
+from bertstudio.inspect.maps import AttentionMaps, PooledMap
 from bertstudio.model.modeling import BertPreTrainedModel, HeadScores
 
 ROW_BLOCK = 256  # query rows scored at once: 256 x 8,192 floats is 8 MB
 POOLINGS = ("max", "mean")
-
-
-@dataclass
-class PooledMap:
-    """One head's map pooled into blocks for display: `matrix[i, j]` summarises query rows
-    `row_edges[i]:row_edges[i + 1]` and key columns `col_edges[j]:col_edges[j + 1]`."""
-
-    matrix: np.ndarray  # (row blocks, col blocks) float32
-    row_edges: np.ndarray  # (row blocks + 1,) int
-    col_edges: np.ndarray  # (col blocks + 1,) int
-    masked: (
-        np.ndarray | None
-    )  # (row blocks, col blocks) bool: every cell of the block is outside a local window
-    pooling: str
-
-    def block_of(self, position: int, edges: np.ndarray) -> int:
-        return int(np.searchsorted(edges, position, side="right") - 1)
+KEPT_SCORES = 2  # layers whose queries and keys stay at hand (the one shown, the one being computed)
 
 
 def block_edges(length: int, blocks: int) -> np.ndarray:
@@ -68,7 +51,9 @@ class LayerwiseAttention:
             self.context = self.encoder.encoder.context(None, ids.shape[1], device)
         self.layers = self.encoder.encoder.applied_layers()
         self.inputs: list[torch.Tensor] = [first]  # inputs[l]: what layer l reads
-        self._scores: tuple[int, HeadScores] | None = None
+        # layer -> its HeadScores, the most recently asked last; read by the GUI thread (one row on hover)
+        # while a background job computes another layer's, hence plain dict operations only
+        self._scores: dict[int, HeadScores] = {}
 
     @property
     def length(self) -> int:
@@ -81,7 +66,7 @@ class LayerwiseAttention:
 
     def local_window(self, layer: int) -> int | None:
         """The half window of a local (sliding-window) layer, None for a global one."""
-        return self.scores_of(layer).half_window
+        return self.layers[layer].local_window
 
     def advance(self) -> int:
         """Run the next layer so that the one above it can be asked for; returns layers_ready."""
@@ -107,8 +92,12 @@ class LayerwiseAttention:
             if progress is not None:
                 progress(self.layers_ready, self.num_layers)
 
+    def has_scores(self, layer: int) -> bool:
+        """Whether `layer`'s queries and keys are at hand, so a row of it costs only a product."""
+        return layer in self._scores
+
     def scores_of(self, layer: int) -> HeadScores:
-        """The queries and keys of `layer` (kept for the last layer asked: hover reads it row by row)."""
+        """The queries and keys of `layer` (the last KEPT_SCORES layers asked stay at hand)."""
         if not 0 <= layer < self.num_layers:
             raise ValueError(f"layer {layer} is out of range (the model has {self.num_layers})")
         if layer >= self.layers_ready:
@@ -116,10 +105,14 @@ class LayerwiseAttention:
                 f"Layer {layer} is not computed yet ({self.layers_ready} of {self.num_layers} layers are).",
                 "Wait for the layers below it to finish.",
             )
-        if self._scores is None or self._scores[0] != layer:
+        scores = self._scores.pop(layer, None)
+        if scores is None:
             with evaluating(self.encoder), torch.inference_mode():
-                self._scores = (layer, self.layers[layer].head_scores(self.inputs[layer], self.context))
-        return self._scores[1]
+                scores = self.layers[layer].head_scores(self.inputs[layer], self.context)
+        self._scores[layer] = scores
+        while len(self._scores) > KEPT_SCORES:
+            self._scores.pop(next(iter(self._scores)))
+        return scores
 
     def _check_head(self, head: int) -> None:
         if not 0 <= head < self.num_heads:
@@ -183,7 +176,7 @@ class LayerwiseAttention:
                 for layer in range(self.num_layers)
             ]
         )
-        return maps_of_encoding(self.encoding, maps, self.text, self.text_pair)
+        return maps_of_encoding(self.encoding, maps, self.text, self.text_pair, local_windows(self.encoder))
 
 
 def _row_chunks(edges: np.ndarray) -> list[tuple[int, int]]:

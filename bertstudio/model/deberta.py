@@ -210,6 +210,8 @@ class DebertaAttention(nn.Module):
 
 
 class DebertaLayer(nn.Module):
+    local_window: int | None = None  # every key is seen
+
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.attention = DebertaAttention(config)

@@ -251,6 +251,8 @@ class BertIntermediate(nn.Module):
 
 
 class BertLayer(nn.Module):
+    local_window: int | None = None  # every key is seen (ModernBERT's sliding-window layers set one)
+
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.attention = BertAttention(config)

@@ -164,7 +164,8 @@ class ModernBertLayer(nn.Module):
     def __init__(self, config: BertConfig, index: int) -> None:
         super().__init__()
         self.is_global = config.options.global_layers[index]
-        self.half_window = config.options.half_window
+        # keys farther than this from the query are masked in a sliding-window layer; None: global
+        self.local_window = None if self.is_global else config.options.half_window
         self.attn_norm = _norm(config) if index else nn.Identity()
         self.attn = ModernBertAttention(config, self.is_global)
         self.mlp_norm = _norm(config)
@@ -192,7 +193,7 @@ class ModernBertLayer(nn.Module):
             queries=q[0],
             keys=k[0],
             scale=math.sqrt(self.attn.head_size),
-            half_window=None if self.is_global else self.half_window,
+            half_window=self.local_window,
         )
 
 

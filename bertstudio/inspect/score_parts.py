@@ -14,12 +14,6 @@ from bertstudio.errors import BertStudioError
 from bertstudio.inspect.layerwise import LayerwiseAttention
 from bertstudio.model.modeling import BertPreTrainedModel
 
-PART_TITLES = {
-    "c2c": "content → content",
-    "c2p": "content → position",
-    "p2c": "position → content",
-}
-
 
 @dataclass
 class AttentionParts:
