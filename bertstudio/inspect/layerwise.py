@@ -24,9 +24,24 @@ KEPT_SCORES = 2  # layers whose queries and keys stay at hand (the one shown, th
 
 
 def block_edges(length: int, blocks: int) -> np.ndarray:
-    """`blocks` (at most `length`) nearly equal consecutive blocks of 0..length, as their edges."""
-    blocks = max(1, min(blocks, length))
-    return np.linspace(0, length, blocks + 1).round().astype(np.int64)
+    """Edges of consecutive blocks of 0..length, all of one size (the last may be shorter), at most
+    `blocks` of them: uniform blocks pool as a reshape."""
+    size = -(-length // max(1, min(blocks, length)))
+    return np.append(np.arange(0, length, size), length).astype(np.int64)
+
+
+def _pool(values: torch.Tensor, size: int, pooling: str) -> torch.Tensor:
+    """(R, T) -> (ceil(R / size), ceil(T / size)): max or mean over size x size blocks (partial blocks
+    at the ends count only their own cells)."""
+    rows, cols = values.shape
+    pad_rows, pad_cols = -rows % size, -cols % size
+    fill = float("-inf") if pooling == "max" else 0.0
+    padded = torch.nn.functional.pad(values, (0, pad_cols, 0, pad_rows), value=fill)
+    blocks = padded.view(padded.shape[0] // size, size, padded.shape[1] // size, size)
+    if pooling == "max":
+        return blocks.amax(dim=(1, 3))
+    counts = torch.nn.functional.pad(torch.ones_like(values), (0, pad_cols, 0, pad_rows))
+    return blocks.sum(dim=(1, 3)) / counts.view(blocks.shape).sum(dim=(1, 3))
 
 
 class LayerwiseAttention:
@@ -144,25 +159,18 @@ class LayerwiseAttention:
         self._check_head(head)
         scores = self.scores_of(layer)
         edges = block_edges(self.length, blocks)
-        starts, widths = edges[:-1], np.diff(edges)
-        matrix = np.empty((len(starts), len(starts)), dtype=np.float32)
-        masked = np.zeros(matrix.shape, dtype=bool) if scores.half_window is not None else None
+        size = int(edges[1] - edges[0])
+        chunk = size * max(1, ROW_BLOCK // size)  # whole blocks of rows, about ROW_BLOCK at a time
+        parts, masks = [], []
         with torch.inference_mode():
-            for first, last in _row_chunks(edges):  # whole blocks, about ROW_BLOCK rows at a time
-                rows = slice(int(edges[first]), int(edges[last]))
-                probs = scores.probabilities(head, rows).cpu().numpy()  # (R, T)
-                row_starts = edges[first:last] - rows.start
-                if pooling == "max":
-                    by_rows = np.maximum.reduceat(probs, row_starts, axis=0)
-                    matrix[first:last] = np.maximum.reduceat(by_rows, starts, axis=1)
-                else:
-                    by_rows = np.add.reduceat(probs, row_starts, axis=0)
-                    area = widths[first:last, None] * widths[None, :]
-                    matrix[first:last] = np.add.reduceat(by_rows, starts, axis=1) / area
-                if masked is not None:
-                    outside = scores.window_mask(rows).cpu().numpy()
-                    by_rows = np.logical_and.reduceat(outside, row_starts, axis=0)
-                    masked[first:last] = np.logical_and.reduceat(by_rows, starts, axis=1)
+            for start in range(0, self.length, chunk):
+                rows = slice(start, min(start + chunk, self.length))
+                parts.append(_pool(scores.probabilities(head, rows), size, pooling))
+                outside = scores.window_mask(rows)
+                if outside is not None:  # a block is masked when all of it is: not max of "inside"
+                    masks.append(_pool((~outside).float(), size, "max") == 0)
+            matrix = torch.cat(parts).cpu().numpy()
+            masked = torch.cat(masks).cpu().numpy() if masks else None
         return PooledMap(
             matrix=matrix, row_edges=edges, col_edges=edges.copy(), masked=masked, pooling=pooling
         )
@@ -177,13 +185,3 @@ class LayerwiseAttention:
             ]
         )
         return maps_of_encoding(self.encoding, maps, self.text, self.text_pair, local_windows(self.encoder))
-
-
-def _row_chunks(edges: np.ndarray) -> list[tuple[int, int]]:
-    """Consecutive runs of blocks [first, last) spanning about ROW_BLOCK rows each (at least one block)."""
-    chunks, first = [], 0
-    for last in range(1, len(edges)):
-        if edges[last] - edges[first] >= ROW_BLOCK or last == len(edges) - 1:
-            chunks.append((first, last))
-            first = last
-    return chunks

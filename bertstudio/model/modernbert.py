@@ -216,8 +216,9 @@ class ModernBertEncoder(nn.Module):
         self, attention_mask: torch.Tensor | None, seq: int, device: torch.device
     ) -> ModernBertContext:
         """attention_mask: (B, T) with 1 for real tokens, None when nothing is padding."""
-        index = torch.arange(seq, device=device)
-        band = (index[:, None] - index[None, :]).abs() <= self.options.half_window  # (T, T)
+        # (T, T) bool: |query - key| <= half window, built without a T x T integer matrix (512 MB at 8,192)
+        window = self.options.half_window
+        band = torch.ones(seq, seq, dtype=torch.bool, device=device).triu(-window).tril(window)
         global_mask = local_mask = None
         if attention_mask is not None:
             global_mask = attention_mask.bool().to(device)[:, None, None, :]  # (B, 1, 1, T)

@@ -41,6 +41,7 @@ from bertstudio.inspect.kinds import SEQUENCE_HEADS
 from bertstudio.inspect.maps import WHOLE_MAPS_BUDGET, whole_maps_bytes
 from bertstudio.inspect.tokenization import DatasetTokenStats, analyse_tokenization, compare_tokenizers
 
+MAX_TEXT_CHARACTERS = 1_000_000  # Qt's default (32,767) cuts a long document short of 8,192 tokens
 EXAMPLES = (
     ("The cat sat on the mat because it was tired.", ""),
     ("The movie was unbelievably good, I loved every minute.", ""),
@@ -79,6 +80,7 @@ class InspectPage(QWidget):
         self.model_label = QLabel("No model loaded: open one on the Model page.")
         self.model_label.setProperty("role", "muted")
         self.text = QLineEdit(EXAMPLES[0][0])
+        self.text.setMaxLength(MAX_TEXT_CHARACTERS)
         self.text.setPlaceholderText("Text")
         self.pair = QLineEdit()
         self.pair.setPlaceholderText("Second text of a pair (optional)")

@@ -218,6 +218,16 @@ class AttentionExplorer(QWidget):
         self.long_progress.show()
         self._show_layers_ready(layerwise.layers_ready, layerwise.num_layers)
         self.setEnabled(True)
+        self.refresh()  # the first layer's map comes first; the layers above start once it is drawn
+
+    def _start_layers(self) -> None:
+        layerwise = self.long
+        if (
+            layerwise is None
+            or self.jobs.is_running("layers")
+            or layerwise.layers_ready == layerwise.num_layers
+        ):
+            return
         self.jobs.submit(
             "layers",
             lambda job: layerwise.run_all(job.progress, job.stopped),
@@ -225,7 +235,6 @@ class AttentionExplorer(QWidget):
             lambda exc: show_error(self, exc, "Could not compute the layers"),
             on_progress=self._layers_progressed,
         )
-        self.refresh()
 
     def _whole_map_controls(self) -> list[QWidget]:
         return [
@@ -280,6 +289,7 @@ class AttentionExplorer(QWidget):
                     title,
                     lambda row, col: self.exact(layer, head, row, col),
                 )
+                self._start_layers()
 
         self.jobs.submit(
             "map",
