@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -30,18 +30,12 @@ from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.widgets.projector_view import ProjectorView
 from bertstudio.gui.widgets.similarity_heatmap import SimilarityHeatmap
-from bertstudio.gui.workers import run_in_background
+from bertstudio.gui.workers import ProgressRelay, run_in_background
 
 EXAMPLE_SENTENCES = "A man is playing a guitar.\nSomeone plays an instrument.\nThe stock market fell today.\nShares dropped sharply."
 
 
 BACKEND_NAMES = {"onnx": "ONNX Runtime", "torch": "torch"}
-
-
-class _ProgressRelay(QObject):
-    """Carries progress from the indexing thread to the GUI thread (a queued signal)."""
-
-    progressed = Signal(int, int)
 
 
 def _similarity(encoder, sentences: list[str]):
@@ -60,7 +54,7 @@ class EmbeddingsPage(QWidget):
         self.encoder = None  # SentenceEncoder of model_path, loaded on first use
         self.index = None  # TableIndex of (model, data, column), once built
         self._stop = threading.Event()
-        self._relay = _ProgressRelay(self)
+        self._relay = ProgressRelay(self)
         self._relay.progressed.connect(self._show_progress)
 
         self.model_label = QLabel("Open a model on the Model page to embed text with it.")
