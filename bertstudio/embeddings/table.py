@@ -19,8 +19,9 @@ from bertstudio.embeddings.cache import (
     index_key,
     read_entry,
 )
-from bertstudio.embeddings.encoder import ProgressCallback, SentenceEncoder, StopCheck
+from bertstudio.embeddings.encoder import SentenceEncoder
 from bertstudio.embeddings.index import cosine_scores, row_norms, top_k
+from bertstudio.embeddings.progress import ProgressCallback, StopCheck
 from bertstudio.errors import EmbeddingError
 
 

@@ -93,21 +93,3 @@ def test_the_window_hands_its_model_to_the_page(qtbot, window, tiny_model_dir):
     window.go_to("Embeddings")
     assert window.embeddings_page.model_path == tiny_model_dir
     assert window.embeddings_page.compare_button.isEnabled()
-
-
-def test_projector_plots_every_indexed_row_coloured_by_a_column_and_lists_neighbours(qtbot, page, tmp_path):
-    page.set_data(write_table(tmp_path / "t.csv", 40), DETECT, "text")
-    page.tabs.setCurrentIndex(2)
-    page.project_button.click()
-    assert "No index yet" in page.projector_label.text()
-    page.build_button.click()
-    qtbot.waitUntil(lambda: page.index is not None, timeout=20_000)
-    page.colour_combo.setCurrentText("label")
-    page.project_button.click()
-    qtbot.waitUntil(lambda: "PCA axes explain" in page.projector_label.text(), timeout=20_000)
-    assert len(page.projector.scatter.points()) == 40
-    assert sorted(set(page.projector.groups)) == ["l0", "l1", "l2"]
-    page.projector.point_clicked.emit(3)
-    expected = page.index.neighbours(3, 10)
-    assert [page.neighbours.item(r, 2).text() for r in range(10)] == [h.values["text"] for h in expected]
-    assert page.index.entry.rows[3] not in [h.row for h in expected]
