@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.pages.embeddings_projector import ProgressRelay, ProjectorTab
+from bertstudio.gui.pages.embeddings_training import TrainingProjectionTab
 from bertstudio.gui.widgets.similarity_heatmap import SimilarityHeatmap
 from bertstudio.gui.workers import run_in_background
 
@@ -53,6 +54,7 @@ class EmbeddingsPage(QWidget):
         self.read_options = DETECT
         self.encoder = None  # SentenceEncoder of model_path, loaded on first use
         self.index = None  # TableIndex of (model, data, column), once built
+        self._search_when_indexed = False  # Search was pressed before the index existed
         self._stop = threading.Event()
         self._relay = ProgressRelay(self)
         self._relay.progressed.connect(self._show_progress)
@@ -65,6 +67,8 @@ class EmbeddingsPage(QWidget):
         tabs.addTab(self._build_search_tab(), "Search")
         self.projector_tab = ProjectorTab()
         tabs.addTab(self.projector_tab, "Projector")
+        self.training_tab = TrainingProjectionTab()
+        tabs.addTab(self.training_tab, "Across training")
         self.tabs = tabs
         layout = QVBoxLayout(self)
         layout.addWidget(self.model_label)
@@ -123,9 +127,9 @@ class EmbeddingsPage(QWidget):
         self.search_button = QPushButton("Search")
         self.search_button.setObjectName("searchButton")
         self.search_button.clicked.connect(self.search)
-        self.results = QTableWidget(0, 4)
+        self.results = QTableWidget(0, 5)
         self.results.setObjectName("searchResults")
-        self.results.setHorizontalHeaderLabels(["Rank", "Score", "Line", "Text"])
+        self.results.setHorizontalHeaderLabels(["Rank", "Score", "Line", "Truncated", "Text"])
         self.results.horizontalHeader().setStretchLastSection(True)
         self.results.verticalHeader().hide()
         self.results.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -168,7 +172,7 @@ class EmbeddingsPage(QWidget):
         self.encoder = None
         self._set_index(None)
         self.model_label.setText(
-            f"Model: {self.model_path.name} (pooling is read when it is first used)"
+            f"Model: {self.model_path.name} — {_pooling_of(self.model_path)}"
             if self.model_path
             else "Open a model on the Model page to embed text with it."
         )
@@ -190,6 +194,10 @@ class EmbeddingsPage(QWidget):
             self.column_combo.setCurrentText(text_column)
         self.column_combo.blockSignals(False)
         self._column_changed()
+
+    def set_runs_dir(self, runs_dir: Path | None) -> None:
+        """The workspace's runs, whose evaluation sets the Across training tab projects."""
+        self.training_tab.set_runs_dir(runs_dir)
 
     # ----- similarity -----
     def compare(self) -> None:
@@ -241,10 +249,14 @@ class EmbeddingsPage(QWidget):
         self.progress.hide()
         self.index_label.setText(index.describe())
         self._update_enabled()
+        if self._search_when_indexed:
+            self._search_when_indexed = False
+            self.search()
 
     def _index_failed(self, exc: BaseException) -> None:
         from bertstudio.embeddings import EncodingCancelled
 
+        self._search_when_indexed = False
         self.progress.hide()
         self._update_enabled()
         if isinstance(exc, EncodingCancelled):
@@ -261,9 +273,13 @@ class EmbeddingsPage(QWidget):
             self.index_label.setText("Type what to search for.")
             return
         if self.index is None:
-            self.index_label.setText(
-                "No index yet: press Build index first (each row is embedded once, then cached)."
-            )
+            if self.build_button.isEnabled():
+                self._search_when_indexed = True
+                self.build_index()
+                self.index_label.setText(
+                    "No index yet: building it first (each row is embedded once, then cached); "
+                    "the search runs when it is ready."
+                )
             return
         self._run(self.index.search, query, self.top_k.value(), done=self._show_hits)
 
@@ -271,8 +287,15 @@ class EmbeddingsPage(QWidget):
         self.hits = hits
         column = self.column_combo.currentText()
         self.results.setRowCount(len(hits))
+        cut = f"cut at {self.index.info.max_length} tokens" if self.index is not None else ""
         for row, hit in enumerate(hits):
-            cells = [str(row + 1), f"{hit.score:.4f}", str(hit.line), str(hit.values.get(column, ""))]
+            cells = [
+                str(row + 1),
+                f"{hit.score:.4f}",
+                str(hit.line),
+                cut if hit.truncated else "",
+                str(hit.values.get(column, "")),
+            ]
             for col, text in enumerate(cells):
                 self.results.setItem(row, col, QTableWidgetItem(text))
         if hits:
@@ -284,6 +307,10 @@ class EmbeddingsPage(QWidget):
             return
         hit = self.hits[row]
         lines = [f"<b>Line {hit.line}</b>, score {hit.score:.4f}"]
+        if hit.truncated:
+            lines.append(
+                f"<i>The text is longer than {self.index.info.max_length} tokens: only its start was embedded.</i>"
+            )
         lines += [f"<b>{_escape(name)}</b>: {_escape(str(value))}" for name, value in hit.values.items()]
         self.row_view.setHtml("<br>".join(lines))
 
@@ -309,6 +336,12 @@ class EmbeddingsPage(QWidget):
         )
         self.cancel_button.setEnabled(False)
         self.search_button.setEnabled(has_model and self.data_path is not None)
+        if self.index is None:
+            self.search_button.setText("Build index && search")
+            self.search_button.setToolTip("No index yet: this embeds every row once (cached), then searches")
+        else:
+            self.search_button.setText("Search")
+            self.search_button.setToolTip("Rank the rows by cosine similarity with the query")
 
     def _with_encoder(self, then) -> None:
         """Call then(encoder), loading the model's encoder on a worker thread first if needed."""
@@ -333,6 +366,19 @@ class EmbeddingsPage(QWidget):
         self._update_enabled()
         self.progress.hide()
         show_error(self, exc, "Embeddings")
+
+
+def _pooling_of(path: Path) -> str:
+    """What the folder declares, read at once (a few small JSON files), so the page says it before any
+    text is embedded; a folder BERT Studio cannot pool is said so here too."""
+    from bertstudio.embeddings.layout import read_layout
+    from bertstudio.errors import BertStudioError
+    from bertstudio.model.hub import resolve_model_folder
+
+    try:
+        return read_layout(resolve_model_folder(path)).describe()
+    except BertStudioError as exc:
+        return f"cannot be used as a sentence encoder: {exc.message}"
 
 
 def _escape(text: str) -> str:
