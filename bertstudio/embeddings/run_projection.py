@@ -20,12 +20,10 @@ import numpy as np
 
 from bertstudio.embeddings.progress import ProgressCallback, StopCheck
 from bertstudio.embeddings.projection import aligned_frames, pca_2d
-from bertstudio.embeddings.umap_projection import ProjectionCancelled
 from bertstudio.errors import RunStoreError
 
 FORMAT_VERSION = 1
 DEFAULT_MAX_ROWS = 3000  # evaluation rows projected; a seeded sample of larger sets
-BATCH_SIZE = 32
 
 
 @dataclass
@@ -241,16 +239,7 @@ def _compute_frame(
     progress: Callable[[int, int], None],
     should_stop: StopCheck | None,
 ) -> tuple[np.ndarray, list[str] | None]:
-    import torch
-
-    from bertstudio.inspect.batching import (
-        encode_examples,
-        evaluating,
-        model_device,
-        pad_id_of,
-        padded_inputs,
-    )
-    from bertstudio.inspect.probes import batch_outputs
+    from bertstudio.embeddings.model_outputs import embed_and_predict
     from bertstudio.text import configure
     from bertstudio.training.run_models import ModelChoice, load_model_choice
 
@@ -258,25 +247,9 @@ def _compute_frame(
         ModelChoice(title=source.title, model_dir=source.model_dir, checkpoint=source.checkpoint)
     )
     configure(tokenizer, rows.max_length)
-    names = [model.config.id2label.get(i, f"LABEL_{i}") for i in range(len(model.config.id2label))]
-    vectors: list[np.ndarray] = []
-    scores: list[np.ndarray] = []
-    for start in range(0, len(rows.texts), BATCH_SIZE):
-        if should_stop is not None and should_stop():
-            raise ProjectionCancelled("The projection was cancelled; nothing was saved.")
-        end = start + BATCH_SIZE
-        pairs = rows.pairs[start:end] if rows.pairs is not None else None
-        encodings = encode_examples(tokenizer, rows.texts[start:end], pairs)
-        inputs = padded_inputs(encodings, pad_id_of(tokenizer), model_device(model))
-        with evaluating(model), torch.inference_mode():
-            batch_scores, pooled, _ = batch_outputs(model, inputs, None)
-        vectors.append(pooled.cpu().numpy())
-        scores.append(batch_scores.cpu().numpy())
-        progress(min(end, len(rows.texts)), len(rows.texts))
-    predicted = None
-    if model.task == "classification":
-        predicted = [names[int(i)] for i in np.concatenate(scores).argmax(axis=1)]
-    return np.concatenate(vectors).astype(np.float32), predicted
+    return embed_and_predict(
+        model, tokenizer, rows.texts, rows.pairs, progress=progress, should_stop=should_stop
+    )
 
 
 def describe_frame(projection: RunProjection, frame: Frame) -> str:

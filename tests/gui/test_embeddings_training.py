@@ -94,3 +94,40 @@ def test_clicking_a_point_lists_its_neighbours_at_that_checkpoint(qtbot, tab):
     texts = tab.projection.rows.texts
     assert [tab.neighbours.item(r, 3).text() for r in range(10)] == [texts[i] for i in expected]
     assert texts[found][:100] in tab.neighbours_label.text()
+
+
+def test_the_table_projector_colours_by_the_open_models_predictions_and_correctness(qtbot, tab, run_dir):
+    """The run's exported classifier opened as the page's model, its own table projected."""
+    import csv
+
+    from bertstudio.data import DETECT
+
+    page = tab.parent()
+    while not hasattr(page, "projector_tab"):
+        page = page.parent()
+    projector = page.projector_tab
+    page.set_model(run_dir / "model")
+    page.set_data(run_dir.parent / "sentiment.csv", DETECT, "text")
+    page.tabs.setCurrentWidget(projector)
+    page.build_button.click()
+    qtbot.waitUntil(lambda: page.index is not None, timeout=30_000)
+    colours = [projector.colour_combo.itemText(i) for i in range(projector.colour_combo.count())]
+    assert colours == ["(none)", "text", "label", "prediction (the model's head)", "correct / wrong vs label"]
+    projector.project_button.click()
+    qtbot.waitUntil(lambda: projector.positions_shown, timeout=30_000)
+    projector.colour_combo.setCurrentText("prediction (the model's head)")
+    qtbot.waitUntil(lambda: projector.predictions is not None, timeout=30_000)
+    with open(run_dir / "eval" / "validation_predictions.csv", encoding="utf-8", newline="") as handle:
+        expected = {int(r["line"]): (r["predicted"], r["label"]) for r in csv.DictReader(handle)}
+    lines = page.index.table.line_numbers[page.index.entry.rows]
+    shown = dict(zip(map(int, lines), projector.projector.groups))
+    assert {line: shown[line] for line in expected} == {line: p for line, (p, _) in expected.items()}
+    projector.colour_combo.setCurrentText("correct / wrong vs label")
+    shown = dict(zip(map(int, lines), projector.projector.groups))
+    assert {line: shown[line] for line in expected} == {
+        line: "correct" if p == g else "wrong" for line, (p, g) in expected.items()
+    }
+    page.set_model(run_dir.parent / "tiny_model")  # no head: the prediction colours go
+    assert "prediction (the model's head)" not in [
+        projector.colour_combo.itemText(i) for i in range(projector.colour_combo.count())
+    ]

@@ -27,6 +27,8 @@ from bertstudio.gui.widgets.projector_view import ProjectorView
 from bertstudio.gui.workers import run_in_background
 
 NO_COLOUR = "(none)"
+PREDICTION = "prediction (the model's head)"
+CORRECTNESS = "correct / wrong vs {}"
 METHODS = {"PCA": "pca", "UMAP": "umap"}
 MODES = {"Pan / pick": "pan", "Box select": "box", "Lasso select": "lasso"}
 NEIGHBOURS = 10
@@ -62,6 +64,9 @@ class ProjectorTab(QWidget):
         self.index = None  # the page's TableIndex, once built
         self.column = ""  # its text column
         self.positions_shown = False  # a projection of the current index is on screen
+        self.columns: list[str] = []
+        self.gold = None  # the column holding the labels the open model's head predicts
+        self.predictions: list[str] | None = None  # the head's label per indexed row, once computed
         self._stop = threading.Event()
         self._relay = ProgressRelay(self)
         self._relay.progressed.connect(self._show_progress)
@@ -110,7 +115,7 @@ class ProjectorTab(QWidget):
         self.selection_label = QLabel("Choose Box or Lasso select and drag over the points to list them.")
         self.selection_label.setObjectName("selectionLabel")
         self.selection_label.setWordWrap(True)
-        self.selection = read_only_table("projectorSelection", ["Line", "Text", "Colour"])
+        self.selection = read_only_table("projectorSelection", ["Line", "Colour group", "Text"])
         self.export_button = QPushButton("Export selection as CSV…")
         self.export_button.setObjectName("exportSelectionButton")
         self.export_button.setEnabled(False)
@@ -150,15 +155,31 @@ class ProjectorTab(QWidget):
 
     # ----- inputs from the page -----
     def set_columns(self, columns: list[str]) -> None:
+        self.columns = list(columns)
+        self._fill_colours(has_head=False)
+
+    def _fill_colours(self, has_head: bool) -> None:
+        """The table's columns, and the model's predictions (and their correctness against the column
+        holding its labels) when the open model has a classification head."""
+        current = self.colour_combo.currentText()
+        extra = [PREDICTION] + ([CORRECTNESS.format(self.gold)] if self.gold else []) if has_head else []
         self.colour_combo.blockSignals(True)
         self.colour_combo.clear()
-        self.colour_combo.addItems([NO_COLOUR, *columns])
+        self.colour_combo.addItems([NO_COLOUR, *self.columns, *extra])
+        if self.colour_combo.findText(current) >= 0:
+            self.colour_combo.setCurrentText(current)
         self.colour_combo.blockSignals(False)
 
     def set_index(self, index, column: str) -> None:
         """The page's index (None when there is none) and its text column."""
+        from bertstudio.embeddings.table_predictions import classification_labels, gold_column
+
         self.index, self.column = index, column
         self.positions_shown = False
+        self.predictions = None
+        labels = classification_labels(index.encoder.source) if index is not None else None
+        self.gold = gold_column(index.table, labels) if labels else None
+        self._fill_colours(has_head=labels is not None)
         if index is None:
             self.projector.set_points(np.empty((0, 2), np.float32), [], None)
             self.label.setText("Build the index on the Search tab, then press Project.")
@@ -224,15 +245,54 @@ class ProjectorTab(QWidget):
         self.label.setText(text + ". Hover a point for its text, click it for its nearest neighbours.")
 
     def _groups(self) -> list[str] | None:
+        """The colour group of each shown row; None for one colour (also while predictions are computed)."""
         colour = self.colour_combo.currentText()
         if self.index is None or not colour or colour == NO_COLOUR:
             return None
-        values = self.index.table.column(colour)
+        if colour == PREDICTION or colour == CORRECTNESS.format(self.gold):
+            if self.predictions is None:
+                self._predict()
+                return None
+            if colour == PREDICTION:
+                return self.predictions
+            gold = self._column_values(self.gold)
+            return ["correct" if p == g else "wrong" for p, g in zip(self.predictions, gold)]
+        return self._column_values(colour)
+
+    def _column_values(self, column: str) -> list[str]:
+        values = self.index.table.column(column)
         return ["" if values[r] is None else str(values[r]) for r in self.index.entry.rows]
 
     def _recolour(self, *_: object) -> None:
         if self.positions_shown:
             self.projector.set_groups(self._groups())
+
+    def _predict(self) -> None:
+        """Run the model's head over every indexed row (once; cached), then recolour."""
+        from bertstudio.embeddings.table_predictions import predict_rows
+
+        if not self.project_button.isEnabled():
+            return  # a projection or a prediction is running; it recolours when done
+        self._stop.clear()
+        self.project_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setFormat("%v / %m rows predicted")
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.label.setText(f"Predicting the {len(self.index.entry.rows):,} rows with the model's head...")
+        index = self.index
+
+        def predict():
+            return predict_rows(index, progress=self._relay.progressed.emit, should_stop=self._stop.is_set)
+
+        def done(predictions: list[str]) -> None:
+            self._finished()
+            if index is self.index:
+                self.predictions = predictions
+                self.label.setText(f"{len(predictions):,} rows predicted by the model's head (cached).")
+                self._recolour()
+
+        self._run(predict, done=done)
 
     def _failed(self, exc: BaseException) -> None:
         from bertstudio.embeddings.umap_projection import ProjectionCancelled
@@ -247,6 +307,7 @@ class ProjectorTab(QWidget):
             show_error(self, exc, "Could not project the rows")
 
     def _finished(self) -> None:
+        self.progress.setFormat("%v / %m epochs")
         self.progress.hide()
         self.cancel_button.setEnabled(False)
         self.project_button.setEnabled(True)

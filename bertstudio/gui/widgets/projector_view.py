@@ -1,9 +1,9 @@
 """2D scatter of embeddings for the projector: 100k points stay interactive.
 
-Speed: one ScatterPlotItem per colour group (pxMode, one shared brush and no pen, so pyqtgraph draws
-each group from a single cached sprite), no per-point hover items (the point under the mouse is found
-with one numpy pass over the positions, in screen pixels, at most 30 times a second), and selection
-outlines drawn as one curve. Hovering shows a point's text; a click emits its position; in box or lasso
+Speed: one SpriteScatter per colour group (a pre-rendered dot stamped at every position in one
+drawPixmapFragments call, refilled in milliseconds), no per-point hover items (the point under the mouse
+is found with one numpy pass over the positions, in screen pixels, at most 30 times a second), and
+selection outlines drawn as one curve. Hovering shows a point's text; a click emits its position; in box or lasso
 mode a drag selects the points inside and emits their positions.
 """
 
@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 
 from bertstudio.embeddings.selection import points_in_box, points_in_polygon
+from bertstudio.gui.widgets.sprite_scatter import SpriteScatter
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 
 MAX_GROUPS = 12  # colours; the rarer values share "other"
@@ -24,6 +25,11 @@ OTHER = "(other)"
 HOVER_PIXELS = 8  # how near the mouse a point must be to count as under it
 MODES = ("pan", "box", "lasso")
 FIXED_COLOURS = {"correct": "#2ca02c", "wrong": "#d62728"}
+# Tableau's ten qualitative colours, then two more: neighbouring groups stay tellable apart
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+    "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939",
+)  # fmt: skip
 
 
 class SelectionViewBox(pg.ViewBox):
@@ -77,9 +83,10 @@ class ProjectorView(ThemedPlotWidget):
         super().__init__("projectorView", title, view_box=self.view_box)
         self.view_box.outline_finished.connect(self._outline_finished)
         self.legend = self.addLegend(offset=(-10, 10))
-        self.group_items: list[pg.ScatterPlotItem] = []
+        self.group_items: list[SpriteScatter] = []
         self.group_names: list[str] = []
-        self.marked = pg.ScatterPlotItem(size=9, pen=pg.mkPen("#ff7f0e", width=1.5), brush=None, pxMode=True)
+        self.members: list[np.ndarray] = []
+        self.marked = SpriteScatter("#ff7f0e", size=9, hollow=True)
         self.clicked_marker = pg.ScatterPlotItem(
             size=14, pen=pg.mkPen("#000000", width=2), brush=None, symbol="o", pxMode=True
         )
@@ -116,16 +123,16 @@ class ProjectorView(ThemedPlotWidget):
         for item in self.group_items:
             self.removeItem(item)
         self.legend.clear()
-        codes = np.asarray(self.groups, dtype=object)
         names = sorted(set(self.groups), key=lambda g: (g == OTHER, g))
+        number_of = {name: number for number, name in enumerate(names)}
+        codes = np.fromiter((number_of[g] for g in self.groups), np.int64, len(self.groups))
+        order = np.argsort(codes, kind="stable")
+        ends = np.searchsorted(codes[order], np.arange(len(names)), side="right")
+        self.members = np.split(order, ends[:-1])  # positions of each group's points
         self.group_items, self.group_names = [], names
         self.clicked_marker.setData([], [])
-        for number, name in enumerate(names):
-            colour = FIXED_COLOURS.get(name) or pg.intColor(number, hues=max(len(names), 1))
-            item = pg.ScatterPlotItem(
-                size=5, pen=None, brush=pg.mkBrush(colour), pxMode=True, hoverable=False
-            )
-            positions = np.flatnonzero(codes == name)
+        for number, (name, positions) in enumerate(zip(names, self.members)):
+            item = SpriteScatter(FIXED_COLOURS.get(name) or PALETTE[number % len(PALETTE)])
             item.setData(x=self.points[positions, 0], y=self.points[positions, 1])
             self.addItem(item)
             self.group_items.append(item)
@@ -135,10 +142,8 @@ class ProjectorView(ThemedPlotWidget):
     def move_points(self, points: np.ndarray) -> None:
         """New positions for the same rows (another frame of a run), colours and zoom kept."""
         self.points = np.ascontiguousarray(points, np.float32)
-        codes = np.asarray(self.groups, dtype=object)
         self.clicked_marker.setData([], [])
-        for item, name in zip(self.group_items, self.group_names):
-            positions = np.flatnonzero(codes == name)
+        for item, positions in zip(self.group_items, self.members):
             item.setData(x=self.points[positions, 0], y=self.points[positions, 1])
         self.select(self.selected)
 
@@ -192,8 +197,12 @@ class ProjectorView(ThemedPlotWidget):
             return
         position = self._point_at_scene(event.scenePos())
         if position is not None:
-            self.clicked_marker.setData(x=self.points[[position], 0], y=self.points[[position], 1])
-            self.point_clicked.emit(position)
+            self.pick(position)
+
+    def pick(self, position: int) -> None:
+        """Ring the point at `position` and emit point_clicked (what a click on it does)."""
+        self.clicked_marker.setData(x=self.points[[position], 0], y=self.points[[position], 1])
+        self.point_clicked.emit(position)
 
     def _point_at_scene(self, scene_position: QPointF) -> int | None:
         if not self.view_box.sceneBoundingRect().contains(scene_position):
