@@ -124,6 +124,8 @@ def test_a_box_drag_selects_the_points_inside_and_exports_them_as_csv(qtbot, pro
     )
     table = projected.index.table
     listed_lines = {int(tab.selection.item(r, 0).text()) for r in range(len(inside))}
+    listed = {(tab.selection.item(r, 1).text(), tab.selection.item(r, 2).text()) for r in range(len(inside))}
+    assert listed == {(view.groups[p], view.texts[p]) for p in inside}  # colour group, then the text
     rows = projected.index.entry.rows[inside]
     assert listed_lines == {int(table.line_numbers[r]) for r in rows}
     assert tab.export_button.isEnabled()

@@ -334,7 +334,7 @@ class ProjectorTab(QWidget):
         listed = positions[:LISTED_SELECTION]
         fill_table(
             self.selection,
-            [[str(int(lines[rows[p]])), self.projector.texts[p], self.projector.groups[p]] for p in listed],
+            [[str(int(lines[rows[p]])), self.projector.groups[p], self.projector.texts[p]] for p in listed],
         )
         more = (
             f" (the first {LISTED_SELECTION:,} listed; all are exported)"
