@@ -176,3 +176,15 @@ def test_umap_runs_off_the_gui_thread_with_progress_and_is_reused(qtbot, project
     qtbot.waitUntil(lambda: tab.project_button.isEnabled(), timeout=10_000)
     np.testing.assert_array_equal(tab.projector.points, first)
     assert not error_dialogs()
+
+
+def test_cancelling_umap_keeps_nothing_and_the_page_stays_usable(qtbot, projected, tmp_path):
+    tab = projected.projector_tab
+    tab.method_combo.setCurrentText("UMAP")
+    tab.project_button.click()
+    tab.cancel_button.click()
+    qtbot.waitUntil(lambda: "Cancelled; nothing was saved" in tab.label.text(), timeout=400_000)
+    assert tab.project_button.isEnabled() and not tab.cancel_button.isEnabled() and tab.progress.isHidden()
+    assert not list((tmp_path / "cache").rglob("*-umap-*.npy"))
+    assert len(tab.projector.points) == 40  # the PCA picture is still there
+    assert not error_dialogs()

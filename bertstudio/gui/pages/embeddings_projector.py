@@ -300,7 +300,7 @@ class ProjectorTab(QWidget):
         self._finished()
         if isinstance(exc, ProjectionCancelled):
             self.label.setText(
-                "The projection was cancelled; nothing was saved. Press Project to start again."
+                "Cancelled; nothing was saved. Press Project (or choose the colour again) to start again."
             )
         else:
             self.label.setText("The projection could not be computed.")
