@@ -119,10 +119,26 @@ def _fit(
         n_jobs=1,  # a seed makes umap-learn single-threaded anyway; saying so silences its warning
         tqdm_kwds={"disable": False, "file": reporter, "ascii": True, "mininterval": 0.1},
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # e.g. "graph is not fully connected" on tiny sets
-        points = model.fit_transform(vectors)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # e.g. "graph is not fully connected" on tiny sets
+            points = model.fit_transform(vectors)
+    except ProjectionCancelled:
+        _release_tqdm_lock()
+        raise
     return np.ascontiguousarray(points, dtype=np.float32)
+
+
+def _release_tqdm_lock() -> None:
+    """tqdm's refresh takes its (process-wide, reentrant) lock around the write without try / finally,
+    so the cancel raised there leaves it held by this thread and the next UMAP, on another thread,
+    would wait for it forever. Release that one hold."""
+    from tqdm import tqdm
+
+    try:
+        tqdm.get_lock().release()
+    except (RuntimeError, ValueError):  # not held: the cancel came where tqdm releases it itself
+        pass
 
 
 class _EpochReporter:
@@ -132,9 +148,11 @@ class _EpochReporter:
     def __init__(self, progress: ProgressCallback | None, should_stop: StopCheck | None) -> None:
         self.progress = progress
         self.should_stop = should_stop
+        self.cancelled = False
 
     def write(self, text: str) -> int:
-        if self.should_stop is not None and self.should_stop():
+        if not self.cancelled and self.should_stop is not None and self.should_stop():
+            self.cancelled = True  # raised once: the bar's own close, on the way out, writes quietly
             raise ProjectionCancelled("The projection was cancelled; nothing was saved.")
         found = PROGRESS.findall(text)
         if found and self.progress is not None:

@@ -117,3 +117,19 @@ def test_selection_is_written_atomically_as_csv(tmp_path):
             ["5", "b", ""],
         ]
     assert [p.name for p in tmp_path.iterdir()] == ["selected.csv"]
+
+
+def test_after_a_cancel_the_next_umap_on_another_thread_finishes():
+    """The cancel is raised inside tqdm's refresh, which holds tqdm's process-wide lock: it must be
+    released, or the next projection (the window runs each on a new thread) waits forever."""
+    import threading
+
+    vectors, _ = clusters(per_cluster=20)
+    seen = []
+    with pytest.raises(ProjectionCancelled):
+        umap_2d(vectors, progress=lambda d, t: seen.append(d), should_stop=lambda: bool(seen))
+    results = []
+    worker = threading.Thread(target=lambda: results.append(umap_2d(vectors)), daemon=True)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive() and results[0].shape == (60, 2)
