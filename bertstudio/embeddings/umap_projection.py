@@ -148,11 +148,9 @@ class _EpochReporter:
     def __init__(self, progress: ProgressCallback | None, should_stop: StopCheck | None) -> None:
         self.progress = progress
         self.should_stop = should_stop
-        self.cancelled = False
 
     def write(self, text: str) -> int:
-        if not self.cancelled and self.should_stop is not None and self.should_stop():
-            self.cancelled = True  # raised once: the bar's own close, on the way out, writes quietly
+        if self.should_stop is not None and self.should_stop():
             raise ProjectionCancelled("The projection was cancelled; nothing was saved.")
         found = PROGRESS.findall(text)
         if found and self.progress is not None:
