@@ -28,6 +28,8 @@ _EXPORTS = {
     "compare_tokenizers": "tokenization",
     "dataset_token_stats": "tokenization",
     "Attribution": "attributions",
+    "SpanInspection": "span_attributions",
+    "inspect_answer_span": "span_attributions",
     "attribute": "attributions",
     "MaskPrediction": "probes",
     "Prediction": "probes",

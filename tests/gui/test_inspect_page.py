@@ -283,3 +283,39 @@ def test_attributions_go_when_the_text_changes(page, qtbot):
     qtbot.waitUntil(lambda: "text changed" in page.attribution_note.text(), timeout=20_000)
     qtbot.wait(200)
     assert not page.strips.attributions
+
+
+def test_a_question_answering_model_explains_its_answer_span_on_the_question(qtbot, tmp_path):
+    from bertstudio.inspect import inspect_answer_span
+
+    model, tokenizer = load_pretrained(make_tiny_model_dir(tmp_path / "qa", "question_answering"))
+    widget = InspectPage()
+    qtbot.addWidget(widget)
+    widget.resize(1300, 850)
+    widget.show()
+    question, context = "where does mary live?", "the movie was fun . mary lives in london ."
+    widget.text.setText(question)
+    widget.pair.setText(context)
+    widget.set_model(model, tokenizer)
+    widget.tabs.setCurrentIndex(
+        widget.tabs.indexOf(widget.strips.parentWidget().parentWidget().parentWidget())
+    )
+    assert widget.tabs.tabText(widget.tabs.currentIndex()) == "Attributions"
+    assert widget.target.currentData() == "answer_span" and widget.attribute_button.isEnabled()
+    assert not widget.span_attention.isVisibleTo(widget)
+    widget.steps.setValue(8)
+    widget.compute_attributions()
+    qtbot.waitUntil(lambda: bool(widget.strips.attributions), timeout=20_000)
+    expected = inspect_answer_span(model, tokenizer, context, question, steps=8)
+    (shown,) = widget.strips.attributions
+    assert shown.tokens == ["where", "does", "mary", "live", "?"] == expected.question_words
+    np.testing.assert_allclose(shown.scores, expected.attribution.scores, atol=1e-5)
+    table = widget.span_attention
+    assert table.isVisibleTo(widget) and (table.rowCount(), table.columnCount()) == (2, 5)
+    assert float(table.item(1, 2).text()) == pytest.approx(
+        float(expected.attention[1, :, 2].mean()), abs=1e-3
+    )
+    assert "window 1" in widget.attribution_note.text()
+    widget.pair.setText("")
+    widget.compute_attributions()  # no context: nothing to answer from
+    assert "context" in widget.attribution_note.text() and not table.isVisibleTo(widget)

@@ -31,7 +31,7 @@ from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.pages.embeddings_projector import ProgressRelay, ProjectorTab
 from bertstudio.gui.pages.embeddings_training import TrainingProjectionTab
 from bertstudio.gui.widgets.similarity_heatmap import SimilarityHeatmap
-from bertstudio.gui.workers import run_in_background
+from bertstudio.gui.workers import ProgressRelay, run_in_background
 
 EXAMPLE_SENTENCES = "A man is playing a guitar.\nSomeone plays an instrument.\nThe stock market fell today.\nShares dropped sharply."
 

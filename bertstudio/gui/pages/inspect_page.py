@@ -35,10 +35,13 @@ from bertstudio.gui.widgets.attention_probe_panels import FillMaskPanel, HeadMas
 from bertstudio.gui.widgets.attention_training_panel import TrainingProbesPanel
 from bertstudio.gui.widgets.attention_worker import LatestJobs
 from bertstudio.gui.widgets.common import page_header
+from bertstudio.gui.widgets.span_attention_table import SpanAttentionTable
 from bertstudio.gui.widgets.token_attribution_strips import AttributionStrips
 from bertstudio.gui.widgets.token_chips import TokenizationPanel
 from bertstudio.inspect.kinds import SEQUENCE_HEADS
 from bertstudio.inspect.tokenization import DatasetTokenStats, analyse_tokenization, compare_tokenizers
+
+QA_HEAD = "question_answering"  # the model head that answers questions
 
 EXAMPLES = (
     ("The cat sat on the mat because it was tired.", ""),
@@ -167,6 +170,9 @@ class InspectPage(QWidget):
         return tab
 
     def _build_attributions_tab(self) -> QWidget:
+        self.target = QComboBox()
+        self.target.setObjectName("attributionTargetCombo")
+        self.target.setToolTip("What the attributions explain")
         self.method = QComboBox()
         self.method.addItem("Integrated gradients", "integrated_gradients")
         self.method.addItem("Gradient × input", "gradient_x_input")
@@ -187,9 +193,14 @@ class InspectPage(QWidget):
         self.attribution_note = QLabel("Attributions explain a fine-tuned sequence classifier.")
         self.attribution_note.setWordWrap(True)
         self.strips = AttributionStrips()
+        self.span_attention = SpanAttentionTable()
+        self.span_attention_title = QLabel(
+            "Attention of the answer span's tokens to each question word (rows: layers, mean over heads)"
+        )
         self.attributed_example: tuple[str, str | None] | None = None  # the text the strips explain
         controls = QHBoxLayout()
         for widget in (
+            self.target,
             self.method,
             self.baseline,
             QLabel("Steps"),
@@ -208,7 +219,15 @@ class InspectPage(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.attribution_note)
         layout.addWidget(area, 1)
+        layout.addWidget(self.span_attention_title)
+        layout.addWidget(self.span_attention, 1)
+        self._show_span_attention(None)
         return tab
+
+    def _show_span_attention(self, inspection) -> None:
+        self.span_attention.show_inspection(inspection)
+        for widget in (self.span_attention_title, self.span_attention):
+            widget.setVisible(inspection is not None)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.explorer and self.explorer.views.currentIndex() == 0:
@@ -228,13 +247,24 @@ class InspectPage(QWidget):
         self.fill_mask.set_model(model, tokenizer)
         self.head_masking.set_model(model, tokenizer)
         sequence_model = model.task in SEQUENCE_HEADS
-        self.attribute_button.setEnabled(sequence_model)
+        answers = model.task == QA_HEAD
+        self.target.clear()
+        if answers:
+            self.target.addItem("Answer span → question words", "answer_span")
+        elif sequence_model:
+            self.target.addItem("Every class (or value)", "classes")
+        self.attribute_button.setEnabled(sequence_model or answers)
         self.attribution_note.setText(
             "Attributions explain the class probabilities (or value) of a fine-tuned sequence model."
             if sequence_model
-            else f"This model's task is {model.task!r}: attributions need a fine-tuned sequence classifier or regressor."
+            else "Question answering: type the question as the text and the context as the second text. "
+            "The attributions explain the start + end logit of the answer span over the question's words."
+            if answers
+            else f"This model's task is {model.task!r}: attributions need a fine-tuned sequence classifier, "
+            "regressor or question-answering model."
         )
         self.strips.set_attributions([])
+        self._show_span_attention(None)
         self.attributed_example = None
         self.analyse()
 
@@ -300,7 +330,7 @@ class InspectPage(QWidget):
     def compute_attributions(self) -> None:
         from bertstudio.inspect.attributions import attribute
 
-        if self.model is None or self.model.task not in SEQUENCE_HEADS:
+        if self.model is None or self.target.currentData() is None:
             return
         model, tokenizer = self.model, self.tokenizer
         text, pair = self.example()
@@ -311,6 +341,9 @@ class InspectPage(QWidget):
         method, baseline = self.method.currentData(), self.baseline.currentData()
         steps, batch = self.steps.value(), self.internal_batch.value()
         self.attribution_note.setText("Computing attributions…")
+        if self.target.currentData() == "answer_span":
+            self._attribute_answer_span(model, tokenizer, text, pair, method, baseline, steps, batch)
+            return
         self.jobs.submit(
             "attributions",
             lambda job: attribute(model, tokenizer, text, pair, method, baseline, steps, batch),
@@ -318,11 +351,47 @@ class InspectPage(QWidget):
             lambda exc: self.attribution_note.setText(str(exc)),
         )
 
+    def _attribute_answer_span(
+        self, model, tokenizer, question, context, method, baseline, steps, batch
+    ) -> None:
+        from bertstudio.inspect.span_attributions import inspect_answer_span
+
+        if not context:
+            self.strips.set_attributions([])
+            self._show_span_attention(None)
+            self.attribution_note.setText("Type the context as the second text: the answer is a span of it.")
+            return
+        self.jobs.submit(
+            "attributions",
+            lambda job: inspect_answer_span(
+                model, tokenizer, context, question, method, baseline, steps, batch
+            ),
+            lambda inspection: self._span_ready(inspection, (question, context)),
+            lambda exc: self.attribution_note.setText(str(exc)),
+        )
+
+    def _span_ready(self, inspection, example: tuple[str, str | None]) -> None:
+        if example != self.example():
+            self.attribution_note.setText("The text changed: press Compute attributions to explain this one.")
+            return
+        self.attributed_example = example
+        answer = inspection.answer
+        said = f"answer {answer.text!r}" if answer.text else "no answer (the span is [CLS])"
+        self.attribution_note.setText(
+            f"The model's {said}, span {' '.join(inspection.span_tokens)} in window {inspection.window + 1}. "
+            f"Red question words raise its start + end logit, blue lower it; "
+            f"{inspection.question_share:.0%} of the attribution falls on the question. "
+            f"Completeness error {inspection.attribution.completeness_error:.2g}."
+        )
+        self.strips.set_attributions([inspection.attribution])
+        self._show_span_attention(inspection)
+
     def _forget_old_attributions(self) -> None:
         """Attributions are of one text: once it changes they go (they would explain another text)."""
         if self.attributed_example is not None and self.attributed_example != self.example():
             self.attributed_example = None
             self.strips.set_attributions([])
+            self._show_span_attention(None)
             self.attribution_note.setText("The text changed: press Compute attributions to explain this one.")
 
     def _attributions_ready(self, attributions, example: tuple[str, str | None]) -> None:
