@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.gui.error_dialog import show_error
-from bertstudio.gui.pages.embeddings_projector import ProgressRelay, ProjectorTab
+from bertstudio.gui.pages.embeddings_projector import ProjectorTab
 from bertstudio.gui.pages.embeddings_training import TrainingProjectionTab
 from bertstudio.gui.widgets.similarity_heatmap import SimilarityHeatmap
 from bertstudio.gui.workers import ProgressRelay, run_in_background

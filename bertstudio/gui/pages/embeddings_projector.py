@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.widgets.projector_view import ProjectorView
-from bertstudio.gui.workers import run_in_background
+from bertstudio.gui.workers import ProgressRelay, run_in_background
 
 NO_COLOUR = "(none)"
 PREDICTION = "prediction (the model's head)"
@@ -33,12 +33,6 @@ METHODS = {"PCA": "pca", "UMAP": "umap"}
 MODES = {"Pan / pick": "pan", "Box select": "box", "Lasso select": "lasso"}
 NEIGHBOURS = 10
 LISTED_SELECTION = 1000  # rows shown in the selection table; the export writes all of them
-
-
-class ProgressRelay(QObject):
-    """Carries (done, total) from a worker thread to the GUI thread (a queued signal)."""
-
-    progressed = Signal(int, int)
 
 
 def read_only_table(name: str, headers: list[str]) -> QTableWidget:

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from bertstudio.gui.error_dialog import show_error
-from bertstudio.gui.pages.embeddings_projector import NEIGHBOURS, ProgressRelay, fill_table, read_only_table
+from bertstudio.gui.pages.embeddings_projector import NEIGHBOURS, fill_table, read_only_table
 from bertstudio.gui.widgets.projector_view import ProjectorView
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
-from bertstudio.gui.workers import run_in_background
+from bertstudio.gui.workers import ProgressRelay, run_in_background
 
 COLOURINGS = ("Label", "Prediction", "Correct / wrong", "(none)")
 PROJECTABLE_TASKS = ("classification", "multi_label", "regression", "sentence_similarity")
