@@ -39,10 +39,11 @@ from bertstudio.gui.widgets.span_attention_table import SpanAttentionTable
 from bertstudio.gui.widgets.token_attribution_strips import AttributionStrips
 from bertstudio.gui.widgets.token_chips import TokenizationPanel
 from bertstudio.inspect.kinds import SEQUENCE_HEADS
+from bertstudio.inspect.maps import WHOLE_MAPS_BUDGET, whole_maps_bytes
 from bertstudio.inspect.tokenization import DatasetTokenStats, analyse_tokenization, compare_tokenizers
 
 QA_HEAD = "question_answering"  # the model head that answers questions
-
+MAX_TEXT_CHARACTERS = 1_000_000  # Qt's default (32,767) cuts a long document short of 8,192 tokens
 EXAMPLES = (
     ("The cat sat on the mat because it was tired.", ""),
     ("The movie was unbelievably good, I loved every minute.", ""),
@@ -70,6 +71,8 @@ class InspectPage(QWidget):
         self.compare_tokenizer = None
         self.head_mask = None
         self.data_selection = None
+        # an example whose maps would take more bytes than this is inspected a layer at a time
+        self.whole_maps_budget = WHOLE_MAPS_BUDGET
         self.jobs = LatestJobs(self)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -79,6 +82,7 @@ class InspectPage(QWidget):
         self.model_label = QLabel("No model loaded: open one on the Model page.")
         self.model_label.setProperty("role", "muted")
         self.text = QLineEdit(EXAMPLES[0][0])
+        self.text.setMaxLength(MAX_TEXT_CHARACTERS)
         self.text.setPlaceholderText("Text")
         self.pair = QLineEdit()
         self.pair.setPlaceholderText("Second text of a pair (optional)")
@@ -303,16 +307,58 @@ class InspectPage(QWidget):
 
         model, tokenizer, mask = self.model, self.tokenizer, self.head_mask
         text, pair = self.example()
+        length = len(tokenizer.encode(text, pair).ids)
+        config = model.config
+        if (
+            whole_maps_bytes(config.num_hidden_layers, config.num_attention_heads, length)
+            > self.whole_maps_budget
+        ):
+            self._compute_long(text, pair, length)
+            return
         self.status.setText("Computing attention…")
         self.jobs.submit(
             "attention",
             lambda job: predict(model, tokenizer, text, pair, head_mask=mask),
-            self._attention_ready,
+            lambda result: self._attention_ready(result, (text, pair)),
             self._failed,
         )
 
-    def _attention_ready(self, result) -> None:
+    def _compute_long(self, text: str, pair: str | None, length: int) -> None:
+        """An input whose maps would not fit at once: inspected a layer at a time (no prediction: that
+        needs every layer, which the explorer computes in turn)."""
+        from bertstudio.inspect.layerwise import LayerwiseAttention
+
+        model, tokenizer = self.model, self.tokenizer
+        masking = " Head masking does not apply to inputs this long." if self.head_mask is not None else ""
+        self.status.setText(f"{length} tokens: preparing the layer-by-layer view…")
+
+        def ready(layerwise) -> None:
+            self.explorer.set_long(layerwise)
+            self.status.setText(
+                f"{length} tokens: too long for every attention map at once, so each layer is computed in turn "
+                f"and the heatmap shows blocks of tokens (hover for the exact weight); no prediction is made for "
+                f"inputs this long.{masking}"
+            )
+
+        self.jobs.submit(
+            "attention", lambda job: LayerwiseAttention(model, tokenizer, text, pair), ready, self._failed
+        )
+
+    def _offer_parts(self, text: str, pair: str | None) -> None:
+        """DeBERTa's heatmap can split its scores into content / position parts (of this example)."""
+        from bertstudio.inspect.score_parts import attention_parts, has_attention_parts
+
+        model, tokenizer = self.model, self.tokenizer
+        if has_attention_parts(model):
+            self.explorer.set_parts_source(
+                lambda: attention_parts(model, tokenizer, text, pair), model.config.options.position_terms
+            )
+        else:
+            self.explorer.set_parts_source(None)
+
+    def _attention_ready(self, result, example: tuple[str, str | None]) -> None:
         prediction, maps = result
+        self._offer_parts(*example)
         self.explorer.set_maps(maps)
         note = " (truncated at the model's max length)" if maps.truncated else ""
         self.status.setText(f"{len(maps.tokens)} tokens{note} · prediction: {prediction.summary()}")
