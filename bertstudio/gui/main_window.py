@@ -236,6 +236,9 @@ class MainWindow(QMainWindow):
         self.runs_page.export_requested.connect(self.show_export)
         controller.model_changed.connect(lambda: self.embeddings_page.set_model(controller.model_path))
         controller.data_changed.connect(self._show_data_in_embeddings)
+        self.embeddings_page.set_runs_dir(controller.runs_dir)
+        controller.workspace_changed.connect(lambda: self.embeddings_page.set_runs_dir(controller.runs_dir))
+        controller.run_finished.connect(lambda _: self.embeddings_page.training_tab.refresh_runs())
         self._restore()
         # Work that imports torch starts once the window has painted: it would compete for the GIL.
         QTimer.singleShot(STARTUP_DELAY_MS, self._start_background_work)
