@@ -182,7 +182,14 @@ def run_search(args: argparse.Namespace) -> int:
             {
                 "query": query,
                 "results": [
-                    {"rank": rank, "score": hit.score, "row": hit.row, "line": hit.line, "values": hit.values}
+                    {
+                        "rank": rank,
+                        "score": hit.score,
+                        "row": hit.row,
+                        "line": hit.line,
+                        "truncated": hit.truncated,
+                        "values": hit.values,
+                    }
                     for rank, hit in enumerate(hits, 1)
                 ],
             }
@@ -198,7 +205,10 @@ def run_search(args: argparse.Namespace) -> int:
             text = str(hit.values.get(args.text, ""))
             others = ", ".join(f"{k}={v}" for k, v in hit.values.items() if k != args.text)
             shown = text if len(text) <= 100 else text[:97] + "..."
+            cut = f"  (truncated at {index.info.max_length} tokens)" if hit.truncated else ""
             print(
-                f"{rank:>3}. {hit.score:.4f}  line {hit.line}: {shown}" + (f"  [{others}]" if others else "")
+                f"{rank:>3}. {hit.score:.4f}  line {hit.line}: {shown}"
+                + (f"  [{others}]" if others else "")
+                + cut
             )
     return 0

@@ -16,7 +16,9 @@ def add_qa_flags(parser: argparse.ArgumentParser, answers_needed: bool) -> None:
         group.add_argument("--answer-start", metavar="COLUMN", help="column holding the answer's start")
     group.add_argument("--id-column", metavar="COLUMN", help="column holding each question's id")
     group.add_argument(
-        "--doc-stride", type=int, default=128, help="tokens shared by neighbouring windows (default 128)"
+        "--doc-stride",
+        type=int,
+        help="tokens shared by neighbouring windows (default 128, under half of shorter windows)",
     )
     group.add_argument("--max-answer-length", type=int, default=30, help="longest answer in tokens (30)")
     group.add_argument(

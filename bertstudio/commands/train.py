@@ -219,7 +219,9 @@ def advising(config, reporter):
     def on_event(event) -> None:
         if event.kind == "started" and not event.start_step:
             plan = plan_steps(config, event.train_examples)
-            for warning in advise(config, plan, range_test="bertstudio train ... --find-lr"):
+            for warning in advise(
+                config, plan, range_test="bertstudio train ... --find-lr", max_steps="--max-steps"
+            ):
                 print(f"warning: {warning}", file=sys.stderr)
         reporter(event)
 

@@ -88,6 +88,11 @@ class ColumnMapping:
     split_column: str | None = None
     reason: str = field(default="", compare=False)  # why suggest_task proposed it
     negative: str | None = None  # a hard negative per (anchor, positive) pair (sentence_similarity)
+    # Question answering from a table (`text` is then the question column too):
+    context: str | None = None
+    question: str | None = None
+    answer: str | None = None  # an empty cell: the question has no answer in its context
+    answer_start: str | None = None  # the answer's character offset; none: found in the context
 
     @property
     def spec(self):
@@ -108,8 +113,9 @@ class ColumnMapping:
         every column the task's spec requires is mapped, and only a multiple role takes several."""
         columns = f"Columns in this file: {', '.join(map(repr, table.columns))}."
         spec = self.spec
-        for name in [self.text, self.text_pair, self.negative, self.split_column, *self.labels]:
-            if name is not None:
+        qa_columns = [self.context, self.question, self.answer, self.answer_start]
+        for name in [self.text, self.text_pair, self.negative, self.split_column, *self.labels, *qa_columns]:
+            if name:  # an empty role is reported below as not mapped, not as an unknown column
                 table.column(name)
         for role in spec.columns:
             value = getattr(self, role.name)
@@ -134,6 +140,17 @@ class ColumnMapping:
                 path=table.path,
             )
 
+    def qa_columns(self):
+        """The question-answering columns (data.squad.QAColumns) of a table mapped for that task."""
+        from bertstudio.data.squad import QAColumns
+
+        return QAColumns(
+            context=self.context or "",
+            question=self.question or "",
+            answer=self.answer or "",
+            answer_start=self.answer_start or "",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("reason")
@@ -142,6 +159,7 @@ class ColumnMapping:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnMapping:
         known = {"text", "text_pair", "labels", "task", "label_delimiter", "split_column", "negative"}
+        known |= {"context", "question", "answer", "answer_start"}
         unknown = set(data) - known
         if unknown:
             raise DataImportError(f"Unknown column mapping keys: {', '.join(sorted(unknown))}.")
@@ -211,6 +229,9 @@ def _suggest(table: Table) -> ColumnMapping:
         None,
     )
     candidates = {name: values for name, values in sample.items() if name != split_column}
+    questions = _suggest_question_answering(list(candidates))
+    if questions is not None:
+        return questions
     similarity = _suggest_similarity(candidates, split_column)
     if similarity is not None:
         return similarity
@@ -243,6 +264,25 @@ def _suggest(table: Table) -> ColumnMapping:
         listed = ", ".join(map(repr, skipped))
         reason = f"no column looks like a label ({listed}: a different value in almost every row): map one"
     return ColumnMapping(text, pair, [], task, None, split_column, reason)
+
+
+def _suggest_question_answering(columns: list[str]) -> ColumnMapping | None:
+    """question_answering when the columns are named context, question and answer (SQuAD's fields)."""
+    from bertstudio.data.squad import QA_TASK, qa_columns_by_name
+
+    named = qa_columns_by_name(columns)
+    if named is None or not named.answer:
+        return None
+    start = f", its start in {named.answer_start!r}" if named.answer_start else " (found in the context)"
+    return ColumnMapping(
+        text=named.question,
+        task=QA_TASK,
+        context=named.context,
+        question=named.question,
+        answer=named.answer,
+        answer_start=named.answer_start or None,
+        reason=f"{named.question!r} asks about {named.context!r}; the answer is in {named.answer!r}{start}",
+    )
 
 
 def _suggest_similarity(columns: dict[str, list[Any]], split_column: str | None) -> ColumnMapping | None:

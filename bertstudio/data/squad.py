@@ -81,6 +81,29 @@ class QAColumns:
     id: str = ""
 
 
+# Column names that say a table's role for question answering (case-insensitive), best first.
+_ROLE_NAMES = {
+    "context": ("context", "passage", "paragraph", "document"),
+    "question": ("question", "query"),
+    "answer": ("answer", "answer_text", "answers", "answer_texts"),
+    "answer_start": ("answer_start", "answer_starts", "start"),
+    "id": ("id", "qid", "question_id"),
+}
+
+
+def qa_columns_by_name(columns: Sequence[str]) -> QAColumns | None:
+    """The question-answering roles of a table's columns, read from their names ("context",
+    "question", "answer", "answer_start", "id"); None without both a context and a question column."""
+    by_name = {name.lower(): name for name in columns}
+    found = {
+        role: next((by_name[name] for name in names if name in by_name), "")
+        for role, names in _ROLE_NAMES.items()
+    }
+    if not (found["context"] and found["question"]):
+        return None
+    return QAColumns(**found)
+
+
 @dataclass
 class ParsedQuestions:
     examples: list[QAExample]

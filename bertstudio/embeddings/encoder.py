@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,13 +22,11 @@ from tokenizers import Encoding, Tokenizer
 
 from bertstudio.embeddings.layout import SentenceLayout, read_layout
 from bertstudio.embeddings.pooling import pool
+from bertstudio.embeddings.progress import ProgressCallback, StopCheck
 from bertstudio.errors import EmbeddingError
 
 BACKENDS = ("auto", "torch", "onnx")
 CHUNK_TEXTS = 4096  # texts tokenized (and sorted by length) at a time: bounds memory on huge tables
-
-ProgressCallback = Callable[[int, int], None]  # (texts done, texts in all)
-StopCheck = Callable[[], bool]
 
 
 class EncodingCancelled(EmbeddingError):

@@ -45,7 +45,7 @@ class SentenceLayout:
     def describe(self) -> str:
         pooling = " + ".join(self.pooling) + " pooling"
         if not self.declared:
-            pooling += " (assumed: the folder declares no pooling)"
+            pooling = f"no pooling declared: {pooling} used"
         return pooling + (", normalised" if self.normalize else "")
 
 

@@ -29,3 +29,19 @@ def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         points[start : start + len(block)] = (block - mean) @ top
     variance = max(float(values.clip(min=0).sum()), 1e-12)
     return points, values[::-1][:2].clip(min=0) / variance
+
+
+def aligned_frames(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """Projections of the same rows at successive checkpoints, made comparable for scrubbing: each is
+    centred and scaled to unit RMS radius, then rotated (or reflected) onto the previous aligned frame
+    (orthogonal Procrustes), so a frame differs from the last only by how the points really moved."""
+    aligned: list[np.ndarray] = []
+    for frame in frames:
+        points = np.asarray(frame, np.float64)
+        points = points - points.mean(axis=0)
+        points /= max(float(np.sqrt((points**2).sum(axis=1).mean())), 1e-12)
+        if aligned:
+            u, _, vt = np.linalg.svd(points.T @ aligned[-1])
+            points = points @ (u @ vt)
+        aligned.append(points)
+    return [points.astype(np.float32) for points in aligned]

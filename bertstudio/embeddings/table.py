@@ -19,8 +19,9 @@ from bertstudio.embeddings.cache import (
     index_key,
     read_entry,
 )
-from bertstudio.embeddings.encoder import ProgressCallback, SentenceEncoder, StopCheck
+from bertstudio.embeddings.encoder import SentenceEncoder
 from bertstudio.embeddings.index import cosine_scores, row_norms, top_k
+from bertstudio.embeddings.progress import ProgressCallback, StopCheck
 from bertstudio.errors import EmbeddingError
 
 
@@ -30,6 +31,7 @@ class SearchHit:
     line: int  # the row's line in the file
     score: float  # cosine similarity with the query
     values: dict[str, Any]  # the row's columns
+    truncated: bool = False  # its text was longer than the encoder's max_length and was cut there
 
 
 @dataclass
@@ -62,16 +64,18 @@ class TableIndex:
 
     def hits(self, scores: np.ndarray, count: int) -> list[SearchHit]:
         columns = self.table.columns
+        truncated = set(self.info.truncated_lines)
         found = []
         for position in top_k(scores, count):
             row = int(self.entry.rows[position])
-            values = dict(zip(columns, self.table.row(row)))
+            line = int(self.table.line_numbers[row])
             found.append(
                 SearchHit(
                     row=row,
-                    line=int(self.table.line_numbers[row]),
+                    line=line,
                     score=float(scores[position]),
-                    values=values,
+                    values=dict(zip(columns, self.table.row(row))),
+                    truncated=line in truncated,
                 )
             )
         return found
@@ -87,10 +91,10 @@ class TableIndex:
             verb = "row without text is" if count == 1 else "rows without text are"
             text += f"; {count:,} {verb} not searchable ({_lines(info.empty_lines)})"
         if info.truncated_lines:
-            text += (
-                f"; {len(info.truncated_lines):,} texts longer than {info.max_length} tokens were truncated "
-                f"({_lines(info.truncated_lines)})"
-            )
+            count = len(info.truncated_lines)
+            texts = "text longer than" if count == 1 else "texts longer than"
+            verb = "was" if count == 1 else "were"
+            text += f"; {count:,} {texts} {info.max_length} tokens {verb} truncated ({_lines(info.truncated_lines)})"
         return text
 
 

@@ -34,6 +34,7 @@ FORM_FIELDS = (
     "weight_decay",
     "schedule",
     "max_length",
+    "doc_stride",
     "eval_every_steps",
     "metric_for_best",
     "early_stopping_patience",
@@ -57,6 +58,7 @@ FIELD_TITLES = {
     "weight_decay": "weight decay",
     "schedule": "LR schedule",
     "max_length": "max length",
+    "doc_stride": "doc stride",
     "eval_every_steps": "evaluate every",
     "metric_for_best": "best by",
     "early_stopping_patience": "early stopping patience",
@@ -294,7 +296,12 @@ class AppController(QObject):
         if mapping is not None:
             data = self.data
             config.data_path = str(data.path)
-            if not get_task(self.task).answers_questions:  # a SQuAD file names its own fields
+            if get_task(self.task).answers_questions:  # a table's columns; a SQuAD file names its own
+                config.context_column = mapping.context or ""
+                config.question_column = mapping.question or ""
+                config.answer_column = mapping.answer or ""
+                config.answer_start_column = mapping.answer_start or ""
+            else:
                 config.text_column = mapping.text
                 config.text_pair_column = mapping.text_pair or ""
                 config.negative_column = mapping.negative or ""

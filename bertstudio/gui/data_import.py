@@ -60,7 +60,11 @@ def read_questions_table(path: Path, options: ReadOptions) -> tuple[Any, Any]:
 
 
 def check_questions(
-    parsed: Any, model_path: Path | None, max_length: int, sizes: tuple[float, float, float]
+    parsed: Any,
+    model_path: Path | None,
+    max_length: int,
+    sizes: tuple[float, float, float],
+    columns: Any = None,
 ) -> Any:
     """The question-answering report (data.qa_validation), with windows counted when a model is open."""
     from bertstudio.data.qa_validation import validate_questions
@@ -70,7 +74,19 @@ def check_questions(
         from bertstudio.text import load_tokenizer
 
         tokenizer = load_tokenizer(model_path)
-    return validate_questions(parsed, tokenizer, max_length, sizes=sizes)
+    return validate_questions(parsed, tokenizer, max_length, sizes=sizes, columns=columns)
+
+
+def check_question_table(
+    table: Any, mapping: Any, model_path: Path | None, max_length: int, sizes: tuple[float, float, float]
+) -> Any:
+    """A table of questions read through its mapped columns as training reads it (data.squad), then
+    checked as a SQuAD file is."""
+    from bertstudio.data.squad import read_qa_table
+
+    mapping.check(table)
+    columns = mapping.qa_columns()
+    return check_questions(read_qa_table(table, columns), model_path, max_length, sizes, columns)
 
 
 def check_data(
@@ -98,10 +114,16 @@ def for_task(mapping: Any, task: str) -> Any:
     along unseen."""
     from dataclasses import replace
 
-    reads_labels = get_task(task).reads("labels")
+    spec = get_task(task)
+    reads_labels = spec.reads("labels")
     return replace(
         mapping,
         task=task,
+        text=(mapping.question or mapping.text) if spec.answers_questions else mapping.text,
+        context=mapping.context if spec.reads("context") else None,
+        question=mapping.question if spec.reads("question") else None,
+        answer=mapping.answer if spec.reads("answer") else None,
+        answer_start=mapping.answer_start if spec.reads("answer_start") else None,
         text_pair=mapping.text_pair if get_task(task).reads("text_pair") else None,
         negative=mapping.negative if get_task(task).reads("negative") else None,
         labels=list(mapping.labels)
@@ -137,7 +159,8 @@ class DataImport(QObject):
         self.report: Any = None
         self.check_error: Any = None  # a BertStudioError: the mapping does not fit the table
         self.max_length = max_length
-        self._own_max_length: int | None = None  # the person's, while the demo's is in use
+        self._own_max_length: int | None = None  # the person's, while the demo's (or QA's) is in use
+        self._question_length = False  # the max length in use is question answering's, for this file
         self.validation_fraction = validation
         self.test_fraction = test
         self.exclude_problem_rows = False
@@ -158,6 +181,7 @@ class DataImport(QObject):
             max_length = get_task(QA_TASK).defaults.max_length
         if self._own_max_length is not None:
             self.max_length, self._own_max_length = self._own_max_length, None
+        self._question_length = False
         if max_length is not None:
             self._own_max_length, self.max_length = self.max_length, int(max_length)
         self.read_options = options
@@ -273,6 +297,7 @@ class DataImport(QObject):
             self.report = None
             self.report_changed.emit()
             return
+        self._follow_task_length(mapping.task)
         self.mapping = for_task(mapping, mapping.task)
         self.mapping_changed.emit()
         self.recheck()
@@ -282,10 +307,22 @@ class DataImport(QObject):
         if self.mapping is not None and task != self.mapping.task:
             self.set_mapping(for_task(self.mapping, task))
 
+    def _follow_task_length(self, task: str) -> None:
+        """A table mapped for question answering gets the task's windows (384 tokens) for this file,
+        as a SQuAD file does, unless a length of its own is in use; mapped back, the person's again."""
+        answers = get_task(task).answers_questions
+        if answers and self._own_max_length is None:
+            self._own_max_length, self.max_length = self.max_length, get_task(task).defaults.max_length
+            self._question_length = True
+        elif not answers and self._question_length:
+            self.max_length, self._own_max_length = self._own_max_length, None
+            self._question_length = False
+
     # ----- checking -----
     def set_max_length(self, value: int) -> None:
         self.max_length = int(value)
         self._own_max_length = None
+        self._question_length = False
         self._recheck_timer.start()
 
     def set_split(self, validation: float, test: float) -> None:
@@ -304,7 +341,9 @@ class DataImport(QObject):
         )
 
     def recheck(self, *_: object) -> None:
-        if self.table is None or self.mapping is None or not self.mapping.text:
+        if self.table is None or self.mapping is None:
+            return
+        if not (self.mapping.text or get_task(self.mapping.task).answers_questions):
             return
         if not getattr(self.table, "complete", True):
             return  # the whole file is still being read; it is checked when it arrives
@@ -315,6 +354,8 @@ class DataImport(QObject):
         self.report_changed.emit()
         if self.questions is not None:  # a SQuAD file: its questions are checked, not a table
             check = functools.partial(check_questions, self.questions)
+        elif get_task(self.mapping.task).answers_questions:
+            check = functools.partial(check_question_table, self.table, self.mapping)
         else:
             check = functools.partial(check_data, self.table, self.mapping)
         run_in_background(

@@ -43,6 +43,7 @@ from bertstudio.gui.widgets.model_picker import ModelPicker
 from bertstudio.gui.workers import BackgroundJob, run_in_background
 from bertstudio.resources import resource_path
 from bertstudio.tasks import get_task
+from bertstudio.training.run_models import ModelChoice
 
 log = logging.getLogger("bertstudio.gui")
 
@@ -75,8 +76,7 @@ class InspectSlot(QWidget):
         self.label = QLabel("Loading the inspection tools...")
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.label.setWordWrap(True)
-        self.layout_ = QVBoxLayout(self)
-        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_ = QVBoxLayout(self)  # the picker with the page's margins until the page holds it
         self.layout_.addWidget(self.picker)
         self.layout_.addWidget(self.label, 1)
 
@@ -90,9 +90,11 @@ class InspectSlot(QWidget):
         )
 
     def _build(self, module) -> None:
-        self.page = module.InspectPage()
+        self.layout_.removeWidget(self.picker)
+        self.page = module.InspectPage(model_picker=self.picker)
         self.layout_.removeWidget(self.label)
         self.label.deleteLater()
+        self.layout_.setContentsMargins(0, 0, 0, 0)
         self.layout_.addWidget(self.page, 1)
         self.page.set_data(self._data)
         if self.isVisible():
@@ -122,23 +124,25 @@ class InspectSlot(QWidget):
         from bertstudio.training.run_models import load_model_choice
 
         self._loaded_key = choice.key
+        self.page.show_unloaded(f"Loading {choice.title}…")
         self.controller.busy.emit("Loading the model for inspection...")
         run_in_background(
             load_model_choice,
             choice,
             owner=self,
-            on_done=lambda loaded: self._loaded(choice.key, loaded),
-            on_error=self._load_failed,
+            on_done=lambda loaded: self._loaded(choice, loaded),
+            on_error=lambda exc: self._load_failed(choice, exc),
         )
 
-    def _loaded(self, key: str, loaded: tuple) -> None:
+    def _loaded(self, choice: ModelChoice, loaded: tuple) -> None:
         self.controller.busy.emit("")
-        if key == self._loaded_key:
-            self.page.set_model(*loaded)
+        if choice.key == self._loaded_key:
+            self.page.set_model(*loaded, name=choice.title)
 
-    def _load_failed(self, exc: BaseException) -> None:
+    def _load_failed(self, choice: ModelChoice, exc: BaseException) -> None:
         self.controller.busy.emit("")
         self._loaded_key = None
+        self.page.show_unloaded(f"Could not load {choice.title}: choose another model above.")
         show_error(self, exc, "Could not load the model for inspection")
 
 
@@ -182,7 +186,7 @@ class MainWindow(QMainWindow):
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setAccessibleName("Pages")
-        self.sidebar.setFixedWidth(150)
+        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
         for index, (name, page) in enumerate(self.pages.items()):
             item = QListWidgetItem(f"{index + 1}  {name}")
@@ -191,6 +195,7 @@ class MainWindow(QMainWindow):
             page.setAccessibleName(f"{name} page")
             self.stack.addWidget(page)
         self.sidebar.currentRowChanged.connect(self._show_page)
+        self._fit_sidebar()
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -231,6 +236,9 @@ class MainWindow(QMainWindow):
         self.runs_page.export_requested.connect(self.show_export)
         controller.model_changed.connect(lambda: self.embeddings_page.set_model(controller.model_path))
         controller.data_changed.connect(self._show_data_in_embeddings)
+        self.embeddings_page.set_runs_dir(controller.runs_dir)
+        controller.workspace_changed.connect(lambda: self.embeddings_page.set_runs_dir(controller.runs_dir))
+        controller.run_finished.connect(lambda _: self.embeddings_page.training_tab.refresh_runs())
         self._restore()
         # Work that imports torch starts once the window has painted: it would compete for the GIL.
         QTimer.singleShot(STARTUP_DELAY_MS, self._start_background_work)
@@ -399,6 +407,13 @@ class MainWindow(QMainWindow):
     def set_theme(self, choice: str) -> None:
         self.settings.set("theme", choice)
         theme.apply_theme(QApplication.instance(), choice)
+        self._fit_sidebar()
+
+    def _fit_sidebar(self) -> None:
+        """As wide as its widest page name with the theme's padding (no sideways scrolling)."""
+        self.sidebar.ensurePolished()
+        chrome = self.sidebar.width() - self.sidebar.viewport().width()
+        self.sidebar.setFixedWidth(max(150, self.sidebar.sizeHintForColumn(0) + max(chrome, 0) + 4))
 
     def show_help(self) -> None:
         dialog = QDialog(self)

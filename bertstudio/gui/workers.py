@@ -45,6 +45,13 @@ class FunctionWorker(QObject):
             self.done.emit()
 
 
+class ProgressRelay(QObject):
+    """Carries `progress(done, total)` calls from a worker thread to the GUI thread (a queued signal):
+    pass `relay.progressed.emit` to the core function as its progress callback."""
+
+    progressed = Signal(int, int)
+
+
 class _Receiver(QObject):
     """Lives on the GUI thread so the callbacks run there (queued connections). A child of the widget
     that asked: once that widget is deleted, a late result is dropped instead of reaching dead widgets."""

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from tokenizers import Tokenizer
 
-from bertstudio.data.qa_windows import NOT_CONTEXT, encode_windows
+from bertstudio.data.qa_windows import NOT_CONTEXT, QAWindows, encode_windows
 from bertstudio.data.squad import QAExample
 from bertstudio.errors import ConfigError
 from bertstudio.inspect.batching import evaluating, model_device
@@ -36,7 +36,7 @@ class ExplainedAnswer:
     windows: int
 
 
-def explain_answer(
+def answer_windows(
     model: BertPreTrainedModel,
     tokenizer: Tokenizer,
     context: str,
@@ -44,8 +44,9 @@ def explain_answer(
     max_length: int = 384,
     doc_stride: int = 128,
     settings: AnswerSettings | None = None,
-) -> ExplainedAnswer:
-    """The model's answer to `question` about `context`, with per-token start / end probabilities."""
+) -> tuple[QAExample, QAWindows, AnswerSettings]:
+    """The question as an example, its context's windows and how its answer is picked (as the model
+    was trained: "no answer" only when it learnt from unanswerable questions)."""
     if model.task != "question_answering":
         raise ConfigError(
             f"This is a {model.task} model; it does not answer questions.",
@@ -61,25 +62,47 @@ def explain_answer(
     )
     max_length = min(max_length, model.config.max_length)
     windows = encode_windows([example], tokenizer, max_length, min(doc_stride, max_length // 2 - 1))
+    return example, windows, settings
+
+
+def window_logits(model: BertPreTrainedModel, windows: QAWindows) -> list[np.ndarray]:
+    """(2, tokens) start / end logits of each window, one forward pass each (no padding)."""
     device = model_device(model)
     logits = []
-    best: dict[tuple[int, int], list[float]] = {}
     with evaluating(model), torch.no_grad():
         for window in range(len(windows)):
             item = windows.encoded.example(window)
             ids = torch.as_tensor(item["input_ids"], dtype=torch.long, device=device)[None]
             types = torch.as_tensor(item["token_type_ids"], dtype=torch.long, device=device)[None]
             out = model(ids, attention_mask=torch.ones_like(ids), token_type_ids=types)
-            pair = torch.stack((out.start_logits[0], out.end_logits[0])).float().cpu().numpy()  # (2, T)
-            logits.append(pair)
-            probabilities = np.exp(pair - pair.max(-1, keepdims=True))
-            probabilities /= probabilities.sum(-1, keepdims=True)
-            starts, ends = windows.spans(window)
-            for position in np.flatnonzero(starts != NOT_CONTEXT):
-                key = (int(starts[position]), int(ends[position]))
-                seen = best.setdefault(key, [0.0, 0.0])
-                seen[0] = max(seen[0], float(probabilities[0, position]))
-                seen[1] = max(seen[1], float(probabilities[1, position]))
+            logits.append(torch.stack((out.start_logits[0], out.end_logits[0])).float().cpu().numpy())
+    return logits
+
+
+def explain_answer(
+    model: BertPreTrainedModel,
+    tokenizer: Tokenizer,
+    context: str,
+    question: str,
+    max_length: int = 384,
+    doc_stride: int = 128,
+    settings: AnswerSettings | None = None,
+) -> ExplainedAnswer:
+    """The model's answer to `question` about `context`, with per-token start / end probabilities."""
+    example, windows, settings = answer_windows(
+        model, tokenizer, context, question, max_length, doc_stride, settings
+    )
+    logits = window_logits(model, windows)
+    best: dict[tuple[int, int], list[float]] = {}
+    for window, pair in enumerate(logits):  # (2, T)
+        probabilities = np.exp(pair - pair.max(-1, keepdims=True))
+        probabilities /= probabilities.sum(-1, keepdims=True)
+        starts, ends = windows.spans(window)
+        for position in np.flatnonzero(starts != NOT_CONTEXT):
+            key = (int(starts[position]), int(ends[position]))
+            seen = best.setdefault(key, [0.0, 0.0])
+            seen[0] = max(seen[0], float(probabilities[0, position]))
+            seen[1] = max(seen[1], float(probabilities[1, position]))
     (answer,) = answers_from_logits([example], windows, logits, settings)
     spans = sorted(best)
     tokens = TokenProbabilities(

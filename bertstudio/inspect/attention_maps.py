@@ -39,8 +39,17 @@ def word_numbers(encoding: Encoding) -> list[int]:
     return numbers
 
 
-def _maps_of_encoding(
-    encoding: Encoding, maps: np.ndarray, text: str, text_pair: str | None
+def local_windows(model: BertPreTrainedModel) -> tuple[int | None, ...]:
+    """Per layer, the half window of a sliding-window (local) layer, None for global attention."""
+    return tuple(layer.local_window for layer in encoder_of(model).encoder.applied_layers())
+
+
+def maps_of_encoding(
+    encoding: Encoding,
+    maps: np.ndarray,
+    text: str,
+    text_pair: str | None,
+    windows: tuple[int | None, ...] = (),
 ) -> AttentionMaps:
     special = [bool(s) for s in encoding.special_tokens_mask]
     segments = [int(t) for t in encoding.type_ids]
@@ -55,6 +64,7 @@ def _maps_of_encoding(
         text=text,
         text_pair=text_pair,
         truncated=bool(encoding.overflowing),
+        local_windows=windows,
     )
 
 
@@ -87,7 +97,7 @@ def attention_batch(
     mask_tensor = head_mask_tensor(encoder, head_mask)
     with evaluating(encoder), torch.inference_mode():
         out = encoder(**inputs, output_attentions=True, head_mask=mask_tensor)
-    return maps_of_batch(out.attentions, encodings, texts, pairs, mask_tensor)
+    return maps_of_batch(out.attentions, encodings, texts, pairs, mask_tensor, local_windows(encoder))
 
 
 def maps_of_batch(
@@ -96,8 +106,10 @@ def maps_of_batch(
     texts: Sequence[str],
     pairs: Sequence[str] | None,
     head_mask: torch.Tensor | None,
+    windows: tuple[int | None, ...] = (),
 ) -> list[AttentionMaps]:
-    """Split a padded batch's per-layer attentions into one AttentionMaps per example (padding cut)."""
+    """Split a padded batch's per-layer attentions into one AttentionMaps per example (padding cut);
+    `windows` are the model's local_windows."""
     with torch.inference_mode():
         stacked = torch.stack(attentions, dim=1)  # (B, L, H, T, T)
         if head_mask is not None:
@@ -108,7 +120,7 @@ def maps_of_batch(
         n = len(encoding.ids)
         maps = np.ascontiguousarray(stacked[row, :, :, :n, :n])
         results.append(
-            _maps_of_encoding(encoding, maps, texts[row], pairs[row] if pairs is not None else None)
+            maps_of_encoding(encoding, maps, texts[row], pairs[row] if pairs is not None else None, windows)
         )
     return results
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +13,7 @@ from tokenizers import Tokenizer
 from bertstudio.errors import BertStudioError
 from bertstudio.inspect.batching import encode_examples, evaluating, model_device, padded_inputs, task_scores
 from bertstudio.inspect.kinds import SEQUENCE_HEADS
-from bertstudio.model.modeling import BertPreTrainedModel
+from bertstudio.model.modeling import BertPreTrainedModel, ModelOutput
 from bertstudio.text import special_token_id
 
 METHODS = ("integrated_gradients", "gradient_x_input")
@@ -35,7 +36,7 @@ class Attribution:
     completeness_error: float
 
 
-def _baseline_embeddings(
+def baseline_embeddings(
     model: BertPreTrainedModel, tokenizer: Tokenizer, ids: torch.Tensor, special: torch.Tensor, baseline: str
 ) -> torch.Tensor:
     """Word embeddings of the reference input: every non-special token replaced by the tokenizer's pad /
@@ -93,24 +94,17 @@ def attribute(
     with evaluating(model):
         with torch.no_grad():
             actual = model.encoder_model.embeddings.word_embeddings(inputs["input_ids"])
-            reference = _baseline_embeddings(model, tokenizer, inputs["input_ids"], special, baseline)
+            reference = baseline_embeddings(model, tokenizer, inputs["input_ids"], special, baseline)
             outputs = task_scores(model, model(**inputs, inputs_embeds=actual).logits)[0]
             baseline_outputs = task_scores(model, model(**inputs, inputs_embeds=reference).logits)[0]
         for index in classes if classes is not None else range(outputs.shape[0]):
-            if method == "gradient_x_input":
-                gradient = _gradients(model, inputs, actual, index, np.ones(1))
-                scores = (actual[0] * gradient).sum(-1)
-            else:
-                nodes, weights = np.polynomial.legendre.leggauss(steps)
-                alphas, weights = (nodes + 1) / 2, weights / 2
-                gradient = torch.zeros_like(actual[0])
-                for start in range(0, steps, internal_batch_size):
-                    chunk = slice(start, start + internal_batch_size)
-                    alpha = torch.tensor(alphas[chunk], dtype=actual.dtype, device=device)[:, None, None]
-                    path = reference + alpha * (actual - reference)  # (b, T, D)
-                    gradient += _gradients(model, inputs, path, index, weights[chunk])
-                scores = ((actual[0] - reference[0]) * gradient).sum(-1)
-            scores = scores.float().cpu().numpy()
+
+            def output(out, index=index):
+                return task_scores(model, out.logits)[:, index]
+
+            scores = token_scores(
+                model, inputs, actual, reference, output, method, steps, internal_batch_size
+            )
             change = float(outputs[index] - baseline_outputs[index])
             results.append(
                 Attribution(
@@ -127,19 +121,45 @@ def attribute(
     return results
 
 
+def token_scores(
+    model: BertPreTrainedModel,
+    inputs: dict[str, torch.Tensor],
+    actual: torch.Tensor,
+    reference: torch.Tensor,
+    output: Callable[[ModelOutput], torch.Tensor],
+    method: str,
+    steps: int,
+    internal_batch_size: int,
+) -> np.ndarray:
+    """(T,) contribution of each token's embedding to the scalar `output(model(...))` (one per row):
+    gradient x input, or integrated gradients from `reference` to `actual` (both (1, T, D))."""
+    if method == "gradient_x_input":
+        gradient = _gradients(model, inputs, actual, output, np.ones(1))
+        return (actual[0] * gradient).sum(-1).float().cpu().numpy()
+    nodes, weights = np.polynomial.legendre.leggauss(steps)
+    alphas, weights = (nodes + 1) / 2, weights / 2
+    gradient = torch.zeros_like(actual[0])
+    for start in range(0, steps, internal_batch_size):
+        chunk = slice(start, start + internal_batch_size)
+        alpha = torch.tensor(alphas[chunk], dtype=actual.dtype, device=actual.device)[:, None, None]
+        path = reference + alpha * (actual - reference)  # (b, T, D)
+        gradient += _gradients(model, inputs, path, output, weights[chunk])
+    return ((actual[0] - reference[0]) * gradient).sum(-1).float().cpu().numpy()
+
+
 def _gradients(
     model: BertPreTrainedModel,
     inputs: dict[str, torch.Tensor],
     embeds: torch.Tensor,
-    index: int,
+    output: Callable[[ModelOutput], torch.Tensor],
     weights: np.ndarray,
 ) -> torch.Tensor:
-    """sum_k weights[k] * d output[index] / d embeds[k], for a batch of embedded points -> (T, D)."""
+    """sum_k weights[k] * d output_k / d embeds[k], for a batch of embedded points -> (T, D)."""
     points = embeds.detach().requires_grad_(True)
     batch = points.shape[0]
     expanded = {name: tensor.expand(batch, -1) for name, tensor in inputs.items()}
     with torch.enable_grad():
-        output = task_scores(model, model(**expanded, inputs_embeds=points).logits)[:, index]
-        weight = torch.tensor(weights, dtype=output.dtype, device=output.device)
-        (gradient,) = torch.autograd.grad((output * weight).sum(), points)
+        values = output(model(**expanded, inputs_embeds=points))
+        weight = torch.tensor(weights, dtype=values.dtype, device=values.device)
+        (gradient,) = torch.autograd.grad((values * weight).sum(), points)
     return gradient.sum(0)

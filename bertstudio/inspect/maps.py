@@ -8,6 +8,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 HEAD_REDUCTIONS = ("mean", "max")
+WHOLE_MAPS_BUDGET = 256 * 2**20  # bytes of float32 maps an example may take before it is inspected layerwise
+PART_TITLES = {  # the additive parts of DeBERTa's attention scores (see score_parts)
+    "c2c": "content → content",
+    "c2p": "content → position",
+    "p2c": "position → content",
+}
 
 
 @dataclass
@@ -30,6 +36,9 @@ class AttentionMaps:
     truncated: bool = False
     word_level: bool = False
     rolled_out: bool = False
+    # per layer: a sliding-window layer's half window (keys farther from the query are masked), None for
+    # global attention; empty when the model has no local layers
+    local_windows: tuple[int | None, ...] = ()
 
     def __iter__(self):
         return iter((self.tokens, self.maps))
@@ -41,6 +50,24 @@ class AttentionMaps:
     @property
     def num_heads(self) -> int:
         return self.maps.shape[1]
+
+    def window_of(self, layer: int) -> int | None:
+        return self.local_windows[layer] if self.local_windows else None
+
+    def layer_kind(self, layer: int) -> str:
+        """ "local ±w" or "global" for a model with sliding-window layers; "" for one without."""
+        if not any(window is not None for window in self.local_windows) or self.rolled_out:
+            return ""
+        window = self.local_windows[layer]
+        return "global" if window is None else f"local ±{window}"
+
+    def outside_window(self, layer: int, rows: list[int], cols: list[int]) -> np.ndarray | None:
+        """(rows, cols) bool: True where the key lies outside the query's window in a local layer, so the
+        model never looks there; None where nothing is masked (global layers, pooled words, rollout)."""
+        window = self.window_of(layer)
+        if window is None or self.word_level or self.rolled_out:
+            return None
+        return np.abs(np.asarray(rows)[:, None] - np.asarray(cols)[None, :]) > window
 
     def to_word_level(self) -> AttentionMaps:
         """Pool pieces into words: a word receives the sum over its key pieces and gives the mean over
@@ -80,6 +107,28 @@ class AttentionMaps:
         segment, start, end = span
         text = self.text if segment == 0 or self.text_pair is None else self.text_pair
         return text[start:end]
+
+
+@dataclass
+class PooledMap:
+    """One head's map pooled into blocks for display: `matrix[i, j]` summarises query rows
+    `row_edges[i]:row_edges[i + 1]` and key columns `col_edges[j]:col_edges[j + 1]`."""
+
+    matrix: np.ndarray  # (row blocks, col blocks) float32
+    row_edges: np.ndarray  # (row blocks + 1,) int
+    col_edges: np.ndarray  # (col blocks + 1,) int
+    masked: (
+        np.ndarray | None
+    )  # (row blocks, col blocks) bool: every cell of the block is outside a local window
+    pooling: str
+
+    def block_of(self, position: int, edges: np.ndarray) -> int:
+        return int(np.searchsorted(edges, position, side="right") - 1)
+
+
+def whole_maps_bytes(layers: int, heads: int, length: int) -> int:
+    """What every attention map of one example takes as float32."""
+    return layers * heads * length * length * 4
 
 
 def reduce_heads(maps: np.ndarray, how: str = "mean") -> np.ndarray:

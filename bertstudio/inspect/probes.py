@@ -11,7 +11,7 @@ import torch
 from tokenizers import Tokenizer
 
 from bertstudio.errors import BertStudioError
-from bertstudio.inspect.attention_maps import head_mask_tensor, maps_of_batch
+from bertstudio.inspect.attention_maps import head_mask_tensor, local_windows, maps_of_batch
 from bertstudio.inspect.batching import (
     encode_examples,
     evaluating,
@@ -137,7 +137,7 @@ def predict(
     count = scores.shape[1]
     labels = [model.config.id2label.get(i, f"LABEL_{i}") for i in range(count)]
     prediction = Prediction(model.task, labels, scores[0].cpu().numpy(), pooled[0].cpu().numpy())
-    maps = maps_of_batch(attentions, [encoding], [text], pairs, mask)[0]
+    maps = maps_of_batch(attentions, [encoding], [text], pairs, mask, local_windows(model))[0]
     return prediction, maps
 
 

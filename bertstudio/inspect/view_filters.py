@@ -34,6 +34,9 @@ class ViewMatrix:
     cols: list[int]
     row_labels: list[str]
     col_labels: list[str]
+    # (rows, cols) bool: keys a local layer's window hides from the query (drawn as a masked band);
+    # None when the layer sees every key
+    masked: np.ndarray | None = None
 
 
 def layer_heads(maps: AttentionMaps, layer: int, head: int | str) -> np.ndarray:
@@ -82,6 +85,7 @@ def view_matrix(maps: AttentionMaps, options: ViewOptions) -> ViewMatrix:
         cols=cols,
         row_labels=[maps.tokens[i] for i in rows],
         col_labels=[maps.tokens[i] for i in cols],
+        masked=maps.outside_window(options.layer, rows, cols),
     )
 
 

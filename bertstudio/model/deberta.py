@@ -17,7 +17,7 @@ from torch import nn
 
 from bertstudio.model.config import BertConfig
 from bertstudio.model.families.deberta_v2 import DebertaOptions
-from bertstudio.model.modeling import BertIntermediate, BertResidualOutput, TokenPacking
+from bertstudio.model.modeling import BertIntermediate, BertResidualOutput, HeadScores, TokenPacking
 
 
 class DebertaEmbeddings(nn.Module):
@@ -137,6 +137,17 @@ class DebertaSelfAttention(nn.Module):
             scores["p2c"] = p2c.gather(-1, index).transpose(-1, -2) / self.scale
         return scores
 
+    def head_scores(self, hidden: torch.Tensor, context: DebertaContext) -> HeadScores:
+        """hidden: (1, T, C) of one unpadded example; the position terms are kept apart."""
+        q, k = self._heads(self.query_proj(hidden)), self._heads(self.key_proj(hidden))
+        terms = self.position_scores(q, k, context) if self.terms else {}
+        return HeadScores(
+            queries=q[0],
+            keys=k[0],
+            scale=self.scale,
+            position_terms={name: term[0] for name, term in terms.items()},
+        )
+
     @staticmethod
     def score_mask(
         bias: torch.Tensor | None, context: DebertaContext, dtype: torch.dtype
@@ -199,6 +210,8 @@ class DebertaAttention(nn.Module):
 
 
 class DebertaLayer(nn.Module):
+    local_window: int | None = None  # every key is seen
+
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.attention = DebertaAttention(config)
@@ -218,6 +231,9 @@ class DebertaLayer(nn.Module):
         hidden = self.attention.output(attended, hidden)
         hidden = self.output(self.intermediate(hidden), hidden)
         return hidden, probs
+
+    def head_scores(self, hidden: torch.Tensor, context: DebertaContext) -> HeadScores:
+        return self.attention.self.head_scores(hidden, context)
 
 
 class DebertaEncoder(nn.Module):

@@ -84,6 +84,50 @@ class TokenPacking:
         return padded.view(self.batch, self.seq, -1)  # (B, T, C)
 
 
+@dataclass
+class HeadScores:
+    """One layer's queries and keys for one unpadded example, giving any head's pre-softmax attention
+    scores a block of query rows at a time, so a long input's map is never held whole. Each family's
+    layer builds it (`head_scores`) exactly as its attention scores keys."""
+
+    queries: torch.Tensor  # (nh, T, hs), as the layer scores them (rotated in ModernBERT)
+    keys: torch.Tensor  # (nh, T, hs)
+    scale: float  # content scores are divided by it
+    half_window: int | None = None  # a local (sliding-window) layer's: farther keys are masked
+    position_terms: dict[str, torch.Tensor] | None = None  # DeBERTa's scaled c2p / p2c, (nh, T, T)
+
+    @property
+    def length(self) -> int:
+        return self.keys.shape[1]
+
+    def parts(self, head: int, rows: slice) -> dict[str, torch.Tensor]:
+        """The additive parts of the scores of query `rows`, each (R, T), before any mask: "c2c"
+        (content to content) and, in DeBERTa, "c2p" / "p2c" (content to position, position to content)."""
+        parts = {"c2c": self.queries[head, rows] @ self.keys[head].T / self.scale}
+        for name, term in (self.position_terms or {}).items():
+            parts[name] = term[head, rows]
+        return parts
+
+    def window_mask(self, rows: slice) -> torch.Tensor | None:
+        """(R, T) bool, True where a key lies outside a local layer's window; None in a global layer."""
+        if self.half_window is None:
+            return None
+        start, stop, _ = rows.indices(self.length)
+        queries = torch.arange(start, stop, device=self.keys.device)
+        keys = torch.arange(self.length, device=self.keys.device)
+        return (queries[:, None] - keys[None, :]).abs() > self.half_window
+
+    def scores(self, head: int, rows: slice) -> torch.Tensor:
+        """(R, T) pre-softmax scores of query `rows`, keys outside a local window at the lowest number."""
+        scores = sum(self.parts(head, rows).values())
+        outside = self.window_mask(rows)
+        return scores if outside is None else scores.masked_fill(outside, torch.finfo(scores.dtype).min)
+
+    def probabilities(self, head: int, rows: slice) -> torch.Tensor:
+        """(R, T) attention probabilities of query `rows` (each row sums to 1)."""
+        return self.scores(head, rows).float().softmax(dim=-1)
+
+
 class BertEmbeddings(nn.Module):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
@@ -134,6 +178,11 @@ class BertSelfAttention(nn.Module):
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
         batch, seq, _ = x.shape
         return x.view(batch, seq, self.num_heads, self.head_size).transpose(1, 2)  # (B, nh, T, hs)
+
+    def head_scores(self, hidden: torch.Tensor) -> HeadScores:
+        """hidden: (1, T, C) of one unpadded example."""
+        q, k = self._heads(self.query(hidden))[0], self._heads(self.key(hidden))[0]
+        return HeadScores(queries=q, keys=k, scale=math.sqrt(self.head_size))
 
     def forward(
         self,
@@ -202,6 +251,8 @@ class BertIntermediate(nn.Module):
 
 
 class BertLayer(nn.Module):
+    local_window: int | None = None  # every key is seen (ModernBERT's sliding-window layers set one)
+
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.attention = BertAttention(config)
@@ -222,6 +273,10 @@ class BertLayer(nn.Module):
         hidden = self.attention.output(context, hidden)
         hidden = self.output(self.intermediate(hidden), hidden)
         return hidden, probs
+
+    def head_scores(self, hidden: torch.Tensor, context: None = None) -> HeadScores:
+        """This layer's scores of one unpadded example whose input hidden state is (1, T, C)."""
+        return self.attention.self.head_scores(hidden)
 
 
 class BertEncoder(nn.Module):
@@ -333,6 +388,17 @@ class BertModel(BertPreTrainedModel):
         self.pooler = BertPooler(config) if add_pooling_layer and family.capabilities.pooler else None
         self.init_weights()
 
+    def embed(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor,
+        inputs_embeds: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(B, T, hidden): what the first layer reads (attention_mask only when some tokens are padding)."""
+        hidden = self.embeddings(input_ids, token_type_ids, inputs_embeds, attention_mask)
+        return hidden if self.embeddings_project is None else self.embeddings_project(hidden)
+
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -356,11 +422,9 @@ class BertModel(BertPreTrainedModel):
         key_mask = None
         if attention_mask is not None and not bool(attention_mask.all()):
             key_mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T)
-        hidden = self.embeddings(
+        hidden = self.embed(
             input_ids, token_type_ids, inputs_embeds, attention_mask if key_mask is not None else None
         )
-        if self.embeddings_project is not None:
-            hidden = self.embeddings_project(hidden)
         packing = None
         pack = self.training if pack_tokens is None else pack_tokens
         if key_mask is not None and pack and not output_attentions and head_mask is None:

@@ -17,7 +17,7 @@ from torch import nn
 
 from bertstudio.model.config import BertConfig
 from bertstudio.model.families.modernbert import ModernBertOptions
-from bertstudio.model.modeling import ACTIVATION_FUNCTIONS, TokenPacking
+from bertstudio.model.modeling import ACTIVATION_FUNCTIONS, HeadScores, TokenPacking
 
 
 def _norm(config: BertConfig) -> nn.LayerNorm:
@@ -98,6 +98,18 @@ class ModernBertAttention(nn.Module):
         self.dropout_p = config.attention_probs_dropout_prob
         self.out_drop = nn.Dropout(config.attention_probs_dropout_prob)
 
+    def rotated_heads(
+        self, hidden: torch.Tensor, packing: TokenPacking | None, context: ModernBertContext
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Queries and keys rotated by this layer's kind of rotary positions, and values: (B, nh, T, hs)."""
+        qkv = self.Wqkv(hidden)
+        if packing is not None:
+            qkv = packing.pad(qkv)
+        batch, seq, _ = qkv.shape
+        q, k, v = qkv.view(batch, seq, 3, self.num_heads, self.head_size).permute(2, 0, 3, 1, 4).unbind(0)
+        rotary = context.global_rotary if self.is_global else context.local_rotary
+        return rotary.apply(q), rotary.apply(k), v
+
     def forward(
         self,
         hidden: torch.Tensor,
@@ -106,13 +118,8 @@ class ModernBertAttention(nn.Module):
         packing: TokenPacking | None,
         context: ModernBertContext,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        qkv = self.Wqkv(hidden)
-        if packing is not None:
-            qkv = packing.pad(qkv)
-        batch, seq, _ = qkv.shape
-        q, k, v = qkv.view(batch, seq, 3, self.num_heads, self.head_size).permute(2, 0, 3, 1, 4).unbind(0)
-        rotary = context.global_rotary if self.is_global else context.local_rotary
-        q, k = rotary.apply(q), rotary.apply(k)
+        q, k, v = self.rotated_heads(hidden, packing, context)
+        batch, _, seq, _ = q.shape
         mask = context.global_mask if self.is_global else context.local_mask
         probs = None
         if return_probs or head_mask is not None:
@@ -157,6 +164,8 @@ class ModernBertLayer(nn.Module):
     def __init__(self, config: BertConfig, index: int) -> None:
         super().__init__()
         self.is_global = config.options.global_layers[index]
+        # keys farther than this from the query are masked in a sliding-window layer; None: global
+        self.local_window = None if self.is_global else config.options.half_window
         self.attn_norm = _norm(config) if index else nn.Identity()
         self.attn = ModernBertAttention(config, self.is_global)
         self.mlp_norm = _norm(config)
@@ -176,6 +185,16 @@ class ModernBertLayer(nn.Module):
         hidden = hidden + attended
         hidden = hidden + self.mlp(self.mlp_norm(hidden))
         return hidden, probs
+
+    def head_scores(self, hidden: torch.Tensor, context: ModernBertContext) -> HeadScores:
+        """hidden: (1, T, C) of one unpadded example; a local layer masks keys outside its window."""
+        q, k, _ = self.attn.rotated_heads(self.attn_norm(hidden), None, context)
+        return HeadScores(
+            queries=q[0],
+            keys=k[0],
+            scale=math.sqrt(self.attn.head_size),
+            half_window=self.local_window,
+        )
 
 
 class ModernBertEncoder(nn.Module):
@@ -197,8 +216,9 @@ class ModernBertEncoder(nn.Module):
         self, attention_mask: torch.Tensor | None, seq: int, device: torch.device
     ) -> ModernBertContext:
         """attention_mask: (B, T) with 1 for real tokens, None when nothing is padding."""
-        index = torch.arange(seq, device=device)
-        band = (index[:, None] - index[None, :]).abs() <= self.options.half_window  # (T, T)
+        # (T, T) bool: |query - key| <= half window, built without a T x T integer matrix (512 MB at 8,192)
+        window = self.options.half_window
+        band = torch.ones(seq, seq, dtype=torch.bool, device=device).triu(-window).tril(window)
         global_mask = local_mask = None
         if attention_mask is not None:
             global_mask = attention_mask.bool().to(device)[:, None, None, :]  # (B, 1, 1, T)

@@ -6,7 +6,7 @@ enough to write as predictions; masked-LM evaluation streams running totals inst
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,9 +63,11 @@ def predict_outputs(
     context: DistributedContext | None = None,
     with_labels: bool = True,
     generator_seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[int, Any], dict[int, Any], list[float]]:
     """Forward every example once; returns ({index: output}, {index: label}, totals) with totals
-    [loss sum, scored count, masked-LM correct, NSP correct, NSP count].
+    [loss sum, scored count, masked-LM correct, NSP correct, NSP count]. `progress(done, total)` is
+    called with the examples done after each batch.
     Under torchrun each process takes every world_size-th batch and the results are gathered."""
     context = context or DistributedContext()
     was_training = model.training
@@ -76,7 +78,9 @@ def predict_outputs(
     generator = None
     if generator_seed is not None:
         generator = torch.Generator().manual_seed(generator_seed)  # the same masks at every evaluation
+    done, total = 0, len(source.lengths)
     for number, indices in enumerate(eval_batches(source.lengths, batch_size)):
+        done += len(indices)
         if number % context.world_size != context.rank:
             if generator is not None:
                 source.batch(indices, generator)  # draw its masks anyway: the same masks on any world size
@@ -87,6 +91,8 @@ def predict_outputs(
         with setup.autocast():
             out = model(**inputs)
         _collect(task, indices, batch, out, outputs, labels, totals, with_labels)
+        if progress is not None:
+            progress(done, total)
     model.train(was_training)
     if context.enabled:
         merged_outputs: dict[int, Any] = {}

@@ -52,26 +52,40 @@ def plan_steps(config: RunConfig, train_examples: int) -> StepPlan:
     )
 
 
-def advise(config: RunConfig, plan: StepPlan, range_test: str = "Find LR") -> list[str]:
+def advise(
+    config: RunConfig, plan: StepPlan, range_test: str = "Find LR", max_steps: str = "Max steps"
+) -> list[str]:
     """Warnings about a run that is too short to learn (few steps, or a learning rate far below what
     that many steps need); empty when the plan looks fine. Fine-tuning only: pretraining runs long.
-    `range_test` names the learning-rate range test where the warning is read (button or flag)."""
+    `range_test` and `max_steps` name the learning-rate range test and the step limit where the
+    warning is read (the window's controls or the command's flags)."""
     if config.is_pretraining or not plan.total_steps:
         return []
+    capped = bool(config.max_steps)  # the step limit, not the epochs, ends this run
     if plan.total_steps < FEW_STEPS:
-        return [
-            f"Only {plan.total_steps} optimizer steps: too short to learn. Train more epochs, use a smaller "
-            "batch or more data."
-        ]
-    needed = LEARNING_BUDGET / plan.total_steps
-    if config.learning_rate >= needed:
+        longer = f"Raise {max_steps}." if capped else "Train more epochs, use a smaller batch or more data."
+        return [f"Only {plan.total_steps} optimizer steps: too short to learn. {longer}"]
+    if config.learning_rate * plan.total_steps >= LEARNING_BUDGET:
         return []
+    needed = rate_at_least(LEARNING_BUDGET / plan.total_steps)
     steps_needed = math.ceil(LEARNING_BUDGET / config.learning_rate)
+    if capped:
+        longer = f"raise {max_steps} to about {steps_needed:,}"
+    else:
+        epochs = math.ceil(steps_needed / plan.steps_per_epoch)
+        longer = f"train about {steps_needed:,} steps at this rate ({epochs} epoch{'s' * (epochs != 1)})"
     return [
-        f"{plan.total_steps} steps at learning rate {config.learning_rate:.0e} are likely too few to learn: "
-        f"raise the learning rate to about {needed:.0e}, or train about {steps_needed:,} steps at this rate "
-        f"(more epochs). {range_test} measures a rate for this model and data."
+        f"{plan.total_steps} steps at learning rate {config.learning_rate:g} are likely too few to learn: "
+        f"raise the learning rate to about {needed:.0e}, or {longer}. "
+        f"{range_test} measures a rate for this model and data."
     ]
+
+
+def rate_at_least(rate: float) -> float:
+    """`rate` rounded up to one significant digit (5.3e-05 -> 6e-05), so the advice names a rate
+    that reaches the budget and differs from a rate just below it."""
+    exponent = math.floor(math.log10(rate))
+    return math.ceil(round(rate / 10**exponent, 6)) * 10**exponent
 
 
 def loss_progress_note(losses: Sequence[float]) -> str | None:

@@ -7,6 +7,7 @@ unlabelled rows get placeholder targets that are never shown to the model.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,11 +101,13 @@ def predict_file(
     device: str = "auto",
     read_options: ReadOptions = DETECT,
     checkpoint: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PredictionSummary:
     """Write `out_path` (CSV): every input column, the predicted label and each label's probability
     (or the predicted value for regression; space-separated tags for token tagging). A row without text
     is written with its prediction cells empty, not with a guess. `read_options`: how the file is read;
-    `checkpoint`: a checkpoint of the run whose model `model_dir` is, applied instead of its weights."""
+    `checkpoint`: a checkpoint of the run whose model `model_dir` is, applied instead of its weights;
+    `progress(done, total)`: rows predicted so far."""
     from bertstudio.data import read_table
     from bertstudio.training.prepare import LabeledSource
 
@@ -113,7 +116,7 @@ def predict_file(
     dataset = unlabelled_dataset(table, loaded.task, text_column, pair_column, loaded.label_names)
     source = LabeledSource(dataset, loaded.tokenizer, _max_length(loaded, max_length))
     outputs, _, _ = predict_outputs(
-        loaded.model, source, loaded.task, loaded.setup, batch_size, with_labels=False
+        loaded.model, source, loaded.task, loaded.setup, batch_size, with_labels=False, progress=progress
     )
     ordered = [outputs[i] for i in range(len(dataset))]
     if get_task(loaded.task).per_token:

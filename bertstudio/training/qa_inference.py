@@ -4,6 +4,7 @@ predict` and `evaluate` run for the question_answering task (SQuAD JSON or a tab
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ class QAOptions:
     (it answers "" only when it learnt from unanswerable questions, at threshold 0)."""
 
     max_length: int | None = None
-    doc_stride: int = DEFAULT_DOC_STRIDE
+    doc_stride: int | None = None  # None: 128, or under half of windows shorter than 258 tokens
     max_answer_length: int = MAX_ANSWER_LENGTH
     null_threshold: float | None = None
     batch_size: int = 32
@@ -52,9 +53,10 @@ def answer_settings(loaded: LoadedModel, options: QAOptions) -> AnswerSettings:
 def qa_source(loaded: LoadedModel, dataset, options: QAOptions) -> QASource:
     limit = loaded.model.config.max_length
     max_length = min(options.max_length or limit, limit)
-    return QASource(
-        dataset, loaded.tokenizer, max_length, options.doc_stride, answer_settings(loaded, options)
-    )
+    stride = options.doc_stride
+    if stride is None:
+        stride = min(DEFAULT_DOC_STRIDE, max_length // 2 - 1)
+    return QASource(dataset, loaded.tokenizer, max_length, stride, answer_settings(loaded, options))
 
 
 def evaluate_questions(loaded: LoadedModel, dataset, options: QAOptions) -> tuple[EvalResult, QASource]:
@@ -109,10 +111,11 @@ def predict_questions_file(
     device: str = "auto",
     read_options: ReadOptions = DETECT,
     checkpoint: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> str:
     """Answer every question of a SQuAD .json file or a table (`columns`: data.squad.QAColumns) and
     write the answers (write_predictions); returns the line saying what was written. `checkpoint`: as
-    for inference.predict_file."""
+    for inference.predict_file; `progress(done, total)` counts the windows the model has read."""
     from bertstudio.data.squad import QADataset, read_questions
     from bertstudio.training.evaluation import predict_outputs
     from bertstudio.training.qa_answers import answers_from_logits
@@ -128,7 +131,13 @@ def predict_questions_file(
     dataset = QADataset(examples=parsed.examples, source=parsed.source, format=parsed.format)
     source = qa_source(loaded, dataset, options)
     outputs, _, _ = predict_outputs(
-        loaded.model, source, loaded.task, loaded.setup, options.batch_size, with_labels=False
+        loaded.model,
+        source,
+        loaded.task,
+        loaded.setup,
+        options.batch_size,
+        with_labels=False,
+        progress=progress,
     )
     logits = [outputs[i] for i in range(len(outputs))]
     answers = answers_from_logits(dataset.examples, source.windows, logits, source.answer_settings)

@@ -206,3 +206,29 @@ def test_a_title_and_its_body_are_not_a_sentence_pair():
     """Two long texts of one row are a pair only when the names say so."""
     for make in (title_body_category, packages_with_sections, genres_separated_by_bars):
         assert suggest_task(make()).text_pair is None
+
+
+def test_a_table_of_questions_about_contexts_is_suggested_as_question_answering():
+    context = "Debian is a free operating system. It was first announced in 1993 by Ian Murdock."
+    rows = [
+        [f"q{i}", context, question, answer, str(context.find(answer)) if answer else ""]
+        for i, (question, answer) in enumerate(
+            [
+                ("Who announced Debian?", "Ian Murdock"),
+                ("When was it announced?", "1993"),
+                ("Who owns it?", ""),
+            ]
+            * 4
+        )
+    ]
+    table = Table.from_rows(["ID", "Passage", "Question", "Answer_Text", "answer_start"], rows)
+    mapping = suggest_task(table)
+    assert mapping.task == "question_answering" and mapping.text == "Question"
+    assert (mapping.context, mapping.question, mapping.answer, mapping.answer_start) == (
+        "Passage",
+        "Question",
+        "Answer_Text",
+        "answer_start",
+    )
+    assert "'Question' asks about 'Passage'" in mapping.reason
+    mapping.check(table)  # every role maps a real column

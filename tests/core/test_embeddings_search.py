@@ -169,6 +169,29 @@ def test_search_command_prints_json_with_the_other_columns(tiny_model_dir, table
     assert "(from the cache)" in capsys.readouterr().err
 
 
+def test_each_result_says_whether_its_text_was_truncated(tiny_model_dir, table_file, cache_dir, capsys):
+    encoder = load_encoder(tiny_model_dir, max_length=7)  # [CLS] + 5 word pieces + [SEP]
+    index = index_table(encoder, table_file, "text", cache_dir=cache_dir)
+    from tokenizers import Tokenizer
+
+    whole = Tokenizer.from_str(encoder.tokenizer.to_str())
+    whole.no_truncation()
+    long_lines = {
+        int(index.table.line_numbers[i]) for i, t in enumerate(TEXTS) if len(whole.encode(t).ids) > 7
+    }
+    assert set(index.info.truncated_lines) == long_lines and long_lines
+    hits = index.search("a good film", len(TEXTS))
+    assert {hit.line for hit in hits if hit.truncated} == long_lines
+    args = ["search", "--model", str(tiny_model_dir), "--data", str(table_file), "--text", "text"]
+    args += ["--query", "a good film", "--top-k", "8", "--max-length", "7", "--cache-dir", str(cache_dir)]
+    assert main([*args, "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert {r["line"] for r in results if r["truncated"]} == long_lines
+    assert main(args) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if "truncated at 7 tokens" in line]
+    assert {int(line.split("line ")[1].split(":")[0]) for line in printed} == long_lines
+
+
 def test_embed_command_writes_vectors_and_their_rows(tiny_model_dir, table_file, cache_dir, tmp_path):
     out = tmp_path / "out" / "vectors.npy"
     args = ["embed", "--model", str(tiny_model_dir), "--data", str(table_file), "--text", "text"]

@@ -152,8 +152,12 @@ def test_inspection_of_a_fine_tuned_model(tmp_path, masked_lm_folders, family):
     assert np.allclose(masked.maps[0, 0], 0.0)
     rollout = attention_rollout(model, tokenizer, "a good film")
     assert rollout.maps.shape[0] == layers
-    [first, *_] = attribute(model, tokenizer, "a good film", baseline="mask", steps=4)
-    assert len(first.scores) == len(first.tokens)
+    assert (rollout.maps >= 0).all() and np.allclose(rollout.maps.sum(-1), 1.0, atol=1e-5)
+    attributions = attribute(model, tokenizer, "a good film", baseline="mask", steps=16)
+    assert len(attributions) == model.config.num_labels
+    for explained in attributions:  # integrated gradients accounts for the whole change of each output
+        assert len(explained.scores) == len(explained.tokens) and np.isfinite(explained.scores).all()
+        assert explained.completeness_error < 1e-3 + 1e-2 * abs(explained.output - explained.baseline_output)
     effects = head_effects(model, tokenizer, ["a good film", "a bad movie"])
     assert effects.shape == (layers, heads) and np.isfinite(effects).all()
 

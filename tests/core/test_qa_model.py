@@ -73,6 +73,13 @@ def test_cli_trains_on_squad_predicts_by_id_and_evaluate_agrees_with_official_sc
     )
     answers = json.loads(predictions.read_text())
     assert sorted(answers) == sorted(f"q{i}" for i in range(24))
+    # without --doc-stride: 128, or under half of windows shorter than that (this model's 64 tokens)
+    default_stride = tmp_path / "default_stride.json"
+    assert (
+        main(["predict", "--model", str(run / "model"), "--data", str(dev), "--out", str(default_stride)])
+        == 0
+    )
+    assert sorted(json.loads(default_stride.read_text())) == sorted(answers)
     capsys.readouterr()
     assert main(["evaluate", "--model", str(run / "model"), "--data", str(dev), "--json", *window]) == 0
     reported = json.loads(capsys.readouterr().out)

@@ -96,3 +96,24 @@ class EventLog(list):
 
     def kinds(self, kind: str) -> list:
         return [e for e in self if e.kind == kind]
+
+
+def checkpointed_run(root: Path) -> Path:
+    """A short classification run keeping a checkpoint every 3 steps (steps 3 and 6), exporting its
+    last step's weights, with 24 validation rows: what the projector scrubs through."""
+    from bertstudio.training import run_training
+
+    config = run_config(
+        tiny_model(root),
+        sentiment_csv(root, 96),
+        root / "run",
+        validation_fraction=0.25,
+        test_fraction=0.0,
+        max_steps=6,
+        eval_every_steps=3,
+        save_every_steps=3,
+        keep_checkpoints=5,
+        load_best_at_end=False,
+    )
+    assert run_training(config).status == "completed"
+    return root / "run"

@@ -48,7 +48,14 @@ def test_similarity_matrix_of_typed_sentences(qtbot, page, tiny_model_dir):
     expected = similarity_matrix(load_encoder(tiny_model_dir).encode(SENTENCES))
     np.testing.assert_allclose(page.heatmap.matrix, expected, atol=1e-5)
     assert page.heatmap.cell_text(0, 1).startswith(f"1 × 2: {expected[0, 1]:.4f}")
-    assert "mean pooling (assumed" in page.model_label.text()
+    assert "no pooling declared: mean pooling used" in page.model_label.text()
+
+
+def test_the_pooling_is_said_as_soon_as_the_model_is_set(page, minilm_path):
+    assert "no pooling declared: mean pooling used" in page.model_label.text()  # the tiny model
+    page.set_model(minilm_path)
+    assert "mean pooling, normalised" in page.model_label.text()
+    assert "no pooling declared" not in page.model_label.text()
 
 
 def test_one_sentence_asks_for_two(page):
@@ -57,23 +64,60 @@ def test_one_sentence_asks_for_two(page):
     assert "at least two sentences" in page.hover_label.text()
 
 
-def test_search_needs_an_index_then_ranks_rows_and_shows_the_clicked_one(qtbot, page, tmp_path):
+def test_search_ranks_rows_and_shows_the_clicked_one(qtbot, page, tmp_path):
     page.set_data(write_table(tmp_path / "t.csv", 30), DETECT, "text")
     assert page.column_combo.currentText() == "text"
-    page.query_edit.setText("a good movie")
-    page.search_button.click()
-    assert "No index yet" in page.index_label.text()
     page.build_button.click()
     qtbot.waitUntil(lambda: page.index is not None, timeout=20_000)
     assert "30 of 30 rows indexed" in page.index_label.text()
+    assert page.search_button.text() == "Search"
+    page.query_edit.setText("a good movie")
     page.search_button.click()
     qtbot.waitUntil(lambda: page.results.rowCount() == 10, timeout=20_000)
     expected = page.index.search("a good movie", 10)
-    assert [page.results.item(r, 3).text() for r in range(10)] == [h.values["text"] for h in expected]
+    assert [page.results.item(r, 4).text() for r in range(10)] == [h.values["text"] for h in expected]
     page.results.setCurrentCell(2, 0)
     assert f"Line {expected[2].line}" in page.row_view.toPlainText()
     assert expected[2].values["label"] in page.row_view.toPlainText()
     assert not error_dialogs()
+
+
+def test_a_query_before_indexing_says_so_and_the_button_builds_the_index_then_searches(qtbot, page, tmp_path):
+    page.set_data(write_table(tmp_path / "t.csv", 30), DETECT, "text")
+    assert page.search_button.text() == "Build index && search"
+    assert "No index yet" in page.search_button.toolTip()
+    page.query_edit.setText("a good movie")
+    page.search_button.click()
+    assert "No index yet: building it first" in page.index_label.text()
+    qtbot.waitUntil(lambda: page.results.rowCount() == 10, timeout=30_000)
+    assert page.search_button.text() == "Search" and "30 of 30 rows indexed" in page.index_label.text()
+    expected = page.index.search("a good movie", 10)
+    assert [page.results.item(r, 4).text() for r in range(10)] == [h.values["text"] for h in expected]
+    page.column_combo.setCurrentIndex(1)  # another column: no index for it yet
+    assert page.search_button.text() == "Build index && search"
+
+
+def test_texts_over_the_length_are_counted_and_marked_per_row(qtbot, page, tmp_path):
+    path = tmp_path / "long.csv"
+    long_text = " ".join(["good movie"] * 200)  # far over the tiny model's positions
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows([["the good movie", "a"], [long_text, "b"], ["", "c"], ["a bad film", "d"]])
+    page.set_data(path, DETECT, "text")
+    page.build_button.click()
+    qtbot.waitUntil(lambda: page.index is not None, timeout=20_000)
+    limit = page.index.info.max_length
+    assert f"1 text longer than {limit} tokens was truncated (line 3)" in page.index_label.text()
+    assert "1 row without text is not searchable (line 4)" in page.index_label.text()
+    page.query_edit.setText("good movie")
+    page.search_button.click()
+    qtbot.waitUntil(lambda: page.results.rowCount() == 3, timeout=20_000)
+    marks = {page.results.item(r, 2).text(): page.results.item(r, 3).text() for r in range(3)}
+    assert marks == {"2": "", "3": f"cut at {limit} tokens", "5": ""}
+    row = [r for r in range(3) if page.results.item(r, 2).text() == "3"][0]
+    page.results.setCurrentCell(row, 0)
+    assert f"longer than {limit} tokens: only its start was embedded" in page.row_view.toPlainText()
 
 
 def test_cancel_stops_indexing_and_saves_nothing(qtbot, page, tmp_path):
@@ -93,21 +137,3 @@ def test_the_window_hands_its_model_to_the_page(qtbot, window, tiny_model_dir):
     window.go_to("Embeddings")
     assert window.embeddings_page.model_path == tiny_model_dir
     assert window.embeddings_page.compare_button.isEnabled()
-
-
-def test_projector_plots_every_indexed_row_coloured_by_a_column_and_lists_neighbours(qtbot, page, tmp_path):
-    page.set_data(write_table(tmp_path / "t.csv", 40), DETECT, "text")
-    page.tabs.setCurrentIndex(2)
-    page.project_button.click()
-    assert "No index yet" in page.projector_label.text()
-    page.build_button.click()
-    qtbot.waitUntil(lambda: page.index is not None, timeout=20_000)
-    page.colour_combo.setCurrentText("label")
-    page.project_button.click()
-    qtbot.waitUntil(lambda: "PCA axes explain" in page.projector_label.text(), timeout=20_000)
-    assert len(page.projector.scatter.points()) == 40
-    assert sorted(set(page.projector.groups)) == ["l0", "l1", "l2"]
-    page.projector.point_clicked.emit(3)
-    expected = page.index.neighbours(3, 10)
-    assert [page.neighbours.item(r, 2).text() for r in range(10)] == [h.values["text"] for h in expected]
-    assert page.index.entry.rows[3] not in [h.row for h in expected]

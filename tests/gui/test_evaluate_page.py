@@ -99,3 +99,14 @@ def test_batch_prediction_uses_the_checkpoint_chosen_in_the_picker(make_window, 
     assert shown != pytest.approx(probabilities(tmp_path / "export.csv"), abs=1e-3)
     with open(tmp_path / "window.csv", newline="", encoding="utf-8") as handle:
         assert len(list(csv.DictReader(handle))) == 12
+
+
+def test_the_per_class_table_lists_classes_in_the_confusion_matrixs_order(window):
+    """Found under Xvfb: enabling sorting took Qt's default descending indicator, so the classes read
+    x11, utils, ... admin beside a confusion matrix reading admin ... x11."""
+    names = ["admin", "devel", "java", "libs", "python", "utils", "x11"]
+    probabilities = np.random.default_rng(1).dirichlet(np.ones(7), size=70)
+    metrics = compute_metrics("classification", probabilities, np.arange(70) % 7, names)
+    page = window.evaluate_page.results
+    page.show_evaluation({"test": SplitEvaluation(metrics=metrics, rows=[])})
+    assert [row[0] for row in table_rows(page.per_class_table)] == names

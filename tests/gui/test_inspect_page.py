@@ -207,6 +207,18 @@ def test_scrub_probes_across_training(page, classifier, tmp_path):
     assert panel.heatmap.isVisibleTo(panel) and "neg" in panel.prediction.text()
 
 
+def test_across_training_shows_a_heatmap_only_for_an_opened_run(page, classifier, qtbot, tmp_path):
+    """Found under Xvfb: before any run was opened, an empty heatmap with axes -400..400 (x0.001) showed."""
+    panel = page.training
+    page.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: panel.isVisible(), timeout=5_000)
+    assert panel.run_label.text() == "No run opened." and not panel.heatmap.isVisible()
+    ProbeRecorder(tmp_path, ["the movie was good"]).record(*classifier, 5, {"loss": 0.9})
+    (tmp_path / "run.json").write_text("{}", encoding="utf-8")
+    panel.open_run(tmp_path)
+    qtbot.waitUntil(lambda: panel.heatmap.isVisible() and panel.heatmap.height() > 150, timeout=5_000)
+
+
 def test_the_page_loads_without_torch():
     """The window starts fast: building the Inspect page must not import torch (the model brings it)."""
     import subprocess
@@ -283,3 +295,39 @@ def test_attributions_go_when_the_text_changes(page, qtbot):
     qtbot.waitUntil(lambda: "text changed" in page.attribution_note.text(), timeout=20_000)
     qtbot.wait(200)
     assert not page.strips.attributions
+
+
+def test_a_question_answering_model_explains_its_answer_span_on_the_question(qtbot, tmp_path):
+    from bertstudio.inspect import inspect_answer_span
+
+    model, tokenizer = load_pretrained(make_tiny_model_dir(tmp_path / "qa", "question_answering"))
+    widget = InspectPage()
+    qtbot.addWidget(widget)
+    widget.resize(1300, 850)
+    widget.show()
+    question, context = "where does mary live?", "the movie was fun . mary lives in london ."
+    widget.text.setText(question)
+    widget.pair.setText(context)
+    widget.set_model(model, tokenizer)
+    widget.tabs.setCurrentIndex(
+        widget.tabs.indexOf(widget.strips.parentWidget().parentWidget().parentWidget())
+    )
+    assert widget.tabs.tabText(widget.tabs.currentIndex()) == "Attributions"
+    assert widget.target.currentData() == "answer_span" and widget.attribute_button.isEnabled()
+    assert not widget.span_attention.isVisibleTo(widget)
+    widget.steps.setValue(8)
+    widget.compute_attributions()
+    qtbot.waitUntil(lambda: bool(widget.strips.attributions), timeout=20_000)
+    expected = inspect_answer_span(model, tokenizer, context, question, steps=8)
+    (shown,) = widget.strips.attributions
+    assert shown.tokens == ["where", "does", "mary", "live", "?"] == expected.question_words
+    np.testing.assert_allclose(shown.scores, expected.attribution.scores, atol=1e-5)
+    table = widget.span_attention
+    assert table.isVisibleTo(widget) and (table.rowCount(), table.columnCount()) == (2, 5)
+    assert float(table.item(1, 2).text()) == pytest.approx(
+        float(expected.attention[1, :, 2].mean()), abs=1e-3
+    )
+    assert "window 1" in widget.attribution_note.text()
+    widget.pair.setText("")
+    widget.compute_attributions()  # no context: nothing to answer from
+    assert "context" in widget.attribution_note.text() and not table.isVisibleTo(widget)

@@ -139,3 +139,13 @@ def test_help_and_theme(window, qtbot):
     assert QApplication.palette().window().color().lightness() > 200
     assert min(plot_backgrounds()) > 200
     assert window.settings.get("theme") == "light"
+
+
+@pytest.mark.parametrize("choice", ["light", "dark"])
+def test_the_sidebar_fits_its_page_names(window, qtbot, choice):
+    """Found under Xvfb: the themed sidebar's padded items were wider than its fixed width, so it showed
+    a sideways scroll bar and cut the selected item's highlight."""
+    window.set_theme(choice)
+    sidebar = window.sidebar
+    qtbot.waitUntil(lambda: sidebar.viewport().width() >= sidebar.sizeHintForColumn(0), timeout=5_000)
+    assert sidebar.horizontalScrollBar().maximum() == 0

@@ -22,6 +22,18 @@ def test_open_model_shows_the_architecture_summary(window, qtbot, tiny_encoder_d
     assert int(labels["vocabulary"].text()) == window.controller.model_summary["vocabulary"]
 
 
+@pytest.mark.parametrize("summary", [{}, {"parameters": None, "layers": None, "labels": None}])
+def test_an_empty_or_odd_summary_shows_dashes_not_a_traceback(window, qtbot, tiny_encoder_dir, summary):
+    """Reported once and reproduced: an empty summary raised TypeError in the parameters row and left
+    the rows below it showing the model before."""
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.controller.model_summary is not None, timeout=20_000)
+    labels = window.model_page.summary_labels
+    assert labels["vocabulary"].text() != "—"
+    window.controller.set_model(tiny_encoder_dir, summary)
+    assert {key: label.text() for key, label in labels.items()} == {key: "—" for key in labels}
+
+
 def test_local_models_list_offers_the_bundled_demo(window, qtbot):
     page = window.model_page
     qtbot.waitUntil(lambda: page.models_list.topLevelItemCount() > 0, timeout=20_000)
@@ -248,3 +260,25 @@ def test_an_identifier_as_the_label_is_not_ready_to_train(window, qtbot, tmp_pat
     assert page.data_import.report.verdict == "doubtful"
     assert "Ready to train" not in page.check_tab.report_label.text()
     assert "looks like an identifier" in page.check_tab.report_label.text()
+
+
+def test_a_json_lines_file_after_a_tsv_shows_no_delimiter_or_header_of_its_own(window, qtbot, tmp_path):
+    """Found under Xvfb: a JSONL file imported after a TSV read 'Delimiter: auto (tab)', 'Header: auto
+    (header)', the TSV's detection, although JSON lines have neither."""
+    import json
+
+    imported, bar = window.controller.data_import, window.data_page.read_options
+    tsv = tmp_path / "packages.tsv"
+    tsv.write_text("summary\tsection\n" + "".join(f"tool number {i}\tutils\n" for i in range(20)))
+    window.open_path(tsv)
+    qtbot.waitUntil(lambda: imported.whole and imported.path == tsv, timeout=20_000)
+    assert bar.delimiter_combo.currentText() == "auto (tab)" and bar.delimiter_combo.isEnabled()
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text("".join(json.dumps({"doc": f"returns {i}", "family": "os"}) + "\n" for i in range(20)))
+    window.open_path(jsonl)
+    qtbot.waitUntil(lambda: imported.whole and imported.path == jsonl, timeout=20_000)
+    for combo in (bar.delimiter_combo, bar.header_combo):
+        assert combo.currentText() == "auto" and not combo.isEnabled()
+    window.open_path(tsv)  # and back: a table's own detection again
+    qtbot.waitUntil(lambda: imported.whole and imported.path == tsv, timeout=20_000)
+    assert bar.delimiter_combo.currentText() == "auto (tab)" and bar.header_combo.isEnabled()

@@ -4,6 +4,9 @@ context with per-token start / end probabilities and the n-best list."""
 
 from __future__ import annotations
 
+import csv
+import json
+
 import pytest
 
 from bertstudio.cli import main
@@ -60,6 +63,59 @@ def test_results_and_playground_of_a_question_answering_run(window, qtbot, tmp_p
     assert len(playground.token_chart.tokens) == len(context.split())
     assert playground.n_best.item(0, 0).text()
 
+    # a whole file of questions, answered as `bertstudio predict` answers it, with progress shown
+    batch = window.evaluate_page.batch
+    assert batch.batch_button.isEnabled() and not batch.batch_text.isVisibleTo(batch)
+    batch.set_batch_input(data)
+    assert batch.batch_output.text().endswith("squad_answers.json")
+    assert not batch.context_combo.isVisibleTo(batch)  # a SQuAD file names its own fields
+    seen = []
+    batch.progress.valueChanged.connect(seen.append)
+    batch.batch_button.click()
+    qtbot.waitUntil(
+        lambda: "Wrote" in batch.batch_status.text() or "failed" in batch.batch_status.text(), timeout=30_000
+    )
+    assert "Wrote 40 answers" in batch.batch_status.text(), batch.batch_status.text()
+    assert str(tmp_path / "squad_answers.json") in batch.batch_status.text() and seen[-1] == 40
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(run / "model"),
+                "--data",
+                str(data),
+                "--out",
+                str(tmp_path / "cli.json"),
+            ]
+        )
+        == 0
+    )
+    window_answers = json.loads((tmp_path / "squad_answers.json").read_text(encoding="utf-8"))
+    assert window_answers == json.loads((tmp_path / "cli.json").read_text(encoding="utf-8"))
+    assert len(window_answers) == 40
+
+    table = tmp_path / "questions.csv"
+    with open(table, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["qid", "passage", "question"])
+        for article in qa_articles(3):
+            paragraph = article["paragraphs"][0]
+            writer.writerow(
+                [paragraph["qas"][0]["id"], paragraph["context"], paragraph["qas"][0]["question"]]
+            )
+    batch.set_batch_input(table)
+    assert batch.context_combo.isVisibleTo(batch)
+    assert (batch.context_combo.currentText(), batch.question_combo.currentText()) == ("passage", "question")
+    assert batch.id_combo.currentText() == "qid"
+    batch.batch_output.setText(str(tmp_path / "answers.csv"))
+    batch.batch_button.click()
+    qtbot.waitUntil(lambda: "Wrote 3 answers" in batch.batch_status.text(), timeout=30_000)
+    with open(tmp_path / "answers.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    asked = [article["paragraphs"][0]["qas"][0]["question"] for article in qa_articles(3)]
+    assert [row["id"] for row in rows] == ["q0", "q1", "q2"] and [row["question"] for row in rows] == asked
+
 
 def test_a_squad_file_is_checked_and_trained_as_the_data_page_shows(
     window, qtbot, tmp_path, tiny_encoder_dir
@@ -95,3 +151,89 @@ def test_a_squad_file_is_checked_and_trained_as_the_data_page_shows(
     columns.task_combo.setCurrentIndex(columns.task_combo.findData("classification"))
     qtbot.waitUntil(lambda: imported.check_error is not None, timeout=10_000)
     assert "question answering only" in imported.check_error.message
+
+
+def test_the_doc_stride_field_is_shown_and_written_for_question_answering_only(window):
+    form = window.train_page.form
+    stride = form.fields["doc_stride"]
+    window.controller.set_task("question_answering")
+    assert stride.isVisibleTo(form) and stride.value() == 128  # the task's default (the CLI's too)
+    stride.setValue(64)
+    config = window.controller.run_config()
+    assert config.doc_stride == 64 and config.applicable_dict()["doc_stride"] == 64
+    window.controller.set_task("classification")
+    assert not stride.isVisibleTo(form)
+    assert "doc_stride" not in window.controller.run_config().applicable_dict()
+
+
+def write_question_table(path, articles) -> None:
+    """A CSV of the articles' questions: context, question, answer (empty: none), answer_start."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["context", "question", "answer", "answer_start"])
+        for article in articles:
+            paragraph = article["paragraphs"][0]
+            qa = paragraph["qas"][0]
+            answer = qa["answers"][0] if qa["answers"] else {"text": "", "answer_start": ""}
+            writer.writerow([paragraph["context"], qa["question"], answer["text"], answer["answer_start"]])
+
+
+def test_a_table_of_questions_is_mapped_checked_and_trained_as_the_cli_reads_it(
+    window, qtbot, tmp_path, tiny_encoder_dir
+):
+    articles = qa_articles(30, unanswerable_every=3)
+    articles[1]["paragraphs"][0]["qas"][0]["answers"][0]["text"] = "rome"  # not in its context
+    data = tmp_path / "questions.csv"
+    write_question_table(data, articles)
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.controller.model_path is not None, timeout=20_000)
+    window.controller.import_data(data)
+    imported = window.controller.data_import
+    qtbot.waitUntil(lambda: imported.report is not None, timeout=30_000)
+    mapping, report = imported.mapping, imported.report
+    assert mapping.task == "question_answering" and report.task == "question_answering"
+    assert (mapping.context, mapping.question, mapping.answer, mapping.answer_start) == (
+        "context",
+        "question",
+        "answer",
+        "answer_start",
+    )
+    columns = window.data_page.columns_tab
+    assert columns.qa_combos["context"].isVisibleTo(columns) and not columns.text_combo.isVisibleTo(columns)
+    assert columns.qa_combos["answer_start"].currentText() == "answer_start"
+    assert report.questions.unanswerable == 10 and report.problem_counts == {"answer_not_in_context": 1}
+    assert report.problems[0].line == 3 and report.questions.windows is not None
+    assert imported.max_length == 384 == window.data_page.lengths_tab.max_length_spin.value()
+
+    # without the answer-start column the answers are looked for in the contexts: same report
+    columns.qa_combos["answer_start"].setCurrentText("(none)")
+    qtbot.waitUntil(
+        lambda: imported.report is not None and imported.mapping.answer_start is None, timeout=30_000
+    )
+    assert imported.report.problem_counts == {"answer_not_in_context": 1}
+    assert imported.selection() is None  # a problem question stops training until it is left out
+    window.data_page.check_tab.exclude_check.setChecked(True)
+    window.data_page.use_button.click()
+    window.controller.apply_settings(max_steps=2, max_length=32, doc_stride=8)
+    config = window.controller.run_config()
+    assert (config.context_column, config.question_column, config.answer_column) == (
+        "context",
+        "question",
+        "answer",
+    )
+    assert config.answer_start_column == "" and config.text_column == ""
+    assert "question about context → answer" in window.train_page.form.data_label.text()
+    train = window.train_page
+    train.controls.start_button.click()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    assert "Finished (completed)" in train.monitor.result_label.text()
+    runs = sorted(window.controller.runs_dir.iterdir())
+    saved = json.loads((runs[-1] / "run.json").read_text(encoding="utf-8"))
+    saved = saved.get("config", saved)
+    assert saved["context_column"] == "context" and saved["doc_stride"] == 8
+    log = (runs[-1] / "metrics.jsonl").read_text(encoding="utf-8")
+    assert "1 unusable questions" in log  # left out by request, and said so
+
+    # mapped back to a classifier, the table gets the person's max length again
+    columns.task_combo.setCurrentIndex(columns.task_combo.findData("classification"))
+    assert imported.max_length == 128 and imported.mapping.context is None

@@ -29,6 +29,23 @@ def test_the_plan_shows_steps_and_warns_about_a_run_too_short_to_learn(qtbot):
     assert label.text() == ""
 
 
+def test_the_plans_advice_names_a_change_that_helps(qtbot):
+    """Found under Xvfb: 57 steps at 5e-05 were told to 'raise the learning rate to about 5e-05', and a
+    run capped by Max steps was told to 'train more epochs' (which changes nothing)."""
+    label = RunPlanLabel()
+    qtbot.addWidget(label)
+    label.show_plan(RunConfig(epochs=3, batch_size=16, learning_rate=5e-5), 297)
+    (warning,) = label.warnings
+    assert warning.startswith("57 steps at learning rate 5e-05 are likely too few to learn")
+    assert "raise the learning rate to about 6e-05" in warning
+    assert "train about 60 steps at this rate (4 epochs)" in warning
+    label.show_plan(RunConfig(epochs=3, max_steps=12, batch_size=8, learning_rate=2e-4), 297)
+    assert label.warnings == ["Only 12 optimizer steps: too short to learn. Raise Max steps."]
+    label.show_plan(RunConfig(epochs=3, max_steps=25, batch_size=8, learning_rate=5e-5), 297)
+    (warning,) = label.warnings
+    assert "raise Max steps to about 60" in warning and "epoch" not in warning
+
+
 def test_find_lr_draws_the_curve_and_sets_the_suggested_rate(qtbot, tmp_path):
     config = run_config(
         tiny_model(tmp_path, dropout=False),

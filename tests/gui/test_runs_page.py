@@ -136,3 +136,19 @@ def test_a_finished_run_of_this_window_is_not_shown_running(window, qtbot):
     qtbot.waitUntil(lambda: done in page.runs, timeout=20_000)
     assert page.table.topLevelItem(0).text(1) == "completed"
     window.controller.running_run = None
+
+
+def test_the_settings_that_differ_are_shown_beside_the_curves(window, qtbot):
+    """Found under Xvfb: with two runs selected the difference table got no width in the splitter."""
+    runs_dir = window.controller.runs_dir
+    slow = make_run(runs_dir / "slow", "completed", [1.0, 0.9], learning_rate=5e-5)
+    fast = make_run(runs_dir / "fast", "completed", [1.0, 0.5], learning_rate=2e-4)
+    window.go_to("Runs")
+    page = window.runs_page
+    qtbot.waitUntil(lambda: set(page.runs) == {slow, fast}, timeout=20_000)
+    page.select_run(slow)
+    qtbot.waitUntil(lambda: page.details.width() > 200, timeout=5_000)
+    page.table.selectAll()
+    qtbot.waitUntil(lambda: page.differences.isVisible(), timeout=5_000)
+    assert page.differences.width() > 200 and page.differences.height() > 100
+    assert page.differences.rows()["learning_rate"]

@@ -333,3 +333,26 @@ def test_a_second_run_starts_with_nothing_of_the_first_on_screen(ready, qtbot):
     qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
     assert "Finished (completed)" in monitor.result_label.text()
     assert train.controller.session.run_dir != first_run  # a fresh folder, not the first run's
+
+
+def test_while_a_run_trains_no_config_is_loaded_and_no_range_test_starts(ready, qtbot, tmp_path):
+    """Found under Xvfb: Load Config... and Find LR stayed enabled during a run; loading a config then
+    changed the task and settings the form showed while the run trained with others."""
+    train = ready.train_page
+    form, controller = train.form, train.controller
+    controller.apply_task_defaults()
+    controller.set_task("multi_label")
+    form.save_config(tmp_path / "other.toml")
+    controller.set_task("classification")
+    controller.apply_settings(max_steps=400, batch_size=8, max_length=32)
+    train.start()
+    qtbot.waitUntil(lambda: train.monitor.curves.point_count() >= 1, timeout=60_000)
+    assert not form.load_config_button.isEnabled() and not train.lr_finder.find_button.isEnabled()
+    form.load_config(tmp_path / "other.toml")  # asked directly: refused, nothing changes
+    assert controller.task == "classification" and controller.settings.max_steps == 400
+    dialogs = error_dialogs()
+    assert len(dialogs) == 1 and "training" in dialogs[0].what_label.text()
+    dialogs[0].close()
+    train.cancel()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
+    assert form.load_config_button.isEnabled() and train.lr_finder.find_button.isEnabled()

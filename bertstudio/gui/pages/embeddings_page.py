@@ -1,13 +1,13 @@
 """The Embeddings page: the open model as a sentence encoder. A similarity matrix of sentences typed in,
 semantic search over the imported table (its index built once on a worker thread, with progress
-and cancel, and cached on disk by bertstudio.embeddings), and a PCA projector of the indexed rows."""
+and cancel, and cached on disk by bertstudio.embeddings), and a projector of the indexed rows."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -28,20 +28,15 @@ from PySide6.QtWidgets import (
 
 from bertstudio.data.read_options import DETECT, ReadOptions
 from bertstudio.gui.error_dialog import show_error
-from bertstudio.gui.widgets.projector_view import ProjectorView
+from bertstudio.gui.pages.embeddings_projector import ProjectorTab
+from bertstudio.gui.pages.embeddings_training import TrainingProjectionTab
 from bertstudio.gui.widgets.similarity_heatmap import SimilarityHeatmap
-from bertstudio.gui.workers import run_in_background
+from bertstudio.gui.workers import ProgressRelay, run_in_background
 
 EXAMPLE_SENTENCES = "A man is playing a guitar.\nSomeone plays an instrument.\nThe stock market fell today.\nShares dropped sharply."
 
 
 BACKEND_NAMES = {"onnx": "ONNX Runtime", "torch": "torch"}
-
-
-class _ProgressRelay(QObject):
-    """Carries progress from the indexing thread to the GUI thread (a queued signal)."""
-
-    progressed = Signal(int, int)
 
 
 def _similarity(encoder, sentences: list[str]):
@@ -59,8 +54,9 @@ class EmbeddingsPage(QWidget):
         self.read_options = DETECT
         self.encoder = None  # SentenceEncoder of model_path, loaded on first use
         self.index = None  # TableIndex of (model, data, column), once built
+        self._search_when_indexed = False  # Search was pressed before the index existed
         self._stop = threading.Event()
-        self._relay = _ProgressRelay(self)
+        self._relay = ProgressRelay(self)
         self._relay.progressed.connect(self._show_progress)
 
         self.model_label = QLabel("Open a model on the Model page to embed text with it.")
@@ -69,7 +65,10 @@ class EmbeddingsPage(QWidget):
         tabs = QTabWidget()
         tabs.addTab(self._build_similarity_tab(), "Similarity")
         tabs.addTab(self._build_search_tab(), "Search")
-        tabs.addTab(self._build_projector_tab(), "Projector")
+        self.projector_tab = ProjectorTab()
+        tabs.addTab(self.projector_tab, "Projector")
+        self.training_tab = TrainingProjectionTab()
+        tabs.addTab(self.training_tab, "Across training")
         self.tabs = tabs
         layout = QVBoxLayout(self)
         layout.addWidget(self.model_label)
@@ -128,9 +127,9 @@ class EmbeddingsPage(QWidget):
         self.search_button = QPushButton("Search")
         self.search_button.setObjectName("searchButton")
         self.search_button.clicked.connect(self.search)
-        self.results = QTableWidget(0, 4)
+        self.results = QTableWidget(0, 5)
         self.results.setObjectName("searchResults")
-        self.results.setHorizontalHeaderLabels(["Rank", "Score", "Line", "Text"])
+        self.results.setHorizontalHeaderLabels(["Rank", "Score", "Line", "Truncated", "Text"])
         self.results.horizontalHeader().setStretchLastSection(True)
         self.results.verticalHeader().hide()
         self.results.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -165,50 +164,15 @@ class EmbeddingsPage(QWidget):
         layout.addWidget(splitter, 1)
         return tab
 
-    def _build_projector_tab(self) -> QWidget:
-        self.colour_combo = QComboBox()
-        self.colour_combo.setObjectName("projectorColour")
-        self.colour_combo.setAccessibleName("Colour by")
-        self.project_button = QPushButton("Project")
-        self.project_button.setObjectName("projectButton")
-        self.project_button.setToolTip("PCA of the indexed rows (build the index on the Search tab first)")
-        self.project_button.clicked.connect(self.project)
-        self.projector = ProjectorView()
-        self.projector_label = QLabel("Build the index on the Search tab, then press Project.")
-        self.projector_label.setObjectName("projectorLabel")
-        self.projector_label.setWordWrap(True)
-        self.projector.hovered.connect(self.projector_label.setText)
-        self.projector.point_clicked.connect(self.show_neighbours)
-        self.neighbours = QTableWidget(0, 3)
-        self.neighbours.setObjectName("projectorNeighbours")
-        self.neighbours.setHorizontalHeaderLabels(["Cosine", "Line", "Text"])
-        self.neighbours.horizontalHeader().setStretchLastSection(True)
-        self.neighbours.verticalHeader().hide()
-        self.neighbours.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        top = QHBoxLayout()
-        for widget in (QLabel("Colour by:"), self.colour_combo, self.project_button):
-            top.addWidget(widget)
-        top.addStretch(1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.projector)
-        splitter.addWidget(self.neighbours)
-        splitter.setSizes([700, 300])
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.addLayout(top)
-        layout.addWidget(self.projector_label)
-        layout.addWidget(splitter, 1)
-        return tab
-
     # ----- inputs from the window -----
     def set_model(self, path: Path | None) -> None:
         if path == self.model_path:
             return
         self.model_path = Path(path) if path else None
         self.encoder = None
-        self.index = None
+        self._set_index(None)
         self.model_label.setText(
-            f"Model: {self.model_path.name} (pooling is read when it is first used)"
+            f"Model: {self.model_path.name} — {_pooling_of(self.model_path)}"
             if self.model_path
             else "Open a model on the Model page to embed text with it."
         )
@@ -220,18 +184,20 @@ class EmbeddingsPage(QWidget):
 
         self.data_path = Path(path) if path else None
         self.read_options = read_options
-        self.index = None
+        self._set_index(None)
         self.column_combo.blockSignals(True)
         self.column_combo.clear()
-        self.colour_combo.clear()
-        if self.data_path is not None:
-            columns = preview_table(self.data_path, 5, self.read_options).columns
-            self.column_combo.addItems(columns)
-            self.colour_combo.addItems(["(none)", *columns])
-            if text_column in columns:
-                self.column_combo.setCurrentText(text_column)
+        columns = preview_table(self.data_path, 5, self.read_options).columns if self.data_path else []
+        self.column_combo.addItems(columns)
+        self.projector_tab.set_columns(columns)
+        if text_column in columns:
+            self.column_combo.setCurrentText(text_column)
         self.column_combo.blockSignals(False)
         self._column_changed()
+
+    def set_runs_dir(self, runs_dir: Path | None) -> None:
+        """The workspace's runs, whose evaluation sets the Across training tab projects."""
+        self.training_tab.set_runs_dir(runs_dir)
 
     # ----- similarity -----
     def compare(self) -> None:
@@ -279,14 +245,18 @@ class EmbeddingsPage(QWidget):
         self.progress.setValue(done)
 
     def _indexed(self, index) -> None:
-        self.index = index
+        self._set_index(index)
         self.progress.hide()
         self.index_label.setText(index.describe())
         self._update_enabled()
+        if self._search_when_indexed:
+            self._search_when_indexed = False
+            self.search()
 
     def _index_failed(self, exc: BaseException) -> None:
         from bertstudio.embeddings import EncodingCancelled
 
+        self._search_when_indexed = False
         self.progress.hide()
         self._update_enabled()
         if isinstance(exc, EncodingCancelled):
@@ -303,9 +273,13 @@ class EmbeddingsPage(QWidget):
             self.index_label.setText("Type what to search for.")
             return
         if self.index is None:
-            self.index_label.setText(
-                "No index yet: press Build index first (each row is embedded once, then cached)."
-            )
+            if self.build_button.isEnabled():
+                self._search_when_indexed = True
+                self.build_index()
+                self.index_label.setText(
+                    "No index yet: building it first (each row is embedded once, then cached); "
+                    "the search runs when it is ready."
+                )
             return
         self._run(self.index.search, query, self.top_k.value(), done=self._show_hits)
 
@@ -313,8 +287,15 @@ class EmbeddingsPage(QWidget):
         self.hits = hits
         column = self.column_combo.currentText()
         self.results.setRowCount(len(hits))
+        cut = f"cut at {self.index.info.max_length} tokens" if self.index is not None else ""
         for row, hit in enumerate(hits):
-            cells = [str(row + 1), f"{hit.score:.4f}", str(hit.line), str(hit.values.get(column, ""))]
+            cells = [
+                str(row + 1),
+                f"{hit.score:.4f}",
+                str(hit.line),
+                cut if hit.truncated else "",
+                str(hit.values.get(column, "")),
+            ]
             for col, text in enumerate(cells):
                 self.results.setItem(row, col, QTableWidgetItem(text))
         if hits:
@@ -326,53 +307,20 @@ class EmbeddingsPage(QWidget):
             return
         hit = self.hits[row]
         lines = [f"<b>Line {hit.line}</b>, score {hit.score:.4f}"]
+        if hit.truncated:
+            lines.append(
+                f"<i>The text is longer than {self.index.info.max_length} tokens: only its start was embedded.</i>"
+            )
         lines += [f"<b>{_escape(name)}</b>: {_escape(str(value))}" for name, value in hit.values.items()]
         self.row_view.setHtml("<br>".join(lines))
 
-    # ----- projector -----
-    def project(self) -> None:
-        if self.index is None:
-            self.projector_label.setText(
-                "No index yet: build it on the Search tab first, then press Project."
-            )
-            return
-        from bertstudio.embeddings.projection import pca_2d
-
-        self.projector_label.setText("Projecting...")
-        self._run(pca_2d, self.index.entry.vectors, done=self._projected)
-
-    def _projected(self, result) -> None:
-        points, explained = result
-        index = self.index
-        rows = [int(r) for r in index.entry.rows]
-        column = self.column_combo.currentText()
-        values = index.table.column(column)
-        texts = [str(values[r]) for r in rows]
-        colour = self.colour_combo.currentText()
-        groups = None
-        if colour and colour != "(none)":
-            colours = index.table.column(colour)
-            groups = ["" if colours[r] is None else str(colours[r]) for r in rows]
-        self.projector.set_points(points, texts, groups)
-        self.projector_label.setText(
-            f"{len(rows):,} rows; PCA axes explain {explained[0]:.0%} and {explained[1]:.0%} of the variance. "
-            "Hover a point for its text, click it for its nearest neighbours."
-        )
-
-    def show_neighbours(self, position: int) -> None:
-        if self.index is None:
-            return
-        hits = self.index.neighbours(position, 10)
-        column = self.column_combo.currentText()
-        self.neighbours.setRowCount(len(hits))
-        for row, hit in enumerate(hits):
-            for col, text in enumerate([f"{hit.score:.4f}", str(hit.line), str(hit.values.get(column, ""))]):
-                self.neighbours.setItem(row, col, QTableWidgetItem(text))
-        self.projector_label.setText(f"Nearest neighbours of: {self.projector.texts[position][:150]}")
-
     # ----- plumbing -----
+    def _set_index(self, index) -> None:
+        self.index = index
+        self.projector_tab.set_index(index, self.column_combo.currentText())
+
     def _column_changed(self, *_: object) -> None:
-        self.index = None
+        self._set_index(None)
         if self.data_path is not None:
             self.index_label.setText(
                 f"{self.data_path.name}: press Build index to search column {self.column_combo.currentText()!r}."
@@ -382,12 +330,18 @@ class EmbeddingsPage(QWidget):
     def _update_enabled(self) -> None:
         has_model = self.model_path is not None
         self.compare_button.setEnabled(has_model)
-        self.project_button.setEnabled(has_model and self.data_path is not None)
+        self.projector_tab.project_button.setEnabled(has_model and self.data_path is not None)
         self.build_button.setEnabled(
             has_model and self.data_path is not None and bool(self.column_combo.currentText())
         )
         self.cancel_button.setEnabled(False)
         self.search_button.setEnabled(has_model and self.data_path is not None)
+        if self.index is None:
+            self.search_button.setText("Build index && search")
+            self.search_button.setToolTip("No index yet: this embeds every row once (cached), then searches")
+        else:
+            self.search_button.setText("Search")
+            self.search_button.setToolTip("Rank the rows by cosine similarity with the query")
 
     def _with_encoder(self, then) -> None:
         """Call then(encoder), loading the model's encoder on a worker thread first if needed."""
@@ -412,6 +366,19 @@ class EmbeddingsPage(QWidget):
         self._update_enabled()
         self.progress.hide()
         show_error(self, exc, "Embeddings")
+
+
+def _pooling_of(path: Path) -> str:
+    """What the folder declares, read at once (a few small JSON files), so the page says it before any
+    text is embedded; a folder BERT Studio cannot pool is said so here too."""
+    from bertstudio.embeddings.layout import read_layout
+    from bertstudio.errors import BertStudioError
+    from bertstudio.model.hub import resolve_model_folder
+
+    try:
+        return read_layout(resolve_model_folder(path)).describe()
+    except BertStudioError as exc:
+        return f"cannot be used as a sentence encoder: {exc.message}"
 
 
 def _escape(text: str) -> str:

@@ -35,11 +35,15 @@ from bertstudio.gui.widgets.attention_probe_panels import FillMaskPanel, HeadMas
 from bertstudio.gui.widgets.attention_training_panel import TrainingProbesPanel
 from bertstudio.gui.widgets.attention_worker import LatestJobs
 from bertstudio.gui.widgets.common import page_header
+from bertstudio.gui.widgets.span_attention_table import SpanAttentionTable
 from bertstudio.gui.widgets.token_attribution_strips import AttributionStrips
 from bertstudio.gui.widgets.token_chips import TokenizationPanel
 from bertstudio.inspect.kinds import SEQUENCE_HEADS
+from bertstudio.inspect.maps import WHOLE_MAPS_BUDGET, whole_maps_bytes
 from bertstudio.inspect.tokenization import DatasetTokenStats, analyse_tokenization, compare_tokenizers
 
+QA_HEAD = "question_answering"  # the model head that answers questions
+MAX_TEXT_CHARACTERS = 1_000_000  # Qt's default (32,767) cuts a long document short of 8,192 tokens
 EXAMPLES = (
     ("The cat sat on the mat because it was tired.", ""),
     ("The movie was unbelievably good, I loved every minute.", ""),
@@ -61,12 +65,15 @@ def differences_text(differences: list[tuple[str, list[str], list[str]]]) -> str
 
 
 class InspectPage(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, model_picker: QWidget | None = None) -> None:
+        """`model_picker`, when given, is shown under the title: the choice of the model inspected."""
         super().__init__(parent)
         self.model = self.tokenizer = None
         self.compare_tokenizer = None
         self.head_mask = None
         self.data_selection = None
+        # an example whose maps would take more bytes than this is inspected a layer at a time
+        self.whole_maps_budget = WHOLE_MAPS_BUDGET
         self.jobs = LatestJobs(self)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -76,6 +83,7 @@ class InspectPage(QWidget):
         self.model_label = QLabel("No model loaded: open one on the Model page.")
         self.model_label.setProperty("role", "muted")
         self.text = QLineEdit(EXAMPLES[0][0])
+        self.text.setMaxLength(MAX_TEXT_CHARACTERS)
         self.text.setPlaceholderText("Text")
         self.pair = QLineEdit()
         self.pair.setPlaceholderText("Second text of a pair (optional)")
@@ -121,6 +129,8 @@ class InspectPage(QWidget):
                 "Inspect", "Tokens, attention, attributions and probes of the loaded model, on one example."
             )
         )
+        if model_picker is not None:
+            layout.addWidget(model_picker)
         layout.addWidget(self.model_label)
         layout.addLayout(inputs)
         layout.addWidget(self.status)
@@ -167,6 +177,9 @@ class InspectPage(QWidget):
         return tab
 
     def _build_attributions_tab(self) -> QWidget:
+        self.target = QComboBox()
+        self.target.setObjectName("attributionTargetCombo")
+        self.target.setToolTip("What the attributions explain")
         self.method = QComboBox()
         self.method.addItem("Integrated gradients", "integrated_gradients")
         self.method.addItem("Gradient × input", "gradient_x_input")
@@ -187,9 +200,14 @@ class InspectPage(QWidget):
         self.attribution_note = QLabel("Attributions explain a fine-tuned sequence classifier.")
         self.attribution_note.setWordWrap(True)
         self.strips = AttributionStrips()
+        self.span_attention = SpanAttentionTable()
+        self.span_attention_title = QLabel(
+            "Attention of the answer span's tokens to each question word (rows: layers, mean over heads)"
+        )
         self.attributed_example: tuple[str, str | None] | None = None  # the text the strips explain
         controls = QHBoxLayout()
         for widget in (
+            self.target,
             self.method,
             self.baseline,
             QLabel("Steps"),
@@ -208,33 +226,60 @@ class InspectPage(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.attribution_note)
         layout.addWidget(area, 1)
+        layout.addWidget(self.span_attention_title)
+        layout.addWidget(self.span_attention, 1)
+        self._show_span_attention(None)
         return tab
+
+    def _show_span_attention(self, inspection) -> None:
+        self.span_attention.show_inspection(inspection)
+        for widget in (self.span_attention_title, self.span_attention):
+            widget.setVisible(inspection is not None)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.explorer and self.explorer.views.currentIndex() == 0:
             self.explorer.heatmap.setFocus()  # arrow keys step layers / heads right away
 
     # ----- model and example -----
-    def set_model(self, model, tokenizer) -> None:
-        """Inspect this model from now on (called by the main window once a model is loaded)."""
+    def show_unloaded(self, text: str) -> None:
+        """No model to analyse now (the chosen one loads, or failed to): the header says `text` and
+        the previous model's prediction goes."""
+        self.model_label.setText(text)
+        self.status.setText("")
+        self.analyse_button.setEnabled(False)
+
+    def set_model(self, model, tokenizer, name: str = "") -> None:
+        """Inspect this model from now on (called by the main window once a model is loaded);
+        `name` is how the header names it (the picker's title)."""
         self.model, self.tokenizer = model, tokenizer
         config = model.config
         self.model_label.setText(
-            f"Model: {model.task} · {config.num_hidden_layers} layers × {config.num_attention_heads} heads · "
-            f"hidden {config.hidden_size}"
+            f"Model: {name + ' · ' if name else ''}{model.task} · {config.num_hidden_layers} layers × "
+            f"{config.num_attention_heads} heads · hidden {config.hidden_size}"
         )
         self.analyse_button.setEnabled(True)
         self.head_mask = None
         self.fill_mask.set_model(model, tokenizer)
         self.head_masking.set_model(model, tokenizer)
         sequence_model = model.task in SEQUENCE_HEADS
-        self.attribute_button.setEnabled(sequence_model)
+        answers = model.task == QA_HEAD
+        self.target.clear()
+        if answers:
+            self.target.addItem("Answer span → question words", "answer_span")
+        elif sequence_model:
+            self.target.addItem("Every class (or value)", "classes")
+        self.attribute_button.setEnabled(sequence_model or answers)
         self.attribution_note.setText(
             "Attributions explain the class probabilities (or value) of a fine-tuned sequence model."
             if sequence_model
-            else f"This model's task is {model.task!r}: attributions need a fine-tuned sequence classifier or regressor."
+            else "Question answering: type the question as the text and the context as the second text. "
+            "The attributions explain the start + end logit of the answer span over the question's words."
+            if answers
+            else f"This model's task is {model.task!r}: attributions need a fine-tuned sequence classifier, "
+            "regressor or question-answering model."
         )
         self.strips.set_attributions([])
+        self._show_span_attention(None)
         self.attributed_example = None
         self.analyse()
 
@@ -273,16 +318,58 @@ class InspectPage(QWidget):
 
         model, tokenizer, mask = self.model, self.tokenizer, self.head_mask
         text, pair = self.example()
+        length = len(tokenizer.encode(text, pair).ids)
+        config = model.config
+        if (
+            whole_maps_bytes(config.num_hidden_layers, config.num_attention_heads, length)
+            > self.whole_maps_budget
+        ):
+            self._compute_long(text, pair, length)
+            return
         self.status.setText("Computing attention…")
         self.jobs.submit(
             "attention",
             lambda job: predict(model, tokenizer, text, pair, head_mask=mask),
-            self._attention_ready,
+            lambda result: self._attention_ready(result, (text, pair)),
             self._failed,
         )
 
-    def _attention_ready(self, result) -> None:
+    def _compute_long(self, text: str, pair: str | None, length: int) -> None:
+        """An input whose maps would not fit at once: inspected a layer at a time (no prediction: that
+        needs every layer, which the explorer computes in turn)."""
+        from bertstudio.inspect.layerwise import LayerwiseAttention
+
+        model, tokenizer = self.model, self.tokenizer
+        masking = " Head masking does not apply to inputs this long." if self.head_mask is not None else ""
+        self.status.setText(f"{length} tokens: preparing the layer-by-layer view…")
+
+        def ready(layerwise) -> None:
+            self.explorer.set_long(layerwise)
+            self.status.setText(
+                f"{length} tokens: too long for every attention map at once, so each layer is computed in turn "
+                f"and the heatmap shows blocks of tokens (hover for the exact weight); no prediction is made for "
+                f"inputs this long.{masking}"
+            )
+
+        self.jobs.submit(
+            "attention", lambda job: LayerwiseAttention(model, tokenizer, text, pair), ready, self._failed
+        )
+
+    def _offer_parts(self, text: str, pair: str | None) -> None:
+        """DeBERTa's heatmap can split its scores into content / position parts (of this example)."""
+        from bertstudio.inspect.score_parts import attention_parts, has_attention_parts
+
+        model, tokenizer = self.model, self.tokenizer
+        if has_attention_parts(model):
+            self.explorer.set_parts_source(
+                lambda: attention_parts(model, tokenizer, text, pair), model.config.options.position_terms
+            )
+        else:
+            self.explorer.set_parts_source(None)
+
+    def _attention_ready(self, result, example: tuple[str, str | None]) -> None:
         prediction, maps = result
+        self._offer_parts(*example)
         self.explorer.set_maps(maps)
         note = " (truncated at the model's max length)" if maps.truncated else ""
         self.status.setText(f"{len(maps.tokens)} tokens{note} · prediction: {prediction.summary()}")
@@ -300,7 +387,7 @@ class InspectPage(QWidget):
     def compute_attributions(self) -> None:
         from bertstudio.inspect.attributions import attribute
 
-        if self.model is None or self.model.task not in SEQUENCE_HEADS:
+        if self.model is None or self.target.currentData() is None:
             return
         model, tokenizer = self.model, self.tokenizer
         text, pair = self.example()
@@ -311,6 +398,9 @@ class InspectPage(QWidget):
         method, baseline = self.method.currentData(), self.baseline.currentData()
         steps, batch = self.steps.value(), self.internal_batch.value()
         self.attribution_note.setText("Computing attributions…")
+        if self.target.currentData() == "answer_span":
+            self._attribute_answer_span(model, tokenizer, text, pair, method, baseline, steps, batch)
+            return
         self.jobs.submit(
             "attributions",
             lambda job: attribute(model, tokenizer, text, pair, method, baseline, steps, batch),
@@ -318,11 +408,47 @@ class InspectPage(QWidget):
             lambda exc: self.attribution_note.setText(str(exc)),
         )
 
+    def _attribute_answer_span(
+        self, model, tokenizer, question, context, method, baseline, steps, batch
+    ) -> None:
+        from bertstudio.inspect.span_attributions import inspect_answer_span
+
+        if not context:
+            self.strips.set_attributions([])
+            self._show_span_attention(None)
+            self.attribution_note.setText("Type the context as the second text: the answer is a span of it.")
+            return
+        self.jobs.submit(
+            "attributions",
+            lambda job: inspect_answer_span(
+                model, tokenizer, context, question, method, baseline, steps, batch
+            ),
+            lambda inspection: self._span_ready(inspection, (question, context)),
+            lambda exc: self.attribution_note.setText(str(exc)),
+        )
+
+    def _span_ready(self, inspection, example: tuple[str, str | None]) -> None:
+        if example != self.example():
+            self.attribution_note.setText("The text changed: press Compute attributions to explain this one.")
+            return
+        self.attributed_example = example
+        answer = inspection.answer
+        said = f"answer {answer.text!r}" if answer.text else "no answer (the span is [CLS])"
+        self.attribution_note.setText(
+            f"The model's {said}, span {' '.join(inspection.span_tokens)} in window {inspection.window + 1}. "
+            f"Red question words raise its start + end logit, blue lower it; "
+            f"{inspection.question_share:.0%} of the attribution falls on the question. "
+            f"Completeness error {inspection.attribution.completeness_error:.2g}."
+        )
+        self.strips.set_attributions([inspection.attribution])
+        self._show_span_attention(inspection)
+
     def _forget_old_attributions(self) -> None:
         """Attributions are of one text: once it changes they go (they would explain another text)."""
         if self.attributed_example is not None and self.attributed_example != self.example():
             self.attributed_example = None
             self.strips.set_attributions([])
+            self._show_span_attention(None)
             self.attribution_note.setText("The text changed: press Compute attributions to explain this one.")
 
     def _attributions_ready(self, attributions, example: tuple[str, str | None]) -> None:

@@ -53,7 +53,10 @@ SUMMARY_ROWS = (
 
 
 def format_value(key: str, value: Any) -> str:
-    if key == "parameters":
+    """How the summary shows `value`; "—" for one it does not have (an older or partial summary)."""
+    if value is None or value == "—":
+        return "—"
+    if key == "parameters" and isinstance(value, int):
         return f"{value / 1e6:.1f} M ({value:,})" if value >= 1e5 else f"{value:,}"
     if isinstance(value, int):
         return f"{value:,}"
@@ -239,7 +242,7 @@ class ModelPage(QWidget):
         self.summary_title.setText(model_display_name(path))
         self.summary_path.setText(str(path))
         for key, label in self.summary_labels.items():
-            label.setText(format_value(key, summary.get(key, "—")))
+            label.setText(format_value(key, summary.get(key)))
         fresh = summary.get("newly_initialized") or []
         if fresh:
             self.head_note.setText(

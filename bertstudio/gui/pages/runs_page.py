@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -108,7 +109,9 @@ class RunsPage(QWidget):
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Select a run to see its config.")
         self.differences = ConfigDiffTable()
-        self.differences.hide()
+        self.config_pane = QStackedWidget()  # one run's config, or what differs between several
+        self.config_pane.addWidget(self.details)
+        self.config_pane.addWidget(self.differences)
 
         overlay = QWidget()
         overlay_layout = QVBoxLayout(overlay)
@@ -121,8 +124,7 @@ class RunsPage(QWidget):
         overlay_layout.addWidget(self.overlay_plot, 1)
         bottom = QSplitter()
         bottom.addWidget(overlay)
-        bottom.addWidget(self.details)
-        bottom.addWidget(self.differences)
+        bottom.addWidget(self.config_pane)
         bottom.setSizes([700, 400])
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -215,8 +217,7 @@ class RunsPage(QWidget):
             if training
             else "Delete the selected run folders, with their checkpoints and models"
         )
-        self.details.setVisible(len(runs) < 2)
-        self.differences.setVisible(len(runs) >= 2)
+        self.config_pane.setCurrentWidget(self.differences if len(runs) >= 2 else self.details)
         if len(runs) >= 2:
             self.differences.show_runs([r.name for r in runs], [r.config for r in runs])
         if single is not None:

@@ -3,15 +3,20 @@ the exact weight under the mouse, arrow keys to step through layers (up/down) an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QKeyEvent, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
+from bertstudio.inspect.maps import PooledMap
 from bertstudio.inspect.view_filters import ViewMatrix
 
 COLORMAP = "viridis"
+SIGNED_COLORMAP = "CET-D1"  # blue - white - red, for scores that are negative as well as positive
+MASKED_HATCH = "#9ca3af"  # the hatching that shows through cells a local layer's window hides
 MAX_LABELS = 64  # beyond this, label every k-th token so the labels stay legible
 
 
@@ -84,6 +89,10 @@ class AttentionHeatmap(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view: ViewMatrix | None = None
+        # a long input's map, pooled into blocks; hover looks the exact weight up through `exact`
+        self.pooled: PooledMap | None = None
+        self.pooled_tokens: list[str] = []
+        self.exact: Callable[[int, int], float | None] | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -100,7 +109,16 @@ class AttentionHeatmap(QWidget):
             self.plot.getAxis(name).setTextPen("k")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
+        # masked cells are left transparent (NaN) over this hatched rectangle: a visibly masked band
+        self.masked_band = QGraphicsRectItem()
+        self.masked_band.setPen(QPen(Qt.PenStyle.NoPen))
+        brush = QBrush(QColor(MASKED_HATCH), Qt.BrushStyle.BDiagPattern)
+        self.masked_band.setBrush(brush)
+        self.masked_band.setZValue(self.image.zValue() - 1)
+        self.masked_band.setVisible(False)
+        self.plot.addItem(self.masked_band)
         self.colormap = pg.colormap.get(COLORMAP)
+        self.signed_colormap = pg.colormap.get(SIGNED_COLORMAP)
         self.colorbar = pg.ColorBarItem(values=(0, 1), colorMap=self.colormap, interactive=False, width=14)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self.colorbar.axis.setTextPen("k")
@@ -112,31 +130,82 @@ class AttentionHeatmap(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.readout)
 
-    def set_view(self, view: ViewMatrix, title: str = "") -> None:
-        self.view = view
+    def set_view(self, view: ViewMatrix, title: str = "", signed: bool = False) -> None:
+        """Draw `view`; signed: its values are scores of either sign (coloured around 0), not weights."""
+        self.view, self.pooled = view, None
         matrix = view.matrix if view.matrix.size else np.zeros((1, 1), dtype=np.float32)
-        top = float(matrix.max()) or 1.0
-        self.image.setImage(matrix, autoLevels=False, levels=(0.0, top))
-        self.image.setRect(QRectF(0, 0, matrix.shape[1], matrix.shape[0]))
-        self.colorbar.setLevels((0.0, top))
+        top = float(np.abs(matrix).max() if signed else matrix.max()) or 1.0
+        bottom = -top if signed else 0.0
+        self.colorbar.setColorMap(self.signed_colormap if signed else self.colormap)
+        masked = view.masked is not None and view.matrix.size and view.masked.any()
+        shown = np.where(view.masked, np.float32(np.nan), matrix) if masked else matrix
+        self.image.setImage(shown, autoLevels=False, levels=(bottom, top))
+        rect = QRectF(0, 0, matrix.shape[1], matrix.shape[0])
+        self.image.setRect(rect)
+        self.masked_band.setRect(rect)
+        self.masked_band.setVisible(bool(masked))
+        self.colorbar.setLevels((bottom, top))
         self.plot.getAxis("left").setTicks(label_ticks(view.row_labels))
         self.bottom_axis.set_labels(view.col_labels)
         self.plot.setTitle(title, color="k")
         self.plot.setRange(xRange=(0, matrix.shape[1]), yRange=(0, matrix.shape[0]), padding=0)
 
+    def set_pooled(
+        self, pooled: PooledMap, tokens: list[str], title: str, exact: Callable[[int, int], float | None]
+    ) -> None:
+        """Draw a long input's map pooled into blocks over its token positions (so the axes and the mouse
+        read positions); hover shows exact(row, col), the weight looked up at full resolution (None
+        while it cannot be)."""
+        self.view, self.pooled, self.pooled_tokens, self.exact = None, pooled, tokens, exact
+        matrix = pooled.matrix
+        top = float(matrix.max()) or 1.0
+        self.colorbar.setColorMap(self.colormap)
+        masked = pooled.masked is not None and pooled.masked.any()
+        self.image.setImage(
+            np.where(pooled.masked, np.float32(np.nan), matrix) if masked else matrix,
+            autoLevels=False,
+            levels=(0.0, top),
+        )
+        length = len(tokens)
+        rect = QRectF(0, 0, length, length)
+        self.image.setRect(rect)
+        self.masked_band.setRect(rect)
+        self.masked_band.setVisible(bool(masked))
+        self.colorbar.setLevels((0.0, top))
+        self.plot.getAxis("left").setTicks(label_ticks(tokens))
+        self.bottom_axis.set_labels(tokens)
+        block = int(np.diff(pooled.row_edges).max())
+        self.plot.setTitle(f"{title} · {pooled.pooling} of {block}×{block}-token blocks", color="k")
+        self.plot.setRange(xRange=(0, length), yRange=(0, length), padding=0)
+
+    def pooled_weight_at(self, row: int, col: int) -> str:
+        tokens, pooled = self.pooled_tokens, self.pooled
+        cell = f"{tokens[row]} (#{row}) → {tokens[col]} (#{col})"
+        i, j = pooled.block_of(row, pooled.row_edges), pooled.block_of(col, pooled.col_edges)
+        if pooled.masked is not None and pooled.masked[i, j]:
+            return f"{cell}: masked (outside this local layer's window)"
+        value = self.exact(row, col)
+        exact = "…" if value is None else f"{value:.4f}"
+        return f"{cell}: {exact} (block {pooled.pooling} {pooled.matrix[i, j]:.4f})"
+
     def weight_at(self, row: int, col: int) -> str:
         view = self.view
-        return (
-            f"{view.row_labels[row]} (#{view.rows[row]}) → {view.col_labels[col]} (#{view.cols[col]}): "
-            f"{view.matrix[row, col]:.4f}"
-        )
+        cell = f"{view.row_labels[row]} (#{view.rows[row]}) → {view.col_labels[col]} (#{view.cols[col]})"
+        if view.masked is not None and view.masked[row, col]:
+            return f"{cell}: masked (outside this local layer's window)"
+        return f"{cell}: {view.matrix[row, col]:.4f}"
 
     def _mouse_moved(self, position: QPointF) -> None:
-        if self.view is None or not self.plot.sceneBoundingRect().contains(position):
+        if (self.view is None and self.pooled is None) or not self.plot.sceneBoundingRect().contains(
+            position
+        ):
             return
         point = self.plot.vb.mapSceneToView(position)
         row, col = int(np.floor(point.y())), int(np.floor(point.x()))
-        if 0 <= row < self.view.matrix.shape[0] and 0 <= col < self.view.matrix.shape[1]:
+        if self.pooled is not None:
+            if 0 <= row < len(self.pooled_tokens) and 0 <= col < len(self.pooled_tokens):
+                self.readout.setText(self.pooled_weight_at(row, col))
+        elif 0 <= row < self.view.matrix.shape[0] and 0 <= col < self.view.matrix.shape[1]:
             self.readout.setText(self.weight_at(row, col))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name

@@ -119,6 +119,7 @@ class TrainingProbesPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(upper)
         splitter.addWidget(self.heatmap)
+        self.heatmap.hide()  # until a run with probes is opened: no empty axes
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.slider.valueChanged.connect(self._load_step)

@@ -37,6 +37,7 @@ class LearningRateFinder(QWidget):
         self.scan = None  # the last RateScan
         self.job: BackgroundJob | None = None
         self.worker: TrainingWorker | None = None
+        self.available = True  # a scan may start (not while a run trains: it would share the CPU)
 
         self.find_button = QPushButton("Find LR")
         self.find_button.setObjectName("findLearningRateButton")
@@ -82,10 +83,17 @@ class LearningRateFinder(QWidget):
     def is_running(self) -> bool:
         return self.job is not None
 
+    def set_available(self, available: bool) -> None:
+        """Whether Find LR may start a scan now (the page says no while a run trains)."""
+        self.available = available
+        self.find_button.setEnabled(available and not self.is_running())
+
     def start(self) -> None:
         from bertstudio.errors import BertStudioError
         from bertstudio.training.lr_range_test import find_learning_rate
 
+        if not self.available or self.is_running():
+            return
         try:
             config = self.config_of_run()
             config.validate()
@@ -134,7 +142,7 @@ class LearningRateFinder(QWidget):
 
     def _ended(self) -> None:
         self.job = self.worker = None
-        self.find_button.setEnabled(True)
+        self.find_button.setEnabled(self.available)
         self.stop_button.setEnabled(False)
         scan = self.scan
         if scan is not None:

@@ -13,9 +13,11 @@ from bertstudio.gui.widgets.readable_axis import ReadableAxis
 class ThemedPlotWidget(pg.PlotWidget):
     """A named, titled plot (objectName and accessible name for tests and screen readers)."""
 
-    def __init__(self, name: str = "", title: str = "", y_label: str = "") -> None:
+    def __init__(
+        self, name: str = "", title: str = "", y_label: str = "", view_box: pg.ViewBox | None = None
+    ) -> None:
         axes = {side: ReadableAxis(side) for side in ("left", "bottom")}
-        super().__init__(background=theme.plot_colors()[0], axisItems=axes)
+        super().__init__(background=theme.plot_colors()[0], axisItems=axes, viewBox=view_box)
         if name:
             self.setObjectName(name)
         if title:

@@ -22,6 +22,7 @@ from bertstudio.gui.data_import import DataImport
 from bertstudio.tasks import fine_tuning_tasks, get_task
 
 NONE = "(none)"
+QA_TASK = "question_answering"
 
 
 class ColumnsTab(QWidget):
@@ -55,6 +56,22 @@ class ColumnsTab(QWidget):
         self.delimiter_edit.setMaximumWidth(120)
         self.split_combo = QComboBox()
         self.split_combo.setObjectName("splitColumnCombo")
+        # question answering from a table: its own roles (a SQuAD file names its fields itself)
+        self.qa_combos = {
+            "context": QComboBox(),
+            "question": QComboBox(),
+            "answer": QComboBox(),
+            "answer_start": QComboBox(),
+        }
+        for role, combo in self.qa_combos.items():
+            combo.setObjectName(f"{role}ColumnCombo")
+        self.qa_combos["answer"].setToolTip(
+            "The answer's text, as it is written in the context (empty: no answer)"
+        )
+        self.qa_combos["answer_start"].setToolTip(
+            "The answer's character offset in the context; none: the answer is looked for in the context "
+            "(it must occur there once)"
+        )
         self.suggestion_label = QLabel("")
         self.suggestion_label.setObjectName("suggestionLabel")
         self.suggestion_label.setWordWrap(True)
@@ -67,6 +84,7 @@ class ColumnsTab(QWidget):
             self.negative_combo,
             self.label_combo,
             self.split_combo,
+            *self.qa_combos.values(),
         ):
             widget.currentIndexChanged.connect(self._edited)
         self.task_combo.currentIndexChanged.connect(self._task_chosen)
@@ -77,7 +95,7 @@ class ColumnsTab(QWidget):
         target_layout.setContentsMargins(0, 0, 0, 0)
         target_layout.addWidget(self.label_combo)
         target_layout.addWidget(self.label_list)
-        form = QFormLayout(self)
+        self.form = form = QFormLayout(self)
         form.addRow(self.suggestion_label)
         form.addRow("", self.suggest_button)
         form.addRow("Task", self.task_combo)
@@ -89,6 +107,10 @@ class ColumnsTab(QWidget):
         form.addRow(self.role_labels["labels"], target)
         form.addRow("Label separator", self.delimiter_edit)
         form.addRow("Split column", self.split_combo)
+        self.target_row = target
+        for role, combo in self.qa_combos.items():
+            spec_role = get_task(QA_TASK).role(role)
+            form.addRow(spec_role.title + ("" if spec_role.required else " (optional)"), combo)
         data_import.opened.connect(lambda _path: self.show_columns())
         data_import.read_failed.connect(lambda _exc: self.show_columns())
         data_import.table_changed.connect(lambda _whole: self.show_columns())
@@ -108,10 +130,13 @@ class ColumnsTab(QWidget):
             self.negative_combo,
             self.label_combo,
             self.split_combo,
+            *self.qa_combos.values(),
         ):
             combo.clear()
         self.text_combo.addItems(columns)
         for combo in (self.pair_combo, self.negative_combo, self.label_combo, self.split_combo):
+            combo.addItems([NONE, *columns])
+        for combo in self.qa_combos.values():
             combo.addItems([NONE, *columns])
         self.label_list.clear()
         for name in columns:
@@ -147,6 +172,8 @@ class ColumnsTab(QWidget):
                 checked = item.text() in mapping.labels
                 item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
             self.delimiter_edit.setText(mapping.label_delimiter or "")
+            for role, combo in self.qa_combos.items():
+                combo.setCurrentText(getattr(mapping, role) or NONE)
         self._filling = False
         several = task == "multi_label"
         self.label_combo.setVisible(not several)
@@ -165,6 +192,18 @@ class ColumnsTab(QWidget):
             else "Not read by this task: only sentence similarity takes hard negatives"
         )
         self.delimiter_edit.setEnabled(get_task(task).several_labels)
+        self._show_rows_of(get_task(task))
+
+    def _show_rows_of(self, spec) -> None:
+        """Question answering maps its own roles (a SQuAD file none); the other tasks the text rows."""
+        answers = spec.answers_questions
+        for widget in (self.text_combo, self.pair_combo, self.negative_combo, self.target_row):
+            self.form.setRowVisible(widget, not answers)
+        self.form.setRowVisible(self.delimiter_edit, not answers)
+        self.form.setRowVisible(self.split_combo, not answers)
+        table_of_questions = answers and self.data_import.questions is None
+        for combo in self.qa_combos.values():
+            self.form.setRowVisible(combo, table_of_questions)
 
     def _title_roles(self, spec) -> None:
         """Each column row titled by the task's role (Words / Tags, Anchor text / Positive ...)."""
@@ -183,6 +222,10 @@ class ColumnsTab(QWidget):
         from bertstudio.data import ColumnMapping
 
         task = self.task_combo.currentData()
+        if get_task(task).answers_questions:
+            chosen = {role: combo.currentText() for role, combo in self.qa_combos.items()}
+            chosen = {role: None if value in ("", NONE) else value for role, value in chosen.items()}
+            return ColumnMapping(text=chosen["question"] or "", task=task, **chosen)
         if task == "multi_label":
             labels = [
                 self.label_list.item(row).text()

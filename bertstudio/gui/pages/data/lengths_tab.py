@@ -34,11 +34,15 @@ class LengthsTab(QWidget):
         data_import.opened.connect(self._forget)
         data_import.read_failed.connect(self._forget)
         data_import.report_changed.connect(self.show_report)
+        data_import.mapping_changed.connect(self._show_max_length)  # question answering has its own
 
-    def _forget(self, *_: object) -> None:
+    def _show_max_length(self) -> None:
         self.max_length_spin.blockSignals(True)
         self.max_length_spin.setValue(self.data_import.max_length)
         self.max_length_spin.blockSignals(False)
+
+    def _forget(self, *_: object) -> None:
+        self._show_max_length()
         self.label_chart.set_bars([], [])
         self.length_chart.set_histogram([], [], self.data_import.max_length)
         self.truncation_label.setText("")

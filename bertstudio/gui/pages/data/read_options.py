@@ -81,14 +81,19 @@ class ReadOptionsBar(QWidget):
             self.data_import.set_read_options(self.options())
 
     def _show_detected(self, _whole: bool) -> None:
-        """What 'auto' found, in the first item of each combo."""
+        """What 'auto' found, in the first item of each combo; a file that is no delimited table
+        (JSON lines, plain text) has no delimiter or header to choose, so those show plain 'auto'."""
         dialect = self.data_import.table.dialect
+        delimited = dialect.format == "csv"
         self._filling = True
         if self.options().encoding is None:
             self.encoding_combo.setItemText(0, f"auto ({dialect.encoding})")
-        if self.delimiter_combo.currentData() is None and dialect.format == "csv":
+        if self.delimiter_combo.currentData() is None:
             shown = DELIMITER_NAMES.get(dialect.delimiter, dialect.delimiter)
-            self.delimiter_combo.setItemText(0, f"auto ({shown})")
+            self.delimiter_combo.setItemText(0, f"auto ({shown})" if delimited else "auto")
         if self.header_combo.currentData() is None:
-            self.header_combo.setItemText(0, f"auto ({'header' if dialect.has_header else 'none'})")
+            shown = "header" if dialect.has_header else "none"
+            self.header_combo.setItemText(0, f"auto ({shown})" if delimited else "auto")
+        for combo in (self.delimiter_combo, self.header_combo):
+            combo.setEnabled(delimited)
         self._filling = False

@@ -71,6 +71,7 @@ class ResultsView(QWidget):
         self.per_class_table.verticalHeader().hide()
         self.per_class_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.per_class_table.setSortingEnabled(True)
+        self.per_class_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # Qt starts descending
         self.per_class_table.horizontalHeader().setStretchLastSection(True)
         self.matrix_view = ConfusionMatrixView()
         self.matrix_view.cell_clicked.connect(self.show_cell)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bertstudio.errors import BertStudioError, ConfigError
+from bertstudio.errors import BertStudioError, ConfigError, TrainingError
 from bertstudio.gui.controller import FORM_FIELDS, AppController
 from bertstudio.gui.error_dialog import show_error
 from bertstudio.tasks import all_tasks, get_task
@@ -46,6 +46,8 @@ TIPS = {
     "weight_decay": "AdamW weight decay (not on biases and LayerNorm); 0.01 is the BERT default.",
     "schedule": "How the learning rate falls after warmup: linear to 0, cosine, or constant.",
     "max_length": "Tokens per example; longer texts are truncated. The Data page shows how many would be.",
+    "doc_stride": "Question answering: a context longer than Max length is cut into windows that share this "
+    "many tokens with their neighbour (under half of Max length; the CLI's --doc-stride).",
     "eval_every_steps": "Evaluate on the validation split every N steps (0: at the end of each epoch).",
     "metric_for_best": "The validation metric that picks the best checkpoint and drives early stopping.",
     "early_stopping_patience": "Stop after this many evaluations without improvement (0: never stop early).",
@@ -64,6 +66,7 @@ TITLES = {
     "weight_decay": "Weight decay",
     "schedule": "LR schedule",
     "max_length": "Max length",
+    "doc_stride": "Doc stride",
     "eval_every_steps": "Evaluate every (steps)",
     "metric_for_best": "Best by",
     "early_stopping_patience": "Early stopping patience",
@@ -71,7 +74,15 @@ TITLES = {
     "device": "Device",
     "precision": "Precision",
 }
-BASIC_FIELDS = ("epochs", "batch_size", "learning_rate", "max_length", "metric_for_best", "seed")
+BASIC_FIELDS = (
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "max_length",
+    "doc_stride",
+    "metric_for_best",
+    "seed",
+)
 OBJECT_NAMES = {"learning_rate": "learningRateInput"}  # stable names for automation (others: field_<name>)
 LEARNING_RATES = ["1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "5e-4", "1e-3"]
 
@@ -96,6 +107,16 @@ def columns_summary(spec, texts: list[str | None], negative: str | None, labels:
     if labels:
         return f"{shown} → {', '.join(labels)}"
     return f"{shown} → ?" if spec.requires("labels") else shown
+
+
+def questions_summary(context: str, question: str, answer: str, answer_start: str, config: RunConfig) -> str:
+    """A question-answering run's data in a line: a table's columns (a SQuAD file names its own), and
+    the windows its contexts are cut into."""
+    shown = "SQuAD questions"
+    if context:
+        start = f" (start: {answer_start})" if answer_start else ""
+        shown = f"{question} about {context} → {answer or '?'}{start}"
+    return f"{shown}, windows of {config.max_length} tokens sharing {config.doc_stride}"
 
 
 class TrainForm(QWidget):
@@ -181,6 +202,7 @@ class TrainForm(QWidget):
             "weight_decay": _double(0.0, 1.0, 0.01),
             "schedule": _combo(SCHEDULES),
             "max_length": _spin(8, 8192),
+            "doc_stride": _spin(0, 4096),
             "eval_every_steps": _spin(0, 10_000_000, special="each epoch"),
             "metric_for_best": QComboBox(),
             "early_stopping_patience": _spin(0, 1000, special="off"),
@@ -229,6 +251,7 @@ class TrainForm(QWidget):
         for name in FORM_FIELDS:
             (basic if name in BASIC_FIELDS else advanced).addRow(TITLES[name], self.fields[name])
         advanced.addRow("Probe sentences", self.probe_edit)
+        self._forms = (basic, advanced)
         self.defaults_button = QPushButton("Task Defaults")
         self.defaults_button.setObjectName("taskDefaultsButton")
         self.defaults_button.setToolTip("Reset the hyper-parameters to the defaults of the chosen task")
@@ -305,11 +328,20 @@ class TrainForm(QWidget):
         self._source_form.setRowVisible(self.preset_combo, not get_task(task).starts_from_model)
         self._source_form.setRowVisible(self.vocab_spin, not get_task(task).starts_from_model)
         self._source_form.setRowVisible(self.masking_row, pretraining)
+        for name in FORM_FIELDS:  # a field the task does not read (doc stride: QA only) is not shown
+            form = self._forms[name not in BASIC_FIELDS]
+            form.setRowVisible(self.fields[name], config.applies(name))
         self.nsp_check.setVisible(not get_task(task).starts_from_model)  # a checkpoint has no NSP head
         self._source_form.setRowVisible(self.data_label, not pretraining)
         self._source_form.setRowVisible(self.model_label, get_task(task).starts_from_model)
         editable = not self.controller.is_running()
-        for widget in (self.task_combo, self.run_name, *self.fields.values(), self.defaults_button):
+        for widget in (
+            self.task_combo,
+            self.run_name,
+            *self.fields.values(),
+            self.defaults_button,
+            self.load_config_button,
+        ):
             widget.setEnabled(editable)
         self.show_sources()
 
@@ -325,6 +357,14 @@ class TrainForm(QWidget):
                 resumed.negative_column,
                 resumed.label_columns,
             )
+            if resumed.spec.answers_questions:
+                columns = questions_summary(
+                    resumed.context_column,
+                    resumed.question_column,
+                    resumed.answer_column,
+                    resumed.answer_start_column,
+                    resumed,
+                )
             self.data_label.setText(f"{Path(resumed.data_path).name}: {columns} (this run's)")
             self.data_label.setToolTip(resumed.data_path)
             return
@@ -341,10 +381,13 @@ class TrainForm(QWidget):
         columns = columns_summary(
             mapping.spec, [mapping.text, mapping.text_pair], mapping.negative, mapping.labels
         )
-        if get_task(data.task).answers_questions:  # a SQuAD file: its own fields, cut into windows
-            settings = self.controller.settings
-            columns = (
-                f"SQuAD questions, windows of {settings.max_length} tokens sharing {settings.doc_stride}"
+        if get_task(data.task).answers_questions:  # questions about contexts, cut into windows
+            columns = questions_summary(
+                mapping.context or "",
+                mapping.question or "",
+                mapping.answer or "",
+                mapping.answer_start or "",
+                self.controller.settings,
             )
         self.data_label.setText(
             f"{data.path.name}: {columns}<br>"
@@ -438,6 +481,17 @@ class TrainForm(QWidget):
 
     def load_config(self, path: Path) -> None:
         """Take a saved config's task and settings (its model and data stay what is open here)."""
+        if self.controller.is_running():
+            show_error(
+                self,
+                TrainingError(
+                    "A run is training: the settings it trains with cannot change now.",
+                    "Load the config once the run ends, or Cancel it first.",
+                    path=path,
+                ),
+                "Cannot load the config",
+            )
+            return
         try:
             config = RunConfig.load_toml(path)
         except ConfigError as exc:

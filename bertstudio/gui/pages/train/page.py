@@ -63,7 +63,12 @@ class TrainPage(QWidget):
         self.subtitle = self.findChild(QLabel, "pageSubtitle")
 
         controller.task_changed.connect(self._task_changed)
-        for signal in (controller.model_changed, controller.data_changed, controller.settings_changed):
+        for signal in (
+            controller.model_changed,
+            controller.data_changed,
+            controller.settings_changed,
+            controller.session.launched,
+        ):
             signal.connect(self._show_readiness)
         self._restore_settings()
         self._task_changed()
@@ -75,6 +80,7 @@ class TrainPage(QWidget):
 
     def _show_readiness(self) -> None:
         self.monitor.show_ready(*self.controller.ready_to_start())
+        self.lr_finder.set_available(not self.controller.is_running())
         self._show_plan()
 
     def _show_plan(self) -> None:
