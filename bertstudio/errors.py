@@ -10,11 +10,15 @@ from pathlib import Path
 
 
 class BertStudioError(Exception):
-    """Base class: `message` says what went wrong, `hint` what to do about it."""
+    """Base class: `message` says what went wrong, `hint` what to do about it; `window_hint`, when the
+    hint names command-line flags, says the same in the window's words (its pages and boxes)."""
 
-    def __init__(self, message: str, hint: str = "", *, path: str | Path | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str = "", *, path: str | Path | None = None, window_hint: str | None = None
+    ) -> None:
         self.message = message
         self.hint = hint
+        self.window_hint = window_hint or hint
         self.path = str(path) if path is not None else None
         super().__init__(self.__str__())
 
@@ -26,6 +30,11 @@ class BertStudioError(Exception):
     def __str__(self) -> str:
         text = self.located()
         return f"{text}\n{self.hint}" if self.hint else text
+
+    def in_window_words(self) -> str:
+        """As str(), with the hint the window gives."""
+        text = self.located()
+        return f"{text}\n{self.window_hint}" if self.window_hint else text
 
 
 class ConfigError(BertStudioError):
@@ -53,12 +62,13 @@ class DataImportError(BertStudioError):
         column: str | int | None = None,
         value: str | None = None,
         byte_offset: int | None = None,
+        window_hint: str | None = None,
     ) -> None:
         self.line = line
         self.column = column
         self.value = value
         self.byte_offset = byte_offset
-        super().__init__(message, hint, path=path)
+        super().__init__(message, hint, path=path, window_hint=window_hint)
 
     def located(self) -> str:
         parts = []

@@ -122,8 +122,9 @@ class ColumnMapping:
             if role.required and not value:
                 raise DataImportError(
                     f"{spec.title} needs a {role.title.lower()} column; none is mapped.",
-                    f"{columns} Map the {role.title.lower()} column on the Data page, or give {role.flag} COLUMN.",
+                    f"{columns} Give {role.flag} COLUMN.",
                     path=table.path,
+                    window_hint=f"{columns} Choose it in the {role.title} box of the Columns tab.",
                 )
             if isinstance(value, list) and len(value) > 1 and not role.multiple:
                 raise DataImportError(

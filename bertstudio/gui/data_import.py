@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from bertstudio.data.read_options import DETECT, ReadOptions
+from bertstudio.errors import BertStudioError
 from bertstudio.gui.state import DataSelection
 from bertstudio.gui.workers import run_in_background
 from bertstudio.tasks import get_task
@@ -274,7 +275,7 @@ class DataImport(QObject):
             self.suggestion_error = ""
         except Exception as exc:  # noqa: BLE001 - no suggestion is fine; the page says why
             self.suggestion = None
-            self.suggestion_error = str(exc)
+            self.suggestion_error = exc.in_window_words() if isinstance(exc, BertStudioError) else str(exc)
             self.mapping = None
             self.mapping_changed.emit()
             return

@@ -35,7 +35,7 @@ def describe(exc: BaseException) -> tuple[str, str, str]:
     )
     if isinstance(exc, BertStudioError):
         what = str(exc).removesuffix(f"\n{exc.hint}") if exc.hint else str(exc)
-        return what, exc.hint, f"{type(exc).__name__}: {exc}\n\n{details}"
+        return what, exc.window_hint, f"{type(exc).__name__}: {exc}\n\n{details}"
     what = f"Unexpected error: {type(exc).__name__}: {exc}"
     hint = "The app is still usable. If this keeps happening, copy the details into a bug report."
     return what, hint, details

@@ -241,6 +241,7 @@ class RunConfig:
                 raise ConfigError(
                     f"The {spec.name} task needs a {role.title.lower()} column, but none is given ({name}).",
                     f"Name the column ({role.flag} COLUMN).",
+                    window_hint=f"Choose it in the {role.title} box on the Data page's Columns tab.",
                 )
 
     def to_dict(self) -> dict[str, Any]:

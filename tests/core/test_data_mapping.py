@@ -187,3 +187,16 @@ def test_decimal_commas_in_a_semicolon_file_are_numbers(tmp_path):
         exclude_problem_rows=True,
     )
     assert dataset.labels == [2.5]  # in a comma-delimited file "1,5" is not read as 1.5
+
+
+def test_a_missing_column_is_named_by_flag_on_the_command_line_and_by_box_in_the_window(tmp_path):
+    from bertstudio.data import ColumnMapping, read_table
+    from bertstudio.errors import DataImportError
+
+    path = tmp_path / "texts.csv"
+    path.write_text("description,summary\na tool,tool\n")
+    with pytest.raises(DataImportError) as raised:
+        ColumnMapping(text="description", task="classification").check(read_table(path))
+    assert "--label COLUMN" in str(raised.value) and "Columns tab" not in str(raised.value)
+    in_window = raised.value.in_window_words()
+    assert "Label box of the Columns tab" in in_window and "--label" not in in_window

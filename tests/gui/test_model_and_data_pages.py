@@ -253,6 +253,8 @@ def test_an_identifier_as_the_label_is_not_ready_to_train(window, qtbot, tmp_pat
     page = window.data_page
     page.import_file(path)
     qtbot.waitUntil(lambda: "needs a label column" in page.check_tab.report_label.text(), timeout=30_000)
+    said = page.check_tab.report_label.text()
+    assert "Label box of the Columns tab" in said and "--label" not in said  # the window's words
     mapping = page.data_import.mapping
     assert (mapping.text, mapping.text_pair, mapping.labels) == ("description", None, [])
     page.columns_tab.label_combo.setCurrentText("package")

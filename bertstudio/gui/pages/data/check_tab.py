@@ -72,7 +72,9 @@ class CheckTab(QWidget):
         imported = self.data_import
         report, error = imported.report, imported.check_error
         if error is not None:
-            self.report_label.setText(f"<b>This mapping does not fit:</b> {error.message}<br>{error.hint}")
+            self.report_label.setText(
+                f"<b>This mapping does not fit:</b> {error.message}<br>{error.window_hint}"
+            )
             self.problems.setRowCount(0)
             self.exclude_check.setVisible(False)
             return
