@@ -58,6 +58,15 @@ def test_the_pooling_is_said_as_soon_as_the_model_is_set(page, minilm_path):
     assert "no pooling declared" not in page.model_label.text()
 
 
+def test_the_model_is_named_as_the_rest_of_the_window_names_it(qtbot, page, minilm_path):
+    page.set_model(minilm_path)  # the package's folder is called "model"
+    assert page.model_label.text().startswith("Model: all-MiniLM-L6-v2 — ")
+    page.sentences_edit.setPlainText("\n".join(SENTENCES))
+    page.compare_button.click()  # loads the encoder, which restates the header
+    qtbot.waitUntil(lambda: "dimensions" in page.model_label.text(), timeout=60_000)
+    assert page.model_label.text().startswith("Model: all-MiniLM-L6-v2 — ")
+
+
 def test_one_sentence_asks_for_two(page):
     page.sentences_edit.setPlainText("only one")
     page.compare_button.click()

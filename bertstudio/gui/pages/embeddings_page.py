@@ -32,6 +32,7 @@ from bertstudio.gui.pages.embeddings_projector import ProjectorTab
 from bertstudio.gui.pages.embeddings_training import TrainingProjectionTab
 from bertstudio.gui.widgets.similarity_heatmap import SimilarityHeatmap
 from bertstudio.gui.workers import ProgressRelay, run_in_background
+from bertstudio.training.run_index import model_display_name
 
 EXAMPLE_SENTENCES = "A man is playing a guitar.\nSomeone plays an instrument.\nThe stock market fell today.\nShares dropped sharply."
 
@@ -172,7 +173,7 @@ class EmbeddingsPage(QWidget):
         self.encoder = None
         self._set_index(None)
         self.model_label.setText(
-            f"Model: {self.model_path.name} — {_pooling_of(self.model_path)}"
+            f"Model: {model_display_name(self.model_path)} — {_pooling_of(self.model_path)}"
             if self.model_path
             else "Open a model on the Model page to embed text with it."
         )
@@ -353,7 +354,7 @@ class EmbeddingsPage(QWidget):
         def loaded(encoder) -> None:
             self.encoder = encoder
             self.model_label.setText(
-                f"Model: {self.model_path.name} — {encoder.layout.describe()}, {encoder.dimension} dimensions, up to {encoder.max_length} tokens per text; runs on {BACKEND_NAMES[encoder.backend]}"
+                f"Model: {model_display_name(self.model_path)} — {encoder.layout.describe()}, {encoder.dimension} dimensions, up to {encoder.max_length} tokens per text; runs on {BACKEND_NAMES[encoder.backend]}"
             )
             then(encoder)
 
