@@ -92,6 +92,7 @@ class InspectSlot(QWidget):
     def _build(self, module) -> None:
         self.layout_.removeWidget(self.picker)
         self.page = module.InspectPage(model_picker=self.picker)
+        self.page.busy.connect(self.controller.busy)
         self.layout_.removeWidget(self.label)
         self.label.deleteLater()
         self.layout_.setContentsMargins(0, 0, 0, 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -65,6 +65,8 @@ def differences_text(differences: list[tuple[str, list[str], list[str]]]) -> str
 
 
 class InspectPage(QWidget):
+    busy = Signal(str)  # what the page computes now for the status bar, "" once it is done
+
     def __init__(self, parent: QWidget | None = None, model_picker: QWidget | None = None) -> None:
         """`model_picker`, when given, is shown under the title: the choice of the model inspected."""
         super().__init__(parent)
@@ -398,6 +400,7 @@ class InspectPage(QWidget):
         method, baseline = self.method.currentData(), self.baseline.currentData()
         steps, batch = self.steps.value(), self.internal_batch.value()
         self.attribution_note.setText("Computing attributions…")
+        self.busy.emit("Computing attributions...")
         if self.target.currentData() == "answer_span":
             self._attribute_answer_span(model, tokenizer, text, pair, method, baseline, steps, batch)
             return
@@ -405,7 +408,7 @@ class InspectPage(QWidget):
             "attributions",
             lambda job: attribute(model, tokenizer, text, pair, method, baseline, steps, batch),
             lambda attributions: self._attributions_ready(attributions, (text, pair)),
-            lambda exc: self.attribution_note.setText(str(exc)),
+            self._attributions_failed,
         )
 
     def _attribute_answer_span(
@@ -414,6 +417,7 @@ class InspectPage(QWidget):
         from bertstudio.inspect.span_attributions import inspect_answer_span
 
         if not context:
+            self.busy.emit("")
             self.strips.set_attributions([])
             self._show_span_attention(None)
             self.attribution_note.setText("Type the context as the second text: the answer is a span of it.")
@@ -424,10 +428,15 @@ class InspectPage(QWidget):
                 model, tokenizer, context, question, method, baseline, steps, batch
             ),
             lambda inspection: self._span_ready(inspection, (question, context)),
-            lambda exc: self.attribution_note.setText(str(exc)),
+            self._attributions_failed,
         )
 
+    def _attributions_failed(self, exc: BaseException) -> None:
+        self.busy.emit("")
+        self.attribution_note.setText(str(exc))
+
     def _span_ready(self, inspection, example: tuple[str, str | None]) -> None:
+        self.busy.emit("")
         if example != self.example():
             self.attribution_note.setText("The text changed: press Compute attributions to explain this one.")
             return
@@ -452,6 +461,7 @@ class InspectPage(QWidget):
             self.attribution_note.setText("The text changed: press Compute attributions to explain this one.")
 
     def _attributions_ready(self, attributions, example: tuple[str, str | None]) -> None:
+        self.busy.emit("")
         if example != self.example():  # computed for a text that has changed since
             self.attribution_note.setText("The text changed: press Compute attributions to explain this one.")
             return

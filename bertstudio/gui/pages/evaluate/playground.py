@@ -162,6 +162,7 @@ class Playground(QWidget):
             return
         self.predict_button.setEnabled(False)
         self.prediction_label.setText("Predicting...")
+        self.controller.busy.emit("Predicting...")
         if self._loaded is not None and self._loaded[0] == choice.key:
             _, model, tokenizer = self._loaded
             self._predict_with(choice, model, tokenizer, text, pair)
@@ -207,6 +208,7 @@ class Playground(QWidget):
         )
 
     def _predicted(self, choice: ModelChoice, result: tuple[str, list[str], Any]) -> None:
+        self.controller.busy.emit("")
         self.predict_button.setEnabled(self.model() is not None)
         if self.model() is None or choice.key != self.model().key:
             self.prediction_label.setText("")
@@ -228,6 +230,7 @@ class Playground(QWidget):
         self.bars.set_scores(labels, scores, task)
 
     def _answered(self, choice: ModelChoice, context: str, result: Any) -> None:
+        self.controller.busy.emit("")
         self.predict_button.setEnabled(self.model() is not None)
         if self.model() is None or choice.key != self.model().key:
             self.prediction_label.setText("")
@@ -243,6 +246,7 @@ class Playground(QWidget):
         self.n_best.set_candidates(answer.candidates)
 
     def _predict_failed(self, exc: BaseException) -> None:
+        self.controller.busy.emit("")
         self.predict_button.setEnabled(self.model() is not None)
         self.prediction_label.setText("")
         show_error(self, exc, "Prediction failed")
