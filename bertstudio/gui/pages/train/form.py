@@ -84,6 +84,7 @@ BASIC_FIELDS = (
     "seed",
 )
 OBJECT_NAMES = {"learning_rate": "learningRateInput"}  # stable names for automation (others: field_<name>)
+TASK_TITLE_CHARACTERS = 20  # the task box's narrowest width; a longer title is elided at the minimum size
 LEARNING_RATES = ["1e-5", "2e-5", "3e-5", "5e-5", "1e-4", "3e-4", "5e-4", "1e-3"]
 
 
@@ -138,6 +139,9 @@ class TrainForm(QWidget):
             self.task_combo.addItem(spec.title, spec.name)
             self.task_combo.setItemData(self.task_combo.count() - 1, spec.help, Qt.ItemDataRole.ToolTipRole)
         self.task_combo.setToolTip(TIPS["task"])
+        # as wide as the form allows, not as its longest title: that clipped the form at the window's minimum
+        self.task_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.task_combo.setMinimumContentsLength(TASK_TITLE_CHARACTERS)
         self.task_combo.currentIndexChanged.connect(self._task_chosen)
         self.corpus_list = QListWidget()
         self.corpus_list.setObjectName("corpusList")

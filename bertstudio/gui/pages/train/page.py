@@ -21,6 +21,7 @@ from bertstudio.tasks import get_task
 
 FINE_TUNE_SUBTITLE = "Fine-tune the open model on the imported data; curves update live."
 PRETRAIN_SUBTITLE = "Pretrain on text files (masked language modelling); curves update live."
+FORM_MINIMUM_WIDTH = 340
 SAVED_FIELDS = ("device", "precision", "seed")  # remembered between sessions: machine habits, not a task's
 
 
@@ -44,7 +45,15 @@ class TrainPage(QWidget):
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(340)
+        # never narrower than the form: a narrower one cut its right edge off at the window's minimum size
+        scroll.setMinimumWidth(
+            max(
+                FORM_MINIMUM_WIDTH,
+                self.form.minimumSizeHint().width()
+                + scroll.verticalScrollBar().sizeHint().width()
+                + 2 * scroll.frameWidth(),
+            )
+        )
         left = QWidget()
         left_layout = QVBoxLayout(left)  # the form scrolls; the plan and the buttons stay in view
         left_layout.setContentsMargins(0, 0, 0, 0)
