@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from bertstudio.training.eval_results import SplitEvaluation
 from bertstudio.training.metrics import compute_metrics
@@ -110,3 +111,43 @@ def test_the_per_class_table_lists_classes_in_the_confusion_matrixs_order(window
     page = window.evaluate_page.results
     page.show_evaluation({"test": SplitEvaluation(metrics=metrics, rows=[])})
     assert [row[0] for row in table_rows(page.per_class_table)] == names
+
+
+def eleven_class_run(workspace, tmp_path):
+    """A real tiny run over eleven sections, evaluated on its test split."""
+    from bertstudio.training import run_training
+    from tests.conftest import make_tiny_model_dir
+    from tests.core.test_checkpoint_prediction import write_reviews
+    from tests.core.training_fixtures import run_config
+
+    sections = tuple(f"section{i:02d}" for i in range(11))
+    data = write_reviews(tmp_path / "sections.csv", 440, sections)
+    model = make_tiny_model_dir(tmp_path / "tiny")
+    config = run_config(model, data, workspace / "runs" / "sections", max_length=16, max_steps=2)
+    assert run_training(config).status == "completed"
+    return sections
+
+
+def test_at_the_default_window_size_the_per_class_table_of_eleven_classes_shows_every_row(
+    make_window, settings, qtbot, tmp_path
+):
+    """Found in the new-user pass: eleven classes scrolled inside the table; the page may scroll instead."""
+    sections = eleven_class_run(tmp_path / "workspace", tmp_path)
+    window = make_window(settings)
+    assert (window.width(), window.height()) == (1280, 820)
+    window.go_to("Evaluate")
+    page = window.evaluate_page.results
+    qtbot.waitUntil(lambda: page.per_class_table.rowCount() == 11, timeout=20_000)
+    qtbot.waitUntil(lambda: page.per_class_table.viewport().height() > 0)
+    QApplication.processEvents()
+    assert [row[0] for row in table_rows(page.per_class_table)] == list(sections)
+    for table in (page.metrics_table, page.per_class_table):
+        rows = table.rowCount()
+        bottom = table.rowViewportPosition(rows - 1) + table.rowHeight(rows - 1)
+        assert bottom <= table.viewport().height(), f"{table.objectName()}: the last row is cut off"
+        assert not table.verticalScrollBar().isVisible(), f"{table.objectName()} scrolls"
+        right = table.columnViewportPosition(table.columnCount() - 1) + table.columnWidth(
+            table.columnCount() - 1
+        )
+        assert right <= table.viewport().width() + 1, f"{table.objectName()}: the last column is cut off"
+    assert page.examples.height() >= 150  # the examples below keep room to read (the page scrolls to them)

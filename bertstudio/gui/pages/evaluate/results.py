@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -28,6 +29,8 @@ from bertstudio.training.eval_results import SplitEvaluation, by_loss, read_eval
 
 MAX_EXAMPLES_SHOWN = 2000
 COMPACT_ROW = 22  # row height of the metric tables: all classes of a typical task fit without scrolling
+ROWS_IN_VIEW = 30  # a metric table shows this many rows without scrolling; the page scrolls instead
+EXAMPLES_MINIMUM_HEIGHT = 200  # the examples below the tables keep room to read a few rows
 SCORE_TABLES = {"per_class": "Class", "per_label": "Label", "per_type": "Entity type"}
 
 
@@ -123,7 +126,14 @@ class ResultsView(QWidget):
         results.addWidget(examples_box)
         results.addWidget(self.answers_panel)
         results.setSizes([420, 300, 0])
+        results.setChildrenCollapsible(False)
+        examples_box.setMinimumHeight(EXAMPLES_MINIMUM_HEIGHT)
         self.results_splitter = results
+        scroll = QScrollArea()  # when the tables need more height than the window has, the page scrolls
+        scroll.setObjectName("resultsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(results)
         layout = QVBoxLayout(self)
         source_row = QHBoxLayout()
         source_row.addWidget(QLabel("Run"))
@@ -133,22 +143,23 @@ class ResultsView(QWidget):
         source_row.addWidget(refresh)
         layout.addLayout(source_row)
         layout.addWidget(self.empty_label)
-        layout.addWidget(results, 1)
+        layout.addWidget(scroll, 1)
         controller.run_finished.connect(lambda run_dir: self.refresh_runs(select=run_dir))
         controller.workspace_changed.connect(lambda: self.refresh_runs())
         self.refresh_runs()
 
     def _fit_tables(self) -> None:
-        """Every column of the per-class table in view, and the splitter's height shared so both tables
-        show all their rows when there is room, else in proportion to their rows."""
+        """Every column of the per-class table in view, and both tables tall enough for all their rows
+        (up to ROWS_IN_VIEW): the page scrolls when the window is shorter than that."""
         self.per_class_table.resizeColumnsToContents()
-        needs = [_table_height(self.metrics_table), _table_height(self.per_class_table)]
-        total = sum(self.tables_splitter.sizes()) or 500
-        if sum(needs) <= total:
-            self.tables_splitter.setSizes([needs[0], total - needs[0]])
-        else:
-            first = round(total * needs[0] / sum(needs))
-            self.tables_splitter.setSizes([first, total - first])
+        needs = [
+            _table_height(table) if not table.isHidden() else 0
+            for table in (self.metrics_table, self.per_class_table)
+        ]
+        for table, need in zip((self.metrics_table, self.per_class_table), needs, strict=True):
+            table.setMinimumHeight(need)
+        total = max(sum(self.tables_splitter.sizes()), sum(needs))
+        self.tables_splitter.setSizes([needs[0], total - needs[0]])
 
     # ----- runs -----
     def refresh_runs(self, select: str | None = None) -> None:
@@ -280,5 +291,6 @@ class ResultsView(QWidget):
 
 
 def _table_height(table: QTableWidget) -> int:
-    """Pixels a table needs to show its header and every row without scrolling."""
-    return table.horizontalHeader().height() + 2 * table.frameWidth() + table.rowCount() * COMPACT_ROW + 2
+    """Pixels a table needs to show its header and every row (up to ROWS_IN_VIEW) without scrolling."""
+    rows = min(table.rowCount(), ROWS_IN_VIEW)
+    return table.horizontalHeader().height() + 2 * table.frameWidth() + rows * COMPACT_ROW + 2
