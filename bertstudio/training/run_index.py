@@ -124,6 +124,8 @@ def describe_run(path: str | Path) -> RunRecord:
     status = run_status(folder.path)
     result = info.get("result") or {}
     checkpoint = latest_checkpoint(folder.checkpoints)
+    checkpoint_step = int(checkpoint.name.split("-")[1]) if checkpoint else 0
+    reached = info.get("reached_step") if isinstance(info.get("reached_step"), int) else 0  # at a pause
     best = result.get("best_metric")
     error = info.get("error")
     return RunRecord(
@@ -136,7 +138,7 @@ def describe_run(path: str | Path) -> RunRecord:
         best_metric=config.get("metric_for_best") or _default_best_metric(config.get("task", "")),
         best_value=float(best) if isinstance(best, (int, float)) else None,
         best_step=result.get("best_step") if isinstance(result.get("best_step"), int) else None,
-        step=result.get("step") or (int(checkpoint.name.split("-")[1]) if checkpoint else 0),
+        step=result.get("step") or max(checkpoint_step, reached if status == "running" else 0),
         updated=last_activity(folder),
         resumable=status in RESUMABLE and checkpoint is not None,
         model_dir=folder.model_dir if (folder.model_dir / "config.json").is_file() else None,

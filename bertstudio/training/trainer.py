@@ -223,7 +223,10 @@ class Trainer:
         self.context.barrier()
         path = latest_checkpoint(folder.checkpoints)
         if self.context.is_main:
-            folder.update_info(status="running", pid=os.getpid(), host=socket.gethostname())
+            # a step reached before the process went may be past the checkpoint this run continues from
+            folder.update_info(
+                status="running", pid=os.getpid(), host=socket.gethostname(), reached_step=None
+            )
         if path is None:
             # Killed before the first checkpoint: start over in the same folder.
             if self.context.is_main:
@@ -351,6 +354,8 @@ class Trainer:
     def _should_stop(self) -> bool:
         """Honour pause and cancel at a step boundary; all processes agree on a cancel."""
         if self.control.paused:
+            if self.owns_folder and self.context.is_main:  # the run store shows how far a paused run got
+                self.folder.update_info(reached_step=self.state.step)
             self.log("Paused.")
             self.control.wait_while_paused()
             if not self.control.cancelled:

@@ -63,6 +63,7 @@ def make_window(qtbot, tmp_path):
     for window in windows:
         window.controller.cancel_run()
         BackgroundJob.wait_all(60_000)
+        QApplication.processEvents()  # the ended run's thread-finished slots (a test failed mid-run)
         window.close()
         window.deleteLater()
     for dialog in error_dialogs():

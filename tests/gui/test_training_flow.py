@@ -8,6 +8,7 @@ import csv
 import time
 
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.gui.conftest import error_dialogs, write_reviews
 
@@ -161,6 +162,34 @@ def test_pause_resume_cancel_then_resume_from_the_runs_page(ready, qtbot):
     runs.select_run(run_dir)
     assert runs.resume_button.isEnabled()
     assert runs.table.selectedItems()[0].text(1) == "interrupted (resumable)"
+
+
+def test_the_runs_page_shows_the_step_a_paused_run_reached(ready, qtbot):
+    """Found in the new-user pass: a paused run read "Step 0" (or its last checkpoint's step)."""
+    window, train = ready, ready.train_page
+    train.controller.apply_settings(max_steps=400)
+    train.start()
+    qtbot.waitUntil(lambda: train.monitor.curves.point_count() >= 3, timeout=60_000)
+    train.controls.pause_button.click()
+    qtbot.waitUntil(lambda: "Paused." in window.log_panel.toPlainText(), timeout=30_000)
+    curves = train.monitor.curves
+    reached = int(curves.train_loss.steps[-1])
+    assert reached >= 3
+    runs = window.runs_page
+    run_dir = str(train.controller.session.run_dir)
+
+    def row() -> list[str]:
+        items = [runs.table.topLevelItem(i) for i in range(runs.table.topLevelItemCount())]
+        item = next((i for i in items if i.data(0, Qt.ItemDataRole.UserRole) == run_dir), None)
+        return [item.text(c) for c in range(item.columnCount())] if item is not None else []
+
+    qtbot.waitUntil(lambda: row()[5:6] == [f"{reached:,}"], timeout=20_000)
+    assert row()[1] == "paused (this window)"
+    assert int(curves.train_loss.steps[-1]) == reached  # still paused
+    train.controls.pause_button.click()
+    qtbot.waitUntil(lambda: row()[1:2] == ["running (this window)"], timeout=20_000)
+    train.cancel()
+    qtbot.waitUntil(lambda: not train.is_running(), timeout=60_000)
 
 
 def test_resuming_a_run_another_holder_is_writing_is_refused_in_a_dialog(ready, qtbot):

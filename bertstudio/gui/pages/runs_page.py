@@ -153,6 +153,7 @@ class RunsPage(QWidget):
         state.workspace_changed.connect(self.refresh)
         self.watcher = RunStoreWatcher(self)  # the list follows the run store: no Refresh needed
         self.watcher.changed.connect(self.refresh)
+        state.session.pause_changed.connect(self.refresh)
         self._selection_changed()
 
     # ----- listing -----
@@ -174,7 +175,7 @@ class RunsPage(QWidget):
             path = str(run.path)
             status = run.status + (" (resumable)" if run.resumable else "")
             if path == self.state.running_run and run.status == "running":
-                status = "running (this window)"
+                status = ("paused" if self.state.session.paused else "running") + " (this window)"
             item = QTreeWidgetItem(
                 [run.name, status, run.task, run.model, run.best, f"{run.step:,}", run.updated_text]
             )
