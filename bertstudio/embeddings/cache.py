@@ -15,6 +15,7 @@ cancel leaves either no entry or a whole one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from bertstudio.embeddings.index import row_norms
 from bertstudio.errors import StorageError
 
 FORMAT_VERSION = 1
@@ -101,6 +103,44 @@ def read_entry(cache_dir: Path, key: str) -> CacheEntry | None:
     return CacheEntry(vectors=vectors, norms=norms, rows=rows, info=info)
 
 
+class VectorFile:
+    """A (rows, dimension) float32 `.npy` written a block of rows at a time, in order, with the norms of
+    its rows: the process holds one block, never the whole matrix (a memory-mapped file being filled
+    stays resident, so a million rows would cost their full size in memory)."""
+
+    def __init__(self, path: Path, rows: int, dimension: int) -> None:
+        self.shape = (rows, dimension)
+        self.norms = np.empty(rows, np.float32)
+        self.written = 0
+        self.handle = open(path, "wb")
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False}
+        np.lib.format.write_array_header_1_0(self.handle, {**header, "shape": self.shape})
+        self.handle.flush()
+
+    def append(self, block: np.ndarray) -> None:
+        """Write the next rows."""
+        block = np.ascontiguousarray(block, np.float32)
+        if block.ndim != 2 or block.shape[1] != self.shape[1] or self.written + len(block) > self.shape[0]:
+            raise ValueError(
+                f"a block of shape {block.shape} does not fit a {self.shape} file at row {self.written}"
+            )
+        self.handle.write(block.data)
+        self.handle.flush()  # on the disk (or a full disk said) before the next chunk is encoded
+        self.norms[self.written : self.written + len(block)] = row_norms(block)
+        self.written += len(block)
+
+    def finish(self) -> None:
+        """Flush the file to the disk; every row must have been written."""
+        if self.written != self.shape[0]:
+            raise ValueError(f"{self.written} of {self.shape[0]} rows were written")
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
 class EntryWriter:
     """Writes one entry into a temporary folder beside the cache; `commit` renames it into place,
     `discard` (also on an exception inside `with`) removes it."""
@@ -108,29 +148,35 @@ class EntryWriter:
     def __init__(self, cache_dir: Path, key: str) -> None:
         self.cache_dir = cache_dir
         self.key = key
+        self.file: VectorFile | None = None
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
             self.folder = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=cache_dir))
         except OSError as exc:
-            raise StorageError(
-                f"The embedding cache folder cannot be written ({exc.strerror}).",
-                "Free some space or set BERTSTUDIO_CACHE_DIR (or --cache-dir) to a writable folder.",
-                path=cache_dir,
-            ) from None
+            raise _cannot_write(exc, "The embedding cache folder cannot be written", cache_dir) from None
 
-    def vectors(self, rows: int, dimension: int) -> np.ndarray:
-        """A memory-mapped (rows, dimension) float32 array to fill."""
-        return np.lib.format.open_memmap(
-            self.folder / VECTORS, mode="w+", dtype=np.float32, shape=(rows, dimension)
-        )
-
-    def commit(self, vectors: np.ndarray, norms: np.ndarray, rows: np.ndarray, info: IndexInfo) -> CacheEntry:
+    def vectors(self, rows: int, dimension: int) -> VectorFile:
+        """The entry's vectors file, to fill a block at a time with `append`."""
         try:
-            vectors.flush()
-            np.save(self.folder / NORMS, norms)
+            self.file = VectorFile(self.folder / VECTORS, rows, dimension)
+        except OSError as exc:
+            raise _cannot_write(exc, "The embedding index could not be saved", self.cache_dir) from None
+        return self.file
+
+    def append(self, block: np.ndarray) -> None:
+        """Write the next rows of vectors (a full disk is a StorageError; the entry is then discarded)."""
+        try:
+            self.file.append(block)
+        except OSError as exc:
+            raise _cannot_write(exc, "The embedding index could not be saved", self.cache_dir) from None
+
+    def commit(self, rows: np.ndarray, info: IndexInfo) -> CacheEntry:
+        try:
+            self.file.finish()
+            np.save(self.folder / NORMS, self.file.norms)
             np.save(self.folder / ROWS, rows)
             (self.folder / INFO).write_text(json.dumps(asdict(info), indent=1), encoding="utf-8")
-            for name in (VECTORS, NORMS, ROWS, INFO):
+            for name in (NORMS, ROWS, INFO):
                 with open(self.folder / name, "rb+") as handle:
                     os.fsync(handle.fileno())
             final = self.cache_dir / self.key
@@ -139,11 +185,7 @@ class EntryWriter:
             os.replace(self.folder, final)
         except OSError as exc:
             self.discard()
-            raise StorageError(
-                f"The embedding index could not be saved ({exc.strerror}).",
-                "Free some space or set BERTSTUDIO_CACHE_DIR (or --cache-dir) to a writable folder.",
-                path=self.cache_dir,
-            ) from None
+            raise _cannot_write(exc, "The embedding index could not be saved", self.cache_dir) from None
         _remove_superseded(self.cache_dir, info)
         entry = read_entry(self.cache_dir, self.key)
         if entry is None:
@@ -151,6 +193,9 @@ class EntryWriter:
         return entry
 
     def discard(self) -> None:
+        if self.file is not None:
+            with contextlib.suppress(OSError):  # closing flushes, which a full disk refuses
+                self.file.close()  # before removing: Windows cannot delete an open file
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> EntryWriter:
@@ -159,6 +204,14 @@ class EntryWriter:
     def __exit__(self, kind, value, traceback) -> None:
         if kind is not None:
             self.discard()
+
+
+def _cannot_write(exc: OSError, what: str, cache_dir: Path) -> StorageError:
+    return StorageError(
+        f"{what} ({exc.strerror or exc}).",
+        "Free some space or set BERTSTUDIO_CACHE_DIR (or --cache-dir) to a writable folder.",
+        path=cache_dir,
+    )
 
 
 def _remove_superseded(cache_dir: Path, info: IndexInfo) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,15 @@ CHUNK_TEXTS = 4096  # texts tokenized (and sorted by length) at a time: bounds m
 
 class EncodingCancelled(EmbeddingError):
     """Encoding was stopped on request before it finished; nothing was written."""
+
+
+@dataclass
+class EncodedChunk:
+    """The vectors of consecutive texts, from `start` on, in the caller's order."""
+
+    start: int  # index of the chunk's first text
+    vectors: np.ndarray  # (texts in the chunk, dimension) float32
+    truncated: list[int]  # indices (among all texts) of the chunk's texts cut at max_length
 
 
 @dataclass
@@ -91,33 +100,49 @@ class SentenceEncoder:
         normalize: bool | None = None,
         progress: ProgressCallback | None = None,
         should_stop: StopCheck | None = None,
-        out: np.ndarray | None = None,
     ) -> EncodeResult:
-        """As encode, also saying which texts were truncated or empty. `out`: an array (a memory-mapped
-        file, say) of shape (len(texts), dimension) to fill instead of allocating one."""
+        """As encode, also saying which texts were truncated or empty."""
+        texts = _checked_texts(texts)
+        result = EncodeResult(
+            vectors=np.empty((len(texts), self.dimension), np.float32),
+            empty=[i for i, text in enumerate(texts) if not text.strip()],
+        )
+        for chunk in self.encode_chunks(texts, CHUNK_TEXTS, batch_size, normalize, progress, should_stop):
+            result.vectors[chunk.start : chunk.start + len(chunk.vectors)] = chunk.vectors
+            result.truncated += chunk.truncated
+        return result
+
+    def encode_chunks(
+        self,
+        texts: Sequence[str],
+        chunk_size: int = CHUNK_TEXTS,
+        batch_size: int = 32,
+        normalize: bool | None = None,
+        progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
+    ) -> Iterator[EncodedChunk]:
+        """The vectors a chunk of `chunk_size` texts at a time, in order, each yielded as soon as it is
+        encoded: a caller that writes them away (the table index) holds one chunk, not the table."""
         texts = _checked_texts(texts)
         if batch_size < 1:
             raise EmbeddingError(f"The batch size must be at least 1 (got {batch_size}).")
         normalize = self.layout.normalize if normalize is None else normalize
-        vectors = out if out is not None else np.empty((len(texts), self.dimension), np.float32)
-        result = EncodeResult(vectors=vectors, empty=[i for i, text in enumerate(texts) if not text.strip()])
-        for start in range(0, len(texts), CHUNK_TEXTS):
-            chunk = texts[start : start + CHUNK_TEXTS]
+        for start in range(0, len(texts), chunk_size):
+            chunk = texts[start : start + chunk_size]
             if self.layout.lowercase:
                 chunk = [text.lower() for text in chunk]
             encodings = self.tokenizer.encode_batch(chunk)
-            result.truncated += [
-                start + i for i, e in enumerate(encodings) if _was_truncated(e, self.max_length)
-            ]
+            vectors = np.empty((len(chunk), self.dimension), np.float32)
             order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
             for offset in range(0, len(order), batch_size):
                 if should_stop is not None and should_stop():
                     raise EncodingCancelled("Encoding was cancelled; nothing was saved.")
                 rows = order[offset : offset + batch_size]
-                vectors[start + rows] = self._encode_batch([encodings[i] for i in rows], normalize)
+                vectors[rows] = self._encode_batch([encodings[i] for i in rows], normalize)
                 if progress is not None:
                     progress(start + min(offset + batch_size, len(order)), len(texts))
-        return result
+            truncated = [start + i for i, e in enumerate(encodings) if _was_truncated(e, self.max_length)]
+            yield EncodedChunk(start=start, vectors=vectors, truncated=truncated)
 
     @torch.inference_mode()
     def _encode_batch(self, encodings: list[Encoding], normalize: bool) -> np.ndarray:

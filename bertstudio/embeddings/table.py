@@ -19,8 +19,8 @@ from bertstudio.embeddings.cache import (
     index_key,
     read_entry,
 )
-from bertstudio.embeddings.encoder import SentenceEncoder
-from bertstudio.embeddings.index import cosine_scores, row_norms, top_k
+from bertstudio.embeddings.encoder import CHUNK_TEXTS, SentenceEncoder
+from bertstudio.embeddings.index import cosine_scores, top_k
 from bertstudio.embeddings.progress import ProgressCallback, StopCheck
 from bertstudio.errors import EmbeddingError
 
@@ -120,11 +120,13 @@ def index_table(
     progress: ProgressCallback | None = None,
     should_stop: StopCheck | None = None,
     table: Any = None,
+    chunk_size: int = CHUNK_TEXTS,
 ) -> TableIndex:
     """The index of `column` of the file at `data_path`: read from the cache when an entry for this
     model, these file contents, column and read options exists, else computed and stored. Rows with no
     text are left out of the index and listed in its info. `table`: the file already read (with the
-    same read options), to save reading it again."""
+    same read options), to save reading it again. The vectors go to the disk a chunk of
+    `chunk_size` texts at a time, so memory does not grow with the table."""
     from bertstudio.data import read_table
 
     path = Path(data_path)
@@ -143,15 +145,19 @@ def index_table(
             "Choose the column that holds the text.",
             path=path,
         )
+    truncated: list[int] = []
     with EntryWriter(cache, key) as writer:
-        vectors = writer.vectors(len(rows), encoder.dimension)
-        result = encoder.encode_report(
+        writer.vectors(len(rows), encoder.dimension)
+        chunks = encoder.encode_chunks(
             [texts[i] for i in rows],
             batch_size=batch_size,
             progress=progress,
             should_stop=should_stop,
-            out=vectors,
+            chunk_size=chunk_size,
         )
+        for chunk in chunks:
+            writer.append(chunk.vectors)
+            truncated += chunk.truncated
         lines = table.line_numbers
         info = IndexInfo(
             key=key,
@@ -163,7 +169,7 @@ def index_table(
             table_rows=len(texts),
             indexed_rows=len(rows),
             empty_lines=[int(lines[i]) for i, text in enumerate(texts) if not text.strip()],
-            truncated_lines=[int(lines[rows[i]]) for i in result.truncated],
+            truncated_lines=[int(lines[rows[i]]) for i in truncated],
         )
-        entry = writer.commit(vectors, row_norms(vectors), rows, info)
+        entry = writer.commit(rows, info)
     return TableIndex(encoder=encoder, table=table, entry=entry, reused=False)

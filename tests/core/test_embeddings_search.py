@@ -16,7 +16,7 @@ from bertstudio.embeddings import load_encoder
 from bertstudio.embeddings.encoder import EncodingCancelled
 from bertstudio.embeddings.index import similarity_matrix
 from bertstudio.embeddings.table import index_table
-from bertstudio.errors import DataImportError, EmbeddingError
+from bertstudio.errors import DataImportError, EmbeddingError, StorageError
 
 TEXTS = [
     "the movie was good",
@@ -135,6 +135,71 @@ def test_cancelling_leaves_no_entry_and_no_temporary_folder(tiny_model_dir, tabl
             should_stop=lambda: True,
         )
     assert entries(cache_dir) == []
+
+
+def test_vectors_go_to_the_disk_a_chunk_at_a_time(tiny_model_dir, table_file, cache_dir):
+    """The index never holds more than one chunk of vectors: each chunk is on the disk before the next
+    is encoded (a memory-mapped matrix of the whole table would stay resident as it fills)."""
+    on_disk = []  # (texts encoded, bytes of the vectors file being written)
+
+    def progress(done: int, total: int) -> None:
+        (vectors,) = cache_dir.glob(".*.tmp/vectors.npy")
+        on_disk.append((done, vectors.stat().st_size))
+
+    index = index_table(
+        load_encoder(tiny_model_dir),
+        table_file,
+        "text",
+        cache_dir=cache_dir,
+        batch_size=1,
+        chunk_size=2,
+        progress=progress,
+    )
+    row_bytes = 4 * index.info.dimension
+    header = (cache_dir / index.info.key / "vectors.npy").stat().st_size - 7 * row_bytes
+    rows_written = [(done, (size - header) // row_bytes) for done, size in on_disk]
+    assert rows_written == [(1, 0), (2, 0), (3, 2), (4, 2), (5, 4), (6, 4), (7, 6)]
+    np.testing.assert_allclose(
+        index.entry.vectors, load_encoder(tiny_model_dir).encode([t for t in TEXTS if t]), atol=1e-6
+    )
+
+
+def test_a_cancel_mid_table_keeps_the_last_whole_index_and_leaves_no_half_written_one(
+    tiny_model_dir, table_file, cache_dir
+):
+    encoder = load_encoder(tiny_model_dir)
+    old = index_table(encoder, table_file, "text", cache_dir=cache_dir)
+    write_table(table_file, [*TEXTS, "a new row about music"])
+    seen = []
+    with pytest.raises(EncodingCancelled):
+        index_table(
+            encoder,
+            table_file,
+            "text",
+            cache_dir=cache_dir,
+            batch_size=1,
+            chunk_size=2,
+            progress=lambda done, total: seen.append(done),
+            should_stop=lambda: len(seen) == 5,  # two chunks on the disk, the third begun
+        )
+    assert seen[-1] == 5
+    assert entries(cache_dir) == [old.info.key]  # the previous file's index, whole; no temporary folder
+    write_table(table_file, TEXTS)
+    again = index_table(encoder, table_file, "text", cache_dir=cache_dir)
+    assert again.reused and again.info.key == old.info.key
+
+
+def test_a_full_cache_disk_is_a_message_and_leaves_nothing(tiny_model_dir, tmp_path, small_disk):
+    from tests.mounts import fill
+
+    path = write_table(tmp_path / "big.csv", [f"the movie number {i} was good" for i in range(3000)])
+    encoder = load_encoder(tiny_model_dir)
+    cache = small_disk("1m")
+    fill(cache, leave=64 * 1024)  # room for a few chunks of vectors, not all 3,000 rows
+    with pytest.raises(StorageError, match="could not be saved") as caught:
+        index_table(encoder, path, "text", cache_dir=cache, chunk_size=256)
+    assert "BERTSTUDIO_CACHE_DIR" in caught.value.hint
+    assert sorted(p.name for p in cache.iterdir()) == ["filler.bin"]
 
 
 @pytest.mark.parametrize(
