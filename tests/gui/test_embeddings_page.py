@@ -67,6 +67,14 @@ def test_the_model_is_named_as_the_rest_of_the_window_names_it(qtbot, page, mini
     assert page.model_label.text().startswith("Model: all-MiniLM-L6-v2 — ")
 
 
+def test_a_sentence_over_the_length_is_said_to_be_cut(qtbot, page):
+    long_sentence = " ".join(["good movie"] * 100)  # far over the tiny model's 64 positions
+    page.sentences_edit.setPlainText(f"the movie was good\n{long_sentence}\nmary lives in paris")
+    page.compare_button.click()
+    qtbot.waitUntil(lambda: page.heatmap.matrix.shape == (3, 3), timeout=20_000)
+    assert "Sentence 2 is longer than 64 tokens: only its start was compared." in page.hover_label.text()
+
+
 def test_one_sentence_asks_for_two(page):
     page.sentences_edit.setPlainText("only one")
     page.compare_button.click()

@@ -41,9 +41,11 @@ BACKEND_NAMES = {"onnx": "ONNX Runtime", "torch": "torch"}
 
 
 def _similarity(encoder, sentences: list[str]):
+    """The similarity matrix, and which sentences were cut at the encoder's max_length (by index)."""
     from bertstudio.embeddings.index import similarity_matrix
 
-    return similarity_matrix(encoder.encode(sentences))
+    result = encoder.encode_report(sentences)
+    return similarity_matrix(result.vectors), result.truncated
 
 
 class EmbeddingsPage(QWidget):
@@ -209,9 +211,19 @@ class EmbeddingsPage(QWidget):
         self._with_encoder(lambda encoder: self._run(_similarity, encoder, sentences, done=self._compared))
         self._pending_sentences = sentences
 
-    def _compared(self, matrix) -> None:
+    def _compared(self, result) -> None:
+        matrix, truncated = result
         self.heatmap.set_matrix(matrix, self._pending_sentences)
-        self.hover_label.setText("Hover a cell to read its similarity.")
+        text = "Hover a cell to read its similarity."
+        limit = self.encoder.max_length
+        if len(truncated) == 1:
+            text += (
+                f" Sentence {truncated[0] + 1} is longer than {limit} tokens: only its start was compared."
+            )
+        elif truncated:
+            numbers = ", ".join(str(i + 1) for i in truncated)
+            text += f" Sentences {numbers} are longer than {limit} tokens: only their start was compared."
+        self.hover_label.setText(text)
 
     # ----- search -----
     def build_index(self) -> None:
