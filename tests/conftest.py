@@ -43,27 +43,34 @@ def tiny_tokenizer():
 
 
 def make_tiny_model_dir(
-    path: Path, task: str = "base", labels: list[str] | None = None, seed: int = 0
+    path: Path,
+    task: str = "base",
+    labels: list[str] | None = None,
+    seed: int = 0,
+    tokenizer=None,
+    max_position_embeddings: int = 64,
 ) -> Path:
-    """A real, randomly initialised 2-layer BERT (hidden 32) saved in the Hugging Face layout."""
+    """A real, randomly initialised 2-layer BERT (hidden 32) saved in the Hugging Face layout.
+    `tokenizer`: another than the tiny vocabulary's (a real one, for real token counts)."""
     import torch
 
     from bertstudio.model import BertConfig, build_model, save_pretrained
     from bertstudio.text import from_vocab
 
-    vocab = tiny_vocab()
+    if tokenizer is None:
+        tokenizer = from_vocab(tiny_vocab(), lowercase=True, max_length=64)
     config = BertConfig(
-        vocab_size=len(vocab),
+        vocab_size=tokenizer.get_vocab_size(),
         hidden_size=32,
         num_hidden_layers=2,
         num_attention_heads=2,
         intermediate_size=64,
-        max_position_embeddings=64,
+        max_position_embeddings=max_position_embeddings,
         id2label=dict(enumerate(labels or [])),
     )
     torch.manual_seed(seed)
     model = build_model(config, task)
-    save_pretrained(model, from_vocab(vocab, lowercase=True, max_length=64), path)
+    save_pretrained(model, tokenizer, path)
     return path
 
 

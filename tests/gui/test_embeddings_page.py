@@ -114,6 +114,14 @@ def test_a_query_before_indexing_says_so_and_the_button_builds_the_index_then_se
     assert page.search_button.text() == "Build index && search"
 
 
+def test_an_empty_query_asks_for_text_and_builds_nothing(page, tmp_path):
+    page.set_data(write_table(tmp_path / "t.csv", 30), DETECT, "text")
+    page.query_edit.setText("   ")
+    page.search_button.click()
+    assert page.index_label.text() == "Type what to search for."
+    assert page.index is None and page.build_button.isEnabled() and not page.progress.isVisible()
+
+
 def test_texts_over_the_length_are_counted_and_marked_per_row(qtbot, page, tmp_path):
     path = tmp_path / "long.csv"
     long_text = " ".join(["good movie"] * 200)  # far over the tiny model's positions
