@@ -8,7 +8,7 @@ from PySide6.QtGui import QImage
 
 from bertstudio.gui.widgets.charts import BarChart, fit_labels
 from bertstudio.gui.widgets.curves import READOUT_PROMPT, LiveCurves
-from bertstudio.gui.widgets.readable_axis import log_label, log_ticks
+from bertstudio.gui.widgets.readable_axis import fitting_levels, log_label, log_ticks
 
 pytestmark = pytest.mark.usefixtures("no_leaked_widgets")
 
@@ -136,3 +136,10 @@ def test_bar_labels_never_overlap(qtbot):
     assert len(drawn) == 8 and drawn != names
     chart.resize(1600, 240)
     qtbot.waitUntil(lambda: chart.shown_labels() == names)
+
+
+def test_a_short_axis_thins_its_labels_but_keeps_two_in_view():
+    """A learning-rate plot 48 pixels high over 0.5e-7 .. 4.1e-7: 2e-07 and 4e-07, not none."""
+    assert fitting_levels([(1e-7, 0.0), (5e-8, 0.0)], 0.5e-7, 4.1e-7, 48, 11) == [(2e-7, 0.0)]
+    assert fitting_levels([(0.2, 0.0), (0.1, 0.0)], 0.0, 1.0, 300, 11) == [(0.2, 0.0), (0.1, 0.0)]
+    assert fitting_levels([(0.2, 0.0), (0.1, 0.0)], 0.0, 1.0, 8, 11) == []  # shorter than a label

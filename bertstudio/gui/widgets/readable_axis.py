@@ -13,6 +13,7 @@ from PySide6.QtGui import QFontMetricsF
 LOG_STEPS = (1.0, 2.0, 5.0)  # the ticks of each decade on a log scale
 FEW_LOG_TICKS = 3  # with fewer decade ticks in view than this, every 1..9 of a decade gets one
 LABEL_PITCH = 2.5  # the least distance between two labelled ticks of a vertical axis, in label heights
+TWO_LABELS_PITCH = 2.0  # ... and when a wider spacing would leave fewer than two labels in view
 
 
 def log_ticks(low: float, high: float) -> list[tuple[float, list[float]]]:
@@ -40,20 +41,29 @@ def next_round_spacing(spacing: float) -> float:
 
 
 def fitting_levels(
-    levels: list[tuple[float, float]], span: float, pixels: float, label_height: float
+    levels: list[tuple[float, float]], low: float, high: float, pixels: float, label_height: float
 ) -> list[tuple[float, float]]:
-    """pyqtgraph's tick levels thinned for an axis of `pixels` showing `span`: the labelled (first)
-    level as is when its labels do not touch, else widened until they do not, without the finer levels;
+    """pyqtgraph's tick levels thinned for an axis of `pixels` showing low .. high: the labelled (first)
+    level as is when its labels are LABEL_PITCH apart, else widened (without the finer levels) until
+    they are, or until widening would leave fewer than two labels and these are TWO_LABELS_PITCH apart;
     no ticks on an axis shorter than one label."""
-    if not levels or span <= 0:
+    if not levels or high <= low:
         return levels
     if pixels < label_height:
         return []
+
+    def apart(spacing: float) -> float:  # pixels between two labelled ticks
+        return spacing * pixels / (high - low)
+
     spacing = levels[0][0]
-    if spacing * pixels / span >= LABEL_PITCH * label_height:
+    if apart(spacing) >= LABEL_PITCH * label_height:
         return levels
-    while spacing * pixels / span < LABEL_PITCH * label_height:
-        spacing = next_round_spacing(spacing)
+    while apart(spacing) < LABEL_PITCH * label_height:
+        wider = next_round_spacing(spacing)
+        ticks_left = math.floor(high / wider) - math.ceil(low / wider) + 1
+        if ticks_left < 2 and apart(spacing) >= TWO_LABELS_PITCH * label_height:
+            break
+        spacing = wider
     return [(spacing, 0.0)]
 
 
@@ -73,7 +83,8 @@ class ReadableAxis(pg.AxisItem):
         if self._tickSpacing is not None or self.orientation in ("top", "bottom"):
             return levels  # set by hand; or a horizontal axis, whose labels pyqtgraph spaces by their width
         font = self.style["tickFont"] or self.font()
-        return fitting_levels(levels, abs(maxVal - minVal), size, QFontMetricsF(font).height())
+        low, high = sorted((minVal, maxVal))
+        return fitting_levels(levels, low, high, size, QFontMetricsF(font).height())
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802, N803 (pyqtgraph's names)
         return log_ticks(minVal, maxVal)
