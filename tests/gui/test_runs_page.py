@@ -152,3 +152,18 @@ def test_the_settings_that_differ_are_shown_beside_the_curves(window, qtbot):
     qtbot.waitUntil(lambda: page.differences.isVisible(), timeout=5_000)
     assert page.differences.width() > 200 and page.differences.height() > 100
     assert page.differences.rows()["learning_rate"]
+
+
+def test_the_compare_plot_without_runs_chosen_reads_whole_steps(window, qtbot):
+    """Found in the new-user pass: the empty compare plot read step 0.1 .. 0.9 (pyqtgraph's 0 .. 1)."""
+    runs_dir = window.controller.runs_dir
+    page = window.runs_page
+    make_run(runs_dir / "a", "completed", [0.9, 0.7, 0.5])
+    page.refresh()
+    qtbot.waitUntil(lambda: len(page.runs) == 1, timeout=10_000)
+    page.select_run(str(runs_dir / "a"))
+    qtbot.waitUntil(lambda: page.curve_count() == 1, timeout=10_000)
+    page.table.clearSelection()
+    qtbot.waitUntil(lambda: page.curve_count() == 0, timeout=10_000)
+    x_range, y_range = page.overlay_plot.getViewBox().viewRange()
+    assert x_range == pytest.approx([0.0, 10.0]) and y_range == pytest.approx([0.0, 1.0])

@@ -32,7 +32,7 @@ from bertstudio.gui.error_dialog import show_error
 from bertstudio.gui.settings import Settings
 from bertstudio.gui.widgets.common import page_header
 from bertstudio.gui.widgets.config_diff_table import ConfigDiffTable
-from bertstudio.gui.widgets.curves import make_curve, series_from_events, smooth
+from bertstudio.gui.widgets.curves import MINIMUM_X_SPAN, make_curve, series_from_events, smooth
 from bertstudio.gui.widgets.run_store_watcher import RunStoreWatcher
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 from bertstudio.gui.workers import run_in_background
@@ -275,6 +275,8 @@ class RunsPage(QWidget):
                 curve.setSymbolBrush(pg.mkBrush(color))
             curve.setData(np.asarray(steps), np.asarray(values))
         self.overlay_plot.setLabel("bottom", "step")
+        if not self.curve_count():
+            self.overlay_plot.show_empty_axes(MINIMUM_X_SPAN["step"])
 
     def curve_count(self) -> int:
         return sum(

@@ -36,7 +36,6 @@ from bertstudio.gui.widgets.x_extent import XExtent, stepped_range
 
 REDRAW_INTERVAL_MS = 100
 READOUT_PROMPT = "Move the mouse over a plot to read values."
-EMPTY_Y_RANGE = (0.0, 1.0)  # what a plot without points shows (not the range of the run before)
 MINIMUM_X_SPAN = {"step": 10.0, "epoch": 0.01}
 
 
@@ -239,8 +238,7 @@ class LiveCurves(QWidget):
             line.hide()
         self.readout.setText(READOUT_PROMPT)
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
-            plot.setRange(xRange=(0.0, MINIMUM_X_SPAN[self._axis()]), yRange=EMPTY_Y_RANGE, padding=0)
-            plot.enableAutoRange()
+            plot.show_empty_axes(MINIMUM_X_SPAN[self._axis()])
 
     def add_step(self, step: float, epoch: float, loss: float, learning_rate: float) -> None:
         self.train_loss.append(step, epoch, loss)

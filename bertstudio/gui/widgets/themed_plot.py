@@ -9,6 +9,8 @@ from PySide6.QtCore import QEvent
 from bertstudio.gui import theme
 from bertstudio.gui.widgets.readable_axis import ReadableAxis
 
+EMPTY_Y_RANGE = (0.0, 1.0)  # what a plot without points shows (not the range of the data before)
+
 
 class ThemedPlotWidget(pg.PlotWidget):
     """A named, titled plot (objectName and accessible name for tests and screen readers)."""
@@ -43,6 +45,12 @@ class ThemedPlotWidget(pg.PlotWidget):
                 self.setLabel(name, axis.labelText, units=axis.labelUnits or None, color=foreground)
         if item.titleLabel.isVisible() and item.titleLabel.text:
             self.setTitle(item.titleLabel.text, color=foreground, size="10pt")
+
+    def show_empty_axes(self, x_span: float) -> None:
+        """Axes of a plot without points: from 0 to `x_span` (10 steps, not pyqtgraph's 0 .. 1 in tenths
+        of a step, nor the last data's range); automatic again once points come."""
+        self.setRange(xRange=(0.0, x_span), yRange=EMPTY_Y_RANGE, padding=0)
+        self.enableAutoRange()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.Type.PaletteChange and getattr(self, "plotItem", None) is not None:
