@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from bertstudio.training.eval_results import SplitEvaluation
@@ -151,3 +152,26 @@ def test_at_the_default_window_size_the_per_class_table_of_eleven_classes_shows_
         )
         assert right <= table.viewport().width() + 1, f"{table.objectName()}: the last column is cut off"
     assert page.examples.height() >= 150  # the examples below keep room to read (the page scrolls to them)
+
+
+def test_the_confusion_matrix_names_eleven_columns_without_overlapping_them(window, qtbot):
+    """Found in the new-user pass: 'section00' .. 'section10' ran into each other under the columns."""
+    names = [f"section{i:02d}" for i in range(11)]
+    probabilities = np.random.default_rng(2).dirichlet(np.ones(11), size=110)
+    metrics = compute_metrics("classification", probabilities, np.arange(110) % 11, names)
+    window.go_to("Evaluate")
+    page = window.evaluate_page.results
+    page.show_evaluation({"test": SplitEvaluation(metrics=metrics, rows=[])})
+    matrix = page.matrix_view
+    qtbot.waitUntil(lambda: matrix.getPlotItem().vb.width() > 0)
+    QApplication.processEvents()
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:  # the column labels as the bottom axis draws them, left to right
+        texts = sorted(matrix.getAxis("bottom").generateDrawSpecs(painter)[2], key=lambda t: t[0].left())
+    finally:
+        painter.end()
+    assert len({text for _, _, text in texts}) == len(names), [text for _, _, text in texts]
+    for (left, _, first), (right, _, second) in zip(texts, texts[1:]):
+        assert left.right() < right.left(), f"{first!r} runs into {second!r}"
+    assert all(name in row for name, row in zip(names, matrix.row_labels, strict=True))  # which is which

@@ -7,11 +7,24 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontMetrics
 
 from bertstudio.gui import theme
+from bertstudio.gui.widgets.charts import LABEL_PADDING
 from bertstudio.gui.widgets.themed_plot import ThemedPlotWidget
 
 MAX_ANNOTATED = 15  # write the counts in the cells up to this many classes
+MAX_LABEL_CHARACTERS = 12  # a longer class name is cut with "…"
+
+
+def matrix_labels(names: Sequence[str], slot: float, width) -> tuple[list[str], list[str]]:
+    """(column labels, row labels): the class names when each fits its column's `slot` pixels, else the
+    columns are numbered and the rows say which number is which class ("3  libs"): cut names would
+    read alike ("sect…", "sect…") and whole ones overlap."""
+    short = [n if len(n) <= MAX_LABEL_CHARACTERS else n[: MAX_LABEL_CHARACTERS - 1] + "…" for n in names]
+    if all(width(name) + LABEL_PADDING <= slot for name in short):
+        return short, short
+    return [str(i + 1) for i in range(len(short))], [f"{i + 1}  {name}" for i, name in enumerate(short)]
 
 
 class _ClickableImage(pg.ImageItem):
@@ -42,6 +55,8 @@ class ConfusionMatrixView(ThemedPlotWidget):
         self.texts: list[pg.TextItem] = []
         self.matrix = np.zeros((0, 0))
         self.labels: list[str] = []
+        self.column_labels: list[str] = []  # as the axes show them
+        self.row_labels: list[str] = []
 
     def set_matrix(self, matrix: Sequence[Sequence[float]], labels: Sequence[str]) -> None:
         self.matrix = np.asarray(matrix, dtype=float)
@@ -55,11 +70,7 @@ class ConfusionMatrixView(ThemedPlotWidget):
             return
         self.image.setImage(self.matrix, autoLevels=False)
         self.color_bar.setLevels((0, max(float(self.matrix.max()), 1.0)))
-        ticks = [
-            (i + 0.5, label if len(label) <= 12 else label[:11] + "…") for i, label in enumerate(self.labels)
-        ]
-        self.getAxis("bottom").setTicks([ticks])
-        self.getAxis("left").setTicks([ticks])
+        self._label_axes()
         if n <= MAX_ANNOTATED:
             high = float(self.matrix.max()) or 1.0
             for row in range(n):
@@ -72,6 +83,19 @@ class ConfusionMatrixView(ThemedPlotWidget):
                     self.texts.append(text)
         self.setXRange(0, n, padding=0.02)
         self.setYRange(0, n, padding=0.02)
+
+    def _label_axes(self) -> None:
+        axis = self.getAxis("bottom")
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+        slot = (self.getPlotItem().vb.width() or max(self.width() - 120, 1)) / max(len(self.labels), 1)
+        self.column_labels, self.row_labels = matrix_labels(self.labels, slot, metrics.horizontalAdvance)
+        axis.setTicks([[(i + 0.5, label) for i, label in enumerate(self.column_labels)]])
+        self.getAxis("left").setTicks([[(i + 0.5, label) for i, label in enumerate(self.row_labels)]])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.__dict__.get("labels"):  # (Qt sends a resize while the plot is still being built)
+            self._label_axes()
 
     def _clicked(self, row: int, col: int) -> None:
         if 0 <= row < len(self.labels) and 0 <= col < len(self.labels):
