@@ -134,7 +134,8 @@ def main() -> None:
     last_map = time.perf_counter() - asked
     print(f"last layer's map once asked      {last_map:7.1f} s")
     timer.stop()
-    samples = np.asarray(late[1:], dtype=float)
+    # the first tick waits for set_model: the GUI thread's own work counts as a stall
+    samples = np.asarray(late, dtype=float)
     print(
         f"GUI stall (5 ms timer lateness)  p99 {np.percentile(samples, 99):5.0f} ms, max {samples.max():.0f} ms, "
         f"{len(samples)} ticks   (target p99 <= 30 ms)"

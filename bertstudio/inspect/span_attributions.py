@@ -143,12 +143,13 @@ def _question_words(tokenizer: Tokenizer, question: str, window_ids) -> tuple[li
     plain.no_truncation()
     question = question.lstrip()
     encoding = plain.encode(question, add_special_tokens=False)
+    question_ids, word_ids, offsets = encoding.ids, encoding.word_ids, encoding.offsets  # lists built once
     window_ids = list(window_ids)
     count = 0
     while (
-        count < len(encoding.ids)
+        count < len(question_ids)
         and 1 + count < len(window_ids)
-        and encoding.ids[count] == window_ids[1 + count]
+        and question_ids[count] == window_ids[1 + count]
     ):
         count += 1
     starts: list[int] = []  # each word's first character
@@ -156,8 +157,8 @@ def _question_words(tokenizer: Tokenizer, question: str, window_ids) -> tuple[li
     pieces: list[list[int]] = []
     previous = None
     for piece in range(count):
-        word = encoding.word_ids[piece]
-        start, end = encoding.offsets[piece]
+        word = word_ids[piece]
+        start, end = offsets[piece]
         if word is not None and word == previous:
             pieces[-1].append(1 + piece)
             words[-1] = question[starts[-1] : end]

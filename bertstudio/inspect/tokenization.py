@@ -67,28 +67,38 @@ def _unknown_id(tokenizer: Tokenizer) -> int | None:
 
 
 def _chips(encoding: Encoding, unknown_id: int | None) -> list[TokenChip]:
-    chips = []
+    # Each of the encoding's attributes builds a new list on every access: read each once (indexing them
+    # per token made an 8,192-token text take seconds).
+    columns = zip(
+        encoding.tokens,
+        encoding.ids,
+        encoding.sequence_ids,
+        encoding.word_ids,
+        encoding.type_ids,
+        encoding.offsets,
+        encoding.special_tokens_mask,
+        strict=True,
+    )
+    chips: list[TokenChip] = []
     word_numbers: dict[tuple[int, int], int] = {}
-    for index, token in enumerate(encoding.tokens):
-        sequence, word = encoding.sequence_ids[index], encoding.word_ids[index]
-        special = bool(encoding.special_tokens_mask[index])
+    for index, (token, token_id, sequence, word, segment, (start, end), special_mask) in enumerate(columns):
+        special = bool(special_mask)
         number = None
         if word is not None and not special:
             number = word_numbers.setdefault((sequence, word), len(word_numbers))
-        start, end = encoding.offsets[index]
         previous_word = chips[-1].word if chips else None
         chips.append(
             TokenChip(
                 index=index,
                 token=token,
-                id=encoding.ids[index],
+                id=token_id,
                 word=number,
-                segment=int(encoding.type_ids[index]),
+                segment=int(segment),
                 start=start,
                 end=end,
                 continuation=number is not None and number == previous_word,
                 special=special,
-                unknown=encoding.ids[index] == unknown_id,
+                unknown=token_id == unknown_id,
             )
         )
     return chips
@@ -210,16 +220,18 @@ def _count_example(
     if stats.max_length is not None and len(encoding.ids) > stats.max_length:
         stats.truncated_examples += 1
     pieces_of: dict[tuple[int, int], list[int]] = {}
-    for index, (sequence, word) in enumerate(zip(encoding.sequence_ids, encoding.word_ids, strict=True)):
-        if word is None or encoding.special_tokens_mask[index]:
+    ids, offsets, tokens = encoding.ids, encoding.offsets, encoding.tokens  # each access builds a list
+    columns = zip(encoding.sequence_ids, encoding.word_ids, encoding.special_tokens_mask, ids, strict=True)
+    for index, (sequence, word, special, token_id) in enumerate(columns):
+        if word is None or special:
             continue
         pieces_of.setdefault((sequence, word), []).append(index)
         stats.tokens += 1
-        if encoding.ids[index] == unknown_id:
+        if token_id == unknown_id:
             stats.unknown_tokens += 1
     stats.words += len(pieces_of)
     for (sequence, _), positions in pieces_of.items():
         if len(positions) > 1:
             source = text if sequence == 0 else text_pair or ""
-            word = source[encoding.offsets[positions[0]][0] : encoding.offsets[positions[-1]][1]]
-            stats.split_words[(word, tuple(encoding.tokens[i] for i in positions))] += 1
+            word = source[offsets[positions[0]][0] : offsets[positions[-1]][1]]
+            stats.split_words[(word, tuple(tokens[i] for i in positions))] += 1
