@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from bertstudio.model.attention import attention
 from bertstudio.model.config import BertConfig
 from bertstudio.model.families.deberta_v2 import DebertaOptions
 from bertstudio.model.modeling import BertIntermediate, BertResidualOutput, HeadScores, TokenPacking
@@ -187,7 +187,7 @@ class DebertaSelfAttention(nn.Module):
             out = weights @ v
         else:
             mask = self.score_mask(bias, context, q.dtype)
-            out = F.scaled_dot_product_attention(
+            out = attention(
                 q,
                 k,
                 v,

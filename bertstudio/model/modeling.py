@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bertstudio.errors import ConfigError
+from bertstudio.model.attention import attention
 from bertstudio.model.config import BertConfig
 from bertstudio.model.family import Family
 
@@ -210,7 +211,7 @@ class BertSelfAttention(nn.Module):
                 weights = weights * head_mask.view(1, -1, 1, 1).to(weights.dtype)
             context = weights @ v
         else:
-            context = F.scaled_dot_product_attention(
+            context = attention(
                 q, k, v, attn_mask=key_mask, dropout_p=self.dropout_p if self.training else 0.0
             )
         batch, _, seq, _ = context.shape

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bertstudio.model.attention import attention
 from bertstudio.model.config import BertConfig
 from bertstudio.model.families.modernbert import ModernBertOptions
 from bertstudio.model.modeling import ACTIVATION_FUNCTIONS, HeadScores, TokenPacking
@@ -132,9 +133,7 @@ class ModernBertAttention(nn.Module):
                 weights = weights * head_mask.view(1, -1, 1, 1).to(weights.dtype)
             out = weights @ v
         else:
-            out = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=mask, dropout_p=self.dropout_p if self.training else 0.0
-            )
+            out = attention(q, k, v, attn_mask=mask, dropout_p=self.dropout_p if self.training else 0.0)
         out = out.transpose(1, 2).reshape(batch, seq, self.num_heads * self.head_size)
         if packing is not None:
             out = packing.unpad(out)

@@ -78,7 +78,8 @@ def test_head_ranking_matches_single_predictions(classifier):
     mask[1, 0] = 0
     masked = [predict(model, tokenizer, t, head_mask=mask)[0].scores for t in texts]
     expected = np.mean([0.5 * np.abs(a - b).sum() for a, b in zip(base, masked, strict=True)])
-    assert effects[1, 0] == pytest.approx(expected, rel=1e-3)
+    # batched (padded) and single predictions round differently: float32 probabilities differ by ~1e-8
+    assert effects[1, 0] == pytest.approx(expected, rel=1e-3, abs=5e-8)
     ranking = rank_heads(effects)
     assert [effect for *_, effect in ranking] == sorted(effects.ravel().tolist(), reverse=True)
     with pytest.raises(InterruptedError):
