@@ -24,6 +24,7 @@ from bertstudio.embeddings.layout import SentenceLayout, read_layout
 from bertstudio.embeddings.pooling import pool
 from bertstudio.embeddings.progress import ProgressCallback, StopCheck
 from bertstudio.errors import EmbeddingError
+from bertstudio.heap import release_freed_memory
 
 BACKENDS = ("auto", "torch", "onnx")
 CHUNK_TEXTS = 4096  # texts tokenized (and sorted by length) at a time: bounds memory on huge tables
@@ -142,6 +143,8 @@ class SentenceEncoder:
                 if progress is not None:
                     progress(start + min(offset + batch_size, len(order)), len(texts))
             truncated = [start + i for i, e in enumerate(encodings) if _was_truncated(e, self.max_length)]
+            del encodings
+            release_freed_memory()  # batches of ever-changing shapes fragment the heap: see heap.py
             yield EncodedChunk(start=start, vectors=vectors, truncated=truncated)
 
     @torch.inference_mode()
