@@ -112,6 +112,8 @@ class AppController(QObject):
         self.running_run: str | None = None  # the run folder training in this window now
         self.data_import = DataImport(lambda: self.model_path, max_length, validation, test)
         self.data_import.busy.connect(self.busy)
+        # the Data page counts question-answering windows with the doc stride the run will use
+        self.settings_changed.connect(lambda: self.data_import.set_doc_stride(self.settings.doc_stride))
         self.session = TrainingSession()
         self.session.events.connect(self._session_events)
         self.session.ended.connect(self._session_ended)

@@ -19,6 +19,7 @@ from bertstudio.tasks import get_task
 
 PREVIEW_ROWS = 200
 QA_TASK = "question_answering"  # the task a SQuAD .json file trains
+QA_DOC_STRIDE = get_task(QA_TASK).defaults.doc_stride  # until the Train page says otherwise
 
 
 def is_squad_file(path: Path) -> bool:
@@ -66,8 +67,10 @@ def check_questions(
     max_length: int,
     sizes: tuple[float, float, float],
     columns: Any = None,
+    doc_stride: int = QA_DOC_STRIDE,
 ) -> Any:
-    """The question-answering report (data.qa_validation), with windows counted when a model is open."""
+    """The question-answering report (data.qa_validation), with windows counted when a model is open
+    (windows of `max_length` tokens sharing `doc_stride`, as the run will cut them)."""
     from bertstudio.data.qa_validation import validate_questions
 
     tokenizer = None
@@ -75,11 +78,16 @@ def check_questions(
         from bertstudio.text import load_tokenizer
 
         tokenizer = load_tokenizer(model_path)
-    return validate_questions(parsed, tokenizer, max_length, sizes=sizes, columns=columns)
+    return validate_questions(parsed, tokenizer, max_length, doc_stride, sizes=sizes, columns=columns)
 
 
 def check_question_table(
-    table: Any, mapping: Any, model_path: Path | None, max_length: int, sizes: tuple[float, float, float]
+    table: Any,
+    mapping: Any,
+    model_path: Path | None,
+    max_length: int,
+    sizes: tuple[float, float, float],
+    doc_stride: int = QA_DOC_STRIDE,
 ) -> Any:
     """A table of questions read through its mapped columns as training reads it (data.squad), then
     checked as a SQuAD file is."""
@@ -87,7 +95,7 @@ def check_question_table(
 
     mapping.check(table)
     columns = mapping.qa_columns()
-    return check_questions(read_qa_table(table, columns), model_path, max_length, sizes, columns)
+    return check_questions(read_qa_table(table, columns), model_path, max_length, sizes, columns, doc_stride)
 
 
 def check_data(
@@ -162,6 +170,7 @@ class DataImport(QObject):
         self.max_length = max_length
         self._own_max_length: int | None = None  # the person's, while the demo's (or QA's) is in use
         self._question_length = False  # the max length in use is question answering's, for this file
+        self.doc_stride = QA_DOC_STRIDE  # the run's: question-answering windows are counted with it
         self.validation_fraction = validation
         self.test_fraction = test
         self.exclude_problem_rows = False
@@ -326,6 +335,14 @@ class DataImport(QObject):
         self._question_length = False
         self._recheck_timer.start()
 
+    def set_doc_stride(self, value: int) -> None:
+        """Count question-answering windows as a run with this doc stride cuts them."""
+        if int(value) == self.doc_stride:
+            return
+        self.doc_stride = int(value)
+        if self.mapping is not None and get_task(self.mapping.task).answers_questions:
+            self._recheck_timer.start()
+
     def set_split(self, validation: float, test: float) -> None:
         self.validation_fraction, self.test_fraction = float(validation), float(test)
         self._recheck_timer.start()
@@ -354,9 +371,11 @@ class DataImport(QObject):
         self.report = self.check_error = None
         self.report_changed.emit()
         if self.questions is not None:  # a SQuAD file: its questions are checked, not a table
-            check = functools.partial(check_questions, self.questions)
+            check = functools.partial(check_questions, self.questions, doc_stride=self.doc_stride)
         elif get_task(self.mapping.task).answers_questions:
-            check = functools.partial(check_question_table, self.table, self.mapping)
+            check = functools.partial(
+                check_question_table, self.table, self.mapping, doc_stride=self.doc_stride
+            )
         else:
             check = functools.partial(check_data, self.table, self.mapping)
         run_in_background(

@@ -153,6 +153,41 @@ def test_a_squad_file_is_checked_and_trained_as_the_data_page_shows(
     assert "question answering only" in imported.check_error.message
 
 
+def test_the_data_page_counts_windows_with_the_doc_stride_the_run_will_use(
+    window, qtbot, tmp_path, tiny_encoder_dir
+):
+    from bertstudio.data.qa_validation import validate_questions
+    from bertstudio.data.squad import read_squad
+    from bertstudio.text import load_tokenizer
+
+    articles = qa_articles(6)
+    prefix = "the movie was fun . " * 120  # about 600 tokens: several windows of 384
+    for article in articles:
+        paragraph = article["paragraphs"][0]
+        paragraph["context"] = prefix + paragraph["context"]
+        for answer in paragraph["qas"][0]["answers"]:
+            answer["answer_start"] += len(prefix)
+    data = write_squad(tmp_path / "squad.json", articles)
+
+    def windows(stride: int) -> int:
+        report = validate_questions(read_squad(data), load_tokenizer(tiny_encoder_dir), 384, stride)
+        return report.questions.windows
+
+    window.open_model(tiny_encoder_dir)
+    qtbot.waitUntil(lambda: window.controller.model_path is not None, timeout=20_000)
+    window.controller.import_data(data)
+    imported = window.controller.data_import
+    qtbot.waitUntil(lambda: imported.report is not None, timeout=30_000)
+    assert imported.report.questions.doc_stride == 128 and imported.report.questions.windows == windows(128)
+    window.data_page.use_button.click()
+    window.train_page.form.fields["doc_stride"].setValue(32)  # as the person sets it on the Train page
+    qtbot.waitUntil(
+        lambda: imported.report is not None and imported.report.questions.doc_stride == 32, timeout=30_000
+    )
+    assert imported.report.questions.windows == windows(32) != windows(128)
+    assert window.controller.run_config().doc_stride == 32
+
+
 def test_the_doc_stride_field_is_shown_and_written_for_question_answering_only(window):
     form = window.train_page.form
     stride = form.fields["doc_stride"]
