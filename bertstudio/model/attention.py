@@ -2,9 +2,8 @@
 dominated training on CPU. With attention dropout (BERT's 0.1) torch's CPU SDPA leaves its fused kernel
 (which has no dropout) for the unfused math path, and that path took about ten times as long as the
 same attention without dropout: most of a training step at a few hundred tokens. `DropoutAttention`
-computes the same function in fewer passes over the (B, H, T, S) weights: the scale folded into the
-queries, the mask added in place, the dropout mask drawn as integers, the 1 / (1 - p) rescaling done on the (B, H, T, D) output, and a backward
-written out with torch's fused softmax gradient. GPUs keep torch's SDPA, whose kernels do dropout."""
+computes the same function a cache-sized block of weights at a time (see its docstring). GPUs keep
+torch's SDPA, whose kernels do dropout."""
 
 from __future__ import annotations
 
@@ -20,8 +19,8 @@ DRAW_BITS = 15  # the dropout mask compares 15-bit integers: p is honoured to 1 
 def keep_mask(
     shape: torch.Size, p: float, device: torch.device, seed: int, dtype: torch.dtype
 ) -> torch.Tensor:
-    """0 / 1 in `dtype`, 1 (keep) with probability 1 - p, the same for the same seed. One 63-bit draw makes four
-    15-bit integers: drawing an int16 per weight took 2.5 times as long."""
+    """0 / 1 in `dtype`, 1 (keep) with probability 1 - p, the same for the same seed. One 63-bit draw
+    makes four 15-bit integers: drawing an int16 per weight took 2.5 times as long."""
     count = math.prod(shape)
     generator = torch.Generator(device=device).manual_seed(seed)
     draws = torch.empty(-(-count // 4), dtype=torch.int64, device=device).random_(generator=generator)
@@ -126,8 +125,8 @@ class DropoutAttention(torch.autograd.Function):
 
     Computed a cache-sized block of weights at a time, as flash attention does, and never stored: the
     backward pass recomputes each block's weights (with softmax: exp of the masked scores' lowest number
-    takes torch's slow path, a softmax does not), and its keep mask from the block's own seed (drawn from torch's default generator, so seeds and resumed runs
-    reproduce the dropout). A pass over a layer's whole (B, H, T, S) weights runs at memory speed, and
+    takes torch's slow path, a softmax does not), and its keep mask from the block's own seed (drawn
+    from torch's default generator, so seeds and resumed runs reproduce the dropout). A pass over a layer's whole (B, H, T, S) weights runs at memory speed, and
     the unfused path makes a dozen of them."""
 
     @staticmethod
