@@ -10,7 +10,9 @@ LOCALAPPDATA on Windows), not beside the data: data folders are often read-only 
 are derived and can be rebuilt, and a key over contents finds them again when the file is moved.
 
 An entry is written into a temporary folder and renamed into place when complete, so a crash or a
-cancel leaves either no entry or a whole one.
+cancel leaves either no entry or a whole one. The writer holds an OS lock on the folder's `.lock` file
+beside it while it writes; a process killed mid-table leaves its folder with a free lock, and the next
+entry written in the cache removes it (a table's vectors can be gigabytes).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,9 +32,12 @@ import numpy as np
 
 from bertstudio.embeddings.index import row_norms
 from bertstudio.errors import StorageError
+from bertstudio.file_lock import lock_file_holder, try_lock_file
 
 FORMAT_VERSION = 1
 VECTORS, NORMS, ROWS, INFO = "vectors.npy", "norms.npy", "rows.npy", "info.json"
+IN_PROGRESS, LOCK = ".tmp", ".lock"  # an entry being written: .KEY.RANDOM.tmp/ and .KEY.RANDOM.tmp.lock
+ABANDONED_AFTER_S = 60  # younger leftovers are spared: their writer may be between creating and locking
 
 
 @dataclass
@@ -149,11 +155,18 @@ class EntryWriter:
         self.cache_dir = cache_dir
         self.key = key
         self.file: VectorFile | None = None
+        name = f".{key}.{secrets.token_hex(6)}{IN_PROGRESS}"
+        self.folder = cache_dir / name
+        self.lock = cache_dir / (name + LOCK)
+        self.release_lock = None
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            self.folder = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=cache_dir))
+            self.release_lock = try_lock_file(self.lock)  # before the folder: a folder is never unlocked
+            self.folder.mkdir()
         except OSError as exc:
+            self._unlock()
             raise _cannot_write(exc, "The embedding cache folder cannot be written", cache_dir) from None
+        remove_abandoned_entries(cache_dir)
 
     def vectors(self, rows: int, dimension: int) -> VectorFile:
         """The entry's vectors file, to fill a block at a time with `append`."""
@@ -186,6 +199,7 @@ class EntryWriter:
         except OSError as exc:
             self.discard()
             raise _cannot_write(exc, "The embedding index could not be saved", self.cache_dir) from None
+        self._unlock()
         _remove_superseded(self.cache_dir, info)
         entry = read_entry(self.cache_dir, self.key)
         if entry is None:
@@ -197,6 +211,14 @@ class EntryWriter:
             with contextlib.suppress(OSError):  # closing flushes, which a full disk refuses
                 self.file.close()  # before removing: Windows cannot delete an open file
         shutil.rmtree(self.folder, ignore_errors=True)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self.release_lock is not None:
+            self.release_lock()
+            self.release_lock = None
+            with contextlib.suppress(OSError):
+                self.lock.unlink()
 
     def __enter__(self) -> EntryWriter:
         return self
@@ -204,6 +226,32 @@ class EntryWriter:
     def __exit__(self, kind, value, traceback) -> None:
         if kind is not None:
             self.discard()
+
+
+def remove_abandoned_entries(cache_dir: Path) -> list[Path]:
+    """Delete the half-written entries whose writer is gone (killed, or the machine went down): their
+    lock is free. Returns the folders removed."""
+    removed = []
+    old = time.time() - ABANDONED_AFTER_S
+    for folder in cache_dir.glob(f".*{IN_PROGRESS}"):
+        lock = folder.with_name(folder.name + LOCK)
+        try:
+            if lock_file_holder(lock) is not None or folder.stat().st_mtime > old:
+                continue
+            if lock.exists() and lock.stat().st_mtime > old:
+                continue
+        except OSError:
+            continue  # removed meanwhile by another process
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            lock.unlink()
+        removed.append(folder)
+    for lock in cache_dir.glob(f".*{IN_PROGRESS}{LOCK}"):  # a lock left without its folder
+        folder = lock.with_name(lock.name[: -len(LOCK)])
+        with contextlib.suppress(OSError):
+            if not folder.exists() and lock_file_holder(lock) is None and lock.stat().st_mtime <= old:
+                lock.unlink()
+    return removed
 
 
 def _cannot_write(exc: OSError, what: str, cache_dir: Path) -> StorageError:

@@ -189,6 +189,47 @@ def test_a_cancel_mid_table_keeps_the_last_whole_index_and_leaves_no_half_writte
     assert again.reused and again.info.key == old.info.key
 
 
+KILLED_MID_TABLE = """
+import os, sys
+from bertstudio.embeddings import load_encoder
+from bertstudio.embeddings.table import index_table
+seen = []
+def progress(done, total):
+    seen.append(done)
+    if len(seen) == 3:  # two chunks on the disk, the third begun
+        os._exit(137)  # as kill -9: no cleanup runs
+index_table(load_encoder(sys.argv[1]), sys.argv[2], "text", cache_dir=sys.argv[3], batch_size=1,
+            chunk_size=2, progress=progress)
+"""
+
+
+def test_an_index_killed_mid_table_is_removed_by_the_next_one(tiny_model_dir, table_file, cache_dir):
+    import os
+    import subprocess
+    import time
+
+    from bertstudio.embeddings.cache import ABANDONED_AFTER_S, EntryWriter
+
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_TABLE, str(tiny_model_dir), str(table_file), str(cache_dir)],
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == 137, killed.stderr
+    (left,) = cache_dir.glob(".*.tmp")
+    assert (left / "vectors.npy").stat().st_size > 0 and left.with_name(left.name + ".lock").exists()
+    busy = EntryWriter(cache_dir, "a-live-writer")  # another writer, alive and old: must be spared
+    long_ago = time.time() - 2 * ABANDONED_AFTER_S
+    for path in (left, left.with_name(left.name + ".lock"), busy.folder, busy.lock):
+        os.utime(path, (long_ago, long_ago))
+
+    index = index_table(load_encoder(tiny_model_dir), table_file, "text", cache_dir=cache_dir)
+
+    assert sorted(entries(cache_dir)) == sorted([index.info.key, busy.folder.name, busy.lock.name])
+    busy.discard()
+    assert entries(cache_dir) == [index.info.key]
+
+
 def test_a_full_cache_disk_is_a_message_and_leaves_nothing(tiny_model_dir, tmp_path, small_disk):
     from tests.mounts import fill
 
