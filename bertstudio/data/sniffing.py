@@ -47,6 +47,7 @@ def sniff_dialect(
     delimiters = [delimiter] if delimiter else [preferred] + [d for d in DELIMITERS if d != preferred]
     best = None
     for order, candidate in enumerate(delimiters):
+        quoted = None  # (share, clean) of this delimiter under standard quoting
         for preference, (quotes, escapechar) in enumerate(QUOTING_STYLES):
             if (quoting is not None and quotes != quoting) or (escapechar and '\\"' not in sample):
                 continue
@@ -55,6 +56,12 @@ def sniff_dialect(
             options = reader_options(candidate, quotes, escapechar)
             records, clean = _sample_records(sample, options)
             share, width = _consistency(records if whole else records[:-1] or records)
+            if preference == 0:
+                quoted = (share, clean)
+            elif not quotes and quoting is None and quoted and quoted[1] and quoted[0] >= share:
+                # the quotes are the file's quoting (they parse cleanly and as consistently): reading
+                # them as text would split quoted fields at their delimiters ("hello, world" as 2 cells)
+                continue
             key = (width > 1, share, clean, -preference, -order)
             if best is None or key > best[0]:
                 best = (key, candidate, quotes, escapechar, records)

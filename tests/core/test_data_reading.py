@@ -238,6 +238,16 @@ def test_tsv_with_bare_unbalanced_quotes_reads_with_quoting_off(tmp_path):
     assert read_table(quoted, ReadOptions(quoting=False)).column("text") == ['"tab', '"ok ""x"""']
 
 
+@pytest.mark.parametrize("delimiter", [None, ","])
+def test_one_quoted_column_whose_texts_hold_the_delimiter_stays_one_column(tmp_path, delimiter):
+    # read with quoting off, each row was two cells, '"hello' and ' world"', and the text column kept '"hello'
+    path = write(tmp_path / "texts.csv", 'text\n"hello, world"\n"a, b"\n"one, two"\n')
+    table = read_table(path, ReadOptions(delimiter=delimiter))
+    assert table.columns == ["text"]
+    assert table.column("text") == ["hello, world", "a, b", "one, two"]
+    assert table.dialect.quoting and not table.ragged
+
+
 def test_numeric_id_columns_are_stored_compactly_and_read_back_exactly(tmp_path):
     import numpy as np
 
