@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from bertstudio.atomic import fsync_folder
 from bertstudio.embeddings.index import row_norms
 from bertstudio.errors import StorageError
 from bertstudio.file_lock import lock_file_holder, try_lock_file
@@ -196,6 +197,7 @@ class EntryWriter:
             if final.exists():  # built meanwhile by another process: same key, same contents
                 shutil.rmtree(final, ignore_errors=True)
             os.replace(self.folder, final)
+            fsync_folder(self.cache_dir)  # the rename itself survives a power loss
         except OSError as exc:
             self.discard()
             raise _cannot_write(exc, "The embedding index could not be saved", self.cache_dir) from None
@@ -236,7 +238,7 @@ def remove_abandoned_entries(cache_dir: Path) -> list[Path]:
     for folder in cache_dir.glob(f".*{IN_PROGRESS}"):
         lock = folder.with_name(folder.name + LOCK)
         try:
-            if lock_file_holder(lock) is not None or folder.stat().st_mtime > old:
+            if not folder.is_dir() or lock_file_holder(lock) is not None or folder.stat().st_mtime > old:
                 continue
             if lock.exists() and lock.stat().st_mtime > old:
                 continue
