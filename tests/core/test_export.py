@@ -254,7 +254,9 @@ def test_a_disk_that_fills_up_gives_a_clear_message_and_leaves_nothing(tmp_path,
     assert os.listdir(small_disk) == []
 
 
-FAMILIES = ("bert", "roberta", "xlm-roberta", "distilbert", "albert", "electra")
+FAMILIES = ("bert", "roberta", "xlm-roberta", "distilbert", "albert", "electra", "deberta-v2", "modernbert")
+# a ModernBERT with a local layer whose window (8) is shorter than the batch's texts (17)
+FAMILY_SETTINGS = {"modernbert": {"extra": {"local_attention": 8, "global_attn_every_n_layers": 2}}}
 
 
 @pytest.mark.parametrize("model_type", FAMILIES)
@@ -279,6 +281,7 @@ def test_every_family_exports_through_its_public_forward(model_type, task):
         max_position_embeddings=70,
         id2label={0: "a", 1: "b", 2: "c"},
         **({"pad_token_id": 1} if family.positions_from_padding else {}),
+        **FAMILY_SETTINGS.get(model_type, {}),
     )
     torch.manual_seed(0)
     model = build_model(config, task).eval()
