@@ -38,7 +38,7 @@ from bertstudio.file_lock import lock_file_holder, try_lock_file
 FORMAT_VERSION = 1
 VECTORS, NORMS, ROWS, INFO = "vectors.npy", "norms.npy", "rows.npy", "info.json"
 IN_PROGRESS, LOCK = ".tmp", ".lock"  # an entry being written: .KEY.RANDOM.tmp/ and .KEY.RANDOM.tmp.lock
-ABANDONED_AFTER_S = 60  # younger leftovers are spared: their writer may be between creating and locking
+ABANDONED_AFTER_S = 60  # younger leftovers are spared (a writer between creating its lock and locking it)
 
 
 @dataclass
@@ -230,30 +230,25 @@ class EntryWriter:
             self.discard()
 
 
-def remove_abandoned_entries(cache_dir: Path) -> list[Path]:
+def remove_abandoned_entries(cache_dir: Path) -> None:
     """Delete the half-written entries whose writer is gone (killed, or the machine went down): their
-    lock is free. Returns the folders removed."""
-    removed = []
+    lock is free. A writer locks before it creates its folder, so a folder with a free lock is abandoned."""
     old = time.time() - ABANDONED_AFTER_S
     for folder in cache_dir.glob(f".*{IN_PROGRESS}"):
         lock = folder.with_name(folder.name + LOCK)
         try:
             if not folder.is_dir() or lock_file_holder(lock) is not None or folder.stat().st_mtime > old:
                 continue
-            if lock.exists() and lock.stat().st_mtime > old:
-                continue
         except OSError:
             continue  # removed meanwhile by another process
         shutil.rmtree(folder, ignore_errors=True)
         with contextlib.suppress(OSError):
             lock.unlink()
-        removed.append(folder)
     for lock in cache_dir.glob(f".*{IN_PROGRESS}{LOCK}"):  # a lock left without its folder
         folder = lock.with_name(lock.name[: -len(LOCK)])
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # a young one may be a writer between creating and locking
             if not folder.exists() and lock_file_holder(lock) is None and lock.stat().st_mtime <= old:
                 lock.unlink()
-    return removed
 
 
 def _cannot_write(exc: OSError, what: str, cache_dir: Path) -> StorageError:
