@@ -230,6 +230,16 @@ def test_an_index_killed_mid_table_is_removed_by_the_next_one(tiny_model_dir, ta
     assert entries(cache_dir) == [index.info.key]
 
 
+def test_a_read_only_cache_is_a_message_naming_it(tiny_model_dir, table_file, tmp_path, read_only):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    read_only(cache)
+    with pytest.raises(StorageError, match="cache folder cannot be written") as caught:
+        index_table(load_encoder(tiny_model_dir), table_file, "text", cache_dir=cache)
+    assert str(cache) in str(caught.value) and "BERTSTUDIO_CACHE_DIR" in str(caught.value)
+    assert entries(cache) == []
+
+
 def test_a_full_cache_disk_is_a_message_and_leaves_nothing(tiny_model_dir, tmp_path, small_disk):
     from tests.mounts import fill
 
