@@ -17,7 +17,6 @@ Needs transformers and accelerate (test-only references; bertstudio never import
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import random
@@ -33,6 +32,9 @@ import torch
 
 from bertstudio.model import load_pretrained, save_pretrained
 from bertstudio.training.squad_scoring import squad_scores
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.core import qa_reference  # noqa: E402  (transformers' example, written out once)
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -74,21 +76,6 @@ def sampled_squad(path: str, count: int, seed: int, out: Path) -> Path:
             paragraph["qas"] = [qa for q, qa in enumerate(paragraph["qas"]) if (a, p, q) in keep]
     out.write_text(json.dumps(document), encoding="utf-8")
     return out
-
-
-def flat_questions(path: Path) -> list[dict]:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    return [
-        {
-            "id": qa["id"],
-            "question": qa["question"],
-            "context": paragraph["context"],
-            "answers": [] if qa.get("is_impossible") else qa["answers"],
-        }
-        for article in document["data"]
-        for paragraph in article["paragraphs"]
-        for qa in paragraph["qas"]
-    ]
 
 
 def golds_of(questions: list[dict]) -> dict[str, list[str]]:
@@ -171,43 +158,7 @@ def run_transformers(
     began = time.perf_counter()
     tokenizer = transformers.AutoTokenizer.from_pretrained(start)
     model = transformers.AutoModelForQuestionAnswering.from_pretrained(start, attn_implementation="sdpa")
-    features = dict(
-        truncation="only_second",
-        max_length=args.max_length,
-        stride=args.doc_stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding="max_length",
-    )
-
-    def train_features(questions):  # run_qa.py's prepare_train_features
-        encoded = tokenizer(
-            [q["question"].lstrip() for q in questions], [q["context"] for q in questions], **features
-        )
-        rows = []
-        for i, offsets in enumerate(encoded["offset_mapping"]):
-            question = questions[encoded["overflow_to_sample_mapping"][i]]
-            sequence = encoded.sequence_ids(i)
-            start_position = end_position = 0  # [CLS]
-            if question["answers"]:
-                first = question["answers"][0]["answer_start"]
-                last = first + len(question["answers"][0]["text"])
-                context = [t for t, s in enumerate(sequence) if s == 1]
-                if offsets[context[0]][0] <= first and offsets[context[-1]][1] >= last:
-                    start_position = max(t for t in context if offsets[t][0] <= first)
-                    end_position = min(t for t in context if offsets[t][1] >= last)
-            rows.append(
-                {
-                    "input_ids": encoded["input_ids"][i],
-                    "attention_mask": encoded["attention_mask"][i],
-                    "token_type_ids": encoded["token_type_ids"][i],
-                    "start_positions": start_position,
-                    "end_positions": end_position,
-                }
-            )
-        return rows
-
-    train = train_features(train_questions)
+    train = qa_reference.train_features(tokenizer, train_questions, args.max_length, args.doc_stride)
     steps = (len(train) + args.batch_size - 1) // args.batch_size * args.epochs
     training_args = transformers.TrainingArguments(
         output_dir=str(work / "transformers-run"),
@@ -227,7 +178,14 @@ def run_transformers(
         model=model, args=training_args, train_dataset=train, data_collator=transformers.default_data_collator
     )
     output = trainer.train()
-    answers = predict_like_the_example(tokenizer, trainer, dev_questions, features)
+    answers = qa_reference.predictions(
+        tokenizer,
+        lambda rows: trainer.predict(rows).predictions,
+        dev_questions,
+        args.max_length,
+        args.doc_stride,
+    )
+    scores = squad_scores(answers, golds_of(dev_questions))
     seconds = time.perf_counter() - began
     shutil.rmtree(work / "transformers-run", ignore_errors=True)
     loop = output.metrics["train_samples_per_second"]
@@ -236,44 +194,9 @@ def run_transformers(
         "seconds": seconds,
         "samples_per_second": loop,
         "loop_samples_per_second": loop,
-        **answers,
+        "f1": scores["f1"],
+        "exact_match": scores["exact_match"],
     }
-
-
-def predict_like_the_example(tokenizer, trainer, questions, features, n_best=20, max_answer=30) -> dict:
-    """run_qa.py's prepare_validation_features + utils_qa.postprocess_qa_predictions (v2.0, threshold 0)."""
-    encoded = tokenizer(
-        [q["question"].lstrip() for q in questions], [q["context"] for q in questions], **features
-    )
-    rows = [
-        {
-            "input_ids": encoded["input_ids"][i],
-            "attention_mask": encoded["attention_mask"][i],
-            "token_type_ids": encoded["token_type_ids"][i],
-        }
-        for i in range(len(encoded["input_ids"]))
-    ]
-    start_logits, end_logits = trainer.predict(rows).predictions
-    by_question = collections.defaultdict(list)
-    for i, owner in enumerate(encoded["overflow_to_sample_mapping"]):
-        by_question[owner].append(i)
-    predictions = {}
-    for owner, question in enumerate(questions):
-        best_null, candidates = None, []
-        for i in by_question[owner]:
-            offsets, sequence = encoded["offset_mapping"][i], encoded.sequence_ids(i)
-            null = start_logits[i][0] + end_logits[i][0]
-            best_null = null if best_null is None or null < best_null else best_null
-            for s in np.argsort(start_logits[i])[-1 : -n_best - 1 : -1]:
-                for e in np.argsort(end_logits[i])[-1 : -n_best - 1 : -1]:
-                    if sequence[s] != 1 or sequence[e] != 1 or e < s or e - s + 1 > max_answer:
-                        continue
-                    text = question["context"][offsets[s][0] : offsets[e][1]]
-                    candidates.append((start_logits[i][s] + end_logits[i][e], text))
-        best = max(candidates) if candidates else (-np.inf, "")
-        predictions[question["id"]] = best[1] if best[0] > best_null else ""
-    scores = squad_scores(predictions, golds_of(questions))
-    return {"f1": scores["f1"], "exact_match": scores["exact_match"]}
 
 
 def starting_point(path: str, seed: int, folder: Path) -> Path:
@@ -299,7 +222,7 @@ def main() -> None:
         start = starting_point(args.model, args.seed, work / "start")
         sides = {
             "transformers": lambda: run_transformers(
-                args, start, flat_questions(train), flat_questions(dev), work
+                args, start, qa_reference.flat_questions(train), qa_reference.flat_questions(dev), work
             ),
             "bertstudio": lambda: run_ours(args, start, train, dev, work),
         }

@@ -679,7 +679,9 @@ class BertForTokenClassification(_BertWithHead):
 class BertForQuestionAnswering(_BertWithHead):
     """Extractive QA: a linear `qa_outputs` (hidden -> 2) scores every token as the answer's start and
     end. labels: (B, 2) start / end token positions; 0 ([CLS]) for a window without the answer. The
-    loss is the mean of the start and end cross-entropies, as in transformers."""
+    loss is the mean of the start and end cross-entropies, as in transformers, but over the real tokens
+    only: transformers' softmax also spans the padding, so its loss depends on how far a batch is padded
+    (and in training our padding's hidden states are zero, which would pin its logits at the bias)."""
 
     task = "question_answering"
 
@@ -700,9 +702,19 @@ class BertForQuestionAnswering(_BertWithHead):
         if labels is not None:
             width = start_logits.shape[1]
             starts, ends = labels[:, 0].clamp(0, width), labels[:, 1].clamp(0, width)
-            start_loss = F.cross_entropy(start_logits.float(), starts, ignore_index=width)
-            end_loss = F.cross_entropy(end_logits.float(), ends, ignore_index=width)
+            start_loss = F.cross_entropy(
+                _real_tokens(start_logits, attention_mask), starts, ignore_index=width
+            )
+            end_loss = F.cross_entropy(_real_tokens(end_logits, attention_mask), ends, ignore_index=width)
             out.loss = (start_loss + end_loss) / 2
+
+
+def _real_tokens(logits: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    """float logits with padding positions at the lowest number (out of a softmax)."""
+    logits = logits.float()
+    if attention_mask is None:
+        return logits
+    return logits.masked_fill(attention_mask == 0, torch.finfo(logits.dtype).min)
 
 
 def build_model(config: BertConfig, task: str = "base") -> BertPreTrainedModel:

@@ -10,9 +10,12 @@ import pytest
 import torch
 
 from bertstudio.cli import main
-from bertstudio.model import load_pretrained
+from bertstudio.data.qa_windows import encode_windows
+from bertstudio.data.squad import build_qa_dataset, read_questions
+from bertstudio.model import load_pretrained, save_pretrained
 from bertstudio.text import encode
 from bertstudio.training.squad_scoring import squad_scores
+from tests.core import qa_reference
 from tests.core.family_references import PAIRS, TEXTS, save_reference
 from tests.core.qa_fixtures import qa_articles, write_squad
 from tests.core.training_fixtures import tiny_model
@@ -38,14 +41,105 @@ def test_loss_matches_transformers_and_a_window_without_the_answer_points_at_cls
     starts, ends = torch.tensor([3, 0, 1]), torch.tensor([5, 0, 2])  # row 2: no answer here ([CLS])
     with torch.no_grad():
         mine = ours(ids, mask, types, labels=torch.stack((starts, ends), dim=1)).loss
-        theirs = reference(
-            input_ids=ids,
-            attention_mask=mask,
-            token_type_ids=types,
-            start_positions=starts,
-            end_positions=ends,
-        ).loss
-    assert abs(float(mine) - float(theirs)) < TOLERANCE
+        # transformers' softmax spans the padding too: each example alone is the loss without padding
+        theirs = [
+            reference(
+                input_ids=ids[row : row + 1, : int(mask[row].sum())],
+                token_type_ids=types[row : row + 1, : int(mask[row].sum())],
+                start_positions=starts[row : row + 1],
+                end_positions=ends[row : row + 1],
+            ).loss
+            for row in range(len(ids))
+        ]
+    assert int(mask.sum()) < mask.numel()  # the batch holds padding
+    assert abs(float(mine) - float(torch.stack(theirs).mean())) < TOLERANCE
+
+
+def test_padding_does_not_change_the_loss_in_training_or_in_evaluation(tmp_path):
+    save_reference(tmp_path, "bert", "BertForQuestionAnswering", num_labels=2)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)  # training mode, same function
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    model, tokenizer = load_pretrained(tmp_path)
+    ids, mask, types = padded(tokenizer)
+    labels = torch.tensor([[3, 5], [0, 0], [1, 2]])
+    wider = [torch.nn.functional.pad(x, (0, 9)) for x in (ids, mask, types)]
+    for train in (True, False):  # training packs the real tokens (padding's hidden states are zero)
+        model.train(train)
+        with torch.no_grad():
+            losses = [float(model(*batch, labels=labels).loss) for batch in ((ids, mask, types), wider)]
+        assert abs(losses[0] - losses[1]) < 1e-5, (train, losses)
+
+
+def test_our_windows_are_the_examples_features_and_the_trainer_takes_our_steps(tmp_path):
+    """transformers' question-answering example builds exactly our windows; fed them, its Trainer (with the
+    padding left out of the softmax, as ours does) takes the optimizer steps our whole train command takes.
+    One batch of every window per step, so the order of batches plays no part; no dropout."""
+    pytest.importorskip("accelerate")
+    train = write_squad(tmp_path / "train.json", qa_articles(40, seed=0, unanswerable_every=4))
+    dev = write_squad(tmp_path / "dev.json", qa_articles(8, seed=1, unanswerable_every=4))
+    torch.manual_seed(0)
+    model, tokenizer = load_pretrained(tiny_model(tmp_path, dropout=False), task="question_answering")
+    start = save_pretrained(model, tokenizer, tmp_path / "start")
+    features = qa_reference.train_features(
+        transformers.AutoTokenizer.from_pretrained(start), qa_reference.flat_questions(train), 32, 8
+    )
+    windows = encode_windows(build_qa_dataset(read_questions(train)).examples, tokenizer, 32, 8).encoded
+    assert len(windows) == len(features) > 40  # some contexts need two windows
+    for row, feature in enumerate(features):
+        span = slice(windows.offsets[row], windows.offsets[row + 1])
+        real = sum(feature["attention_mask"])
+        assert windows.input_ids[span].tolist() == feature["input_ids"][:real]
+        assert windows.token_type_ids[span].tolist() == feature["token_type_ids"][:real]
+        assert windows.labels[row].tolist() == [feature["start_positions"], feature["end_positions"]]
+
+    steps, settings = 4, ["--lr", "3e-3", "--warmup", "0.25", "--weight-decay", "0.01"]
+    run = tmp_path / "run"
+    command = ["train", "--task", "question_answering", "--model", str(start), "--data", str(train)]
+    command += ["--validation", str(dev), "--out", str(run), "--batch-size", str(len(features))]
+    command += ["--max-steps", str(steps), "--max-length", "32", "--doc-stride", "8", *settings, "--plain"]
+    assert main(command) == 0
+    events = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    ours = [(e["loss"], e["grad_norm"]) for e in events if e["kind"] == "step"]
+
+    class RealTokensTrainer(transformers.Trainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            starts, ends = inputs.pop("start_positions"), inputs.pop("end_positions")
+            out = model(**inputs)
+            padding, lowest = inputs["attention_mask"] == 0, torch.finfo(torch.float32).min
+            loss = sum(
+                torch.nn.functional.cross_entropy(logits.masked_fill(padding, lowest), positions)
+                for logits, positions in ((out.start_logits, starts), (out.end_logits, ends))
+            )
+            return (loss / 2, out) if return_outputs else loss / 2
+
+    arguments = transformers.TrainingArguments(
+        output_dir=str(tmp_path / "transformers"),
+        per_device_train_batch_size=len(features),
+        max_steps=steps,
+        learning_rate=3e-3,
+        warmup_steps=1,
+        weight_decay=0.01,
+        use_cpu=True,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        logging_steps=1,
+    )
+    reference = transformers.AutoModelForQuestionAnswering.from_pretrained(start)
+    trainer = RealTokensTrainer(
+        model=reference,
+        args=arguments,
+        train_dataset=features,
+        data_collator=transformers.default_data_collator,
+    )
+    trainer.train()
+    theirs = [(h["loss"], h["grad_norm"]) for h in trainer.state.log_history if "loss" in h]
+    assert len(ours) == len(theirs) == steps
+    assert ours[-1][0] < ours[0][0] - 0.1  # it learns: the comparison is not of four idle steps
+    for (loss, norm), (their_loss, their_norm) in zip(ours, theirs, strict=True):
+        assert loss == pytest.approx(their_loss, abs=1e-4)
+        assert norm == pytest.approx(their_norm, rel=1e-3)
 
 
 def test_cli_trains_on_squad_predicts_by_id_and_evaluate_agrees_with_official_scoring(tmp_path, capsys):
