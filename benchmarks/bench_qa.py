@@ -11,6 +11,9 @@ Data: benchmarks/data/debian_qa_{train,dev}.json (SQuAD v2.0 format, built from 
 by benchmarks/debian_qa.py), or any SQuAD files (--train, --dev).
 
     python benchmarks/bench_qa.py --train-questions 600 --dev-questions 200 --epochs 2 [--rounds 2]
+
+--same-steps N instead compares the first N optimizer steps, with dropout off, the features in file order
+and the padding out of the Trainer's softmax as out of ours: the loss and gradient norm of each step.
 Needs transformers and accelerate (test-only references; bertstudio never imports them).
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import shutil
@@ -55,6 +59,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--doc-stride", type=int, default=32)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads for both")
+    parser.add_argument(
+        "--same-steps",
+        type=int,
+        default=0,
+        help="compare the first N steps without randomness instead (dropout off, batches in order)",
+    )
     parser.add_argument(
         "--rounds", type=int, default=2, help="runs of each side, alternating (ABBA...) against load drift"
     )
@@ -206,6 +216,65 @@ def starting_point(path: str, seed: int, folder: Path) -> Path:
     return save_pretrained(model.float(), tokenizer, folder)
 
 
+def compare_steps(args, start: Path, train: Path, dev: Path, work: Path) -> None:
+    """The first args.same_steps steps of both sides without randomness: dropout off in the starting
+    model, batches in file order (our sampler's shuffle switched off in this process), and the
+    Trainer's loss over the real tokens only, as ours."""
+    import transformers
+
+    from bertstudio.cli import main as bertstudio_main
+    from bertstudio.data import BatchSampler
+    from bertstudio.training.trainer import Trainer
+
+    config = json.loads((start / "config.json").read_text())
+    config.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    (start / "config.json").write_text(json.dumps(config))
+    Trainer._sampler = lambda self: BatchSampler(
+        self.prepared.train.lengths, self.config.batch_size, shuffle=False, group_by_length=False
+    )
+    window = ["--max-length", str(args.max_length), "--doc-stride", str(args.doc_stride)]
+    command = ["train", "--task", "question_answering", "--model", str(start), "--data", str(train)]
+    command += ["--validation", str(dev), "--out", str(work / "ours-steps"), "--plain", *window]
+    command += ["--max-steps", str(args.same_steps), "--batch-size", str(args.batch_size)]
+    command += ["--lr", str(args.lr), "--warmup", "0.1", "--threads", str(args.threads), "--device", "cpu"]
+    bertstudio_main(command)
+    events = [json.loads(line) for line in (work / "ours-steps" / "metrics.jsonl").read_text().splitlines()]
+    ours = [(e["loss"], e["grad_norm"]) for e in events if e["kind"] == "step"]
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(start)
+    features = qa_reference.train_features(
+        tokenizer, qa_reference.flat_questions(train), args.max_length, args.doc_stride
+    )
+    arguments = transformers.TrainingArguments(
+        output_dir=str(work / "transformers-steps"),
+        per_device_train_batch_size=args.batch_size,
+        max_steps=args.same_steps,
+        learning_rate=args.lr,
+        warmup_steps=math.ceil(0.1 * args.same_steps),  # ours rounds warm-up steps up
+        weight_decay=0.01,
+        use_cpu=True,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        logging_steps=1,
+    )
+    model = transformers.AutoModelForQuestionAnswering.from_pretrained(start, attn_implementation="sdpa")
+    trainer = qa_reference.real_tokens_trainer(in_file_order=True)(
+        model=model, args=arguments, train_dataset=features, data_collator=transformers.default_data_collator
+    )
+    trainer.train()
+    theirs = [(h["loss"], h["grad_norm"]) for h in trainer.state.log_history if "loss" in h]
+    print(
+        f"model {Path(args.model).name}, {args.train_questions} train questions, batch {args.batch_size}, "
+        f"lr {args.lr}, max length {args.max_length}, doc stride {args.doc_stride}; dropout off, file order"
+    )
+    print(f"{'step':>4}{'loss ours':>12}{'Trainer':>12}{'grad norm ours':>16}{'Trainer':>10}")
+    for step, ((loss, norm), (their_loss, their_norm)) in enumerate(zip(ours, theirs, strict=True), 1):
+        print(f"{step:>4}{loss:>12.5f}{their_loss:>12.5f}{norm:>16.4f}{their_norm:>10.4f}")
+    gaps = [abs(a[0] - b[0]) for a, b in zip(ours, theirs, strict=True)]
+    print(f"largest loss difference {max(gaps):.2e} over {len(gaps)} steps")
+
+
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
@@ -220,6 +289,8 @@ def main() -> None:
         train = sampled_squad(args.train, args.train_questions, 1, work / "train.json")
         dev = sampled_squad(args.dev, args.dev_questions, 2, work / "dev.json")
         start = starting_point(args.model, args.seed, work / "start")
+        if args.same_steps:
+            return compare_steps(args, start, train, dev, work)
         sides = {
             "transformers": lambda: run_transformers(
                 args, start, qa_reference.flat_questions(train), qa_reference.flat_questions(dev), work

@@ -108,3 +108,29 @@ def predictions(
         best = max(candidates) if candidates else (-np.inf, "")
         answers[question["id"]] = best[1] if best[0] > best_null else ""
     return answers
+
+
+def real_tokens_trainer(in_file_order: bool = False):
+    """transformers.Trainer with the QA loss over the real tokens only (the padding out of the softmax, as
+    bertstudio's loss leaves it out; the example's spans the padding too); `in_file_order` takes the
+    features in order instead of shuffled."""
+    import torch
+    import transformers
+
+    class RealTokensTrainer(transformers.Trainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            starts, ends = inputs.pop("start_positions"), inputs.pop("end_positions")
+            out = model(**inputs)
+            padding, lowest = inputs["attention_mask"] == 0, torch.finfo(torch.float32).min
+            loss = sum(
+                torch.nn.functional.cross_entropy(logits.float().masked_fill(padding, lowest), positions)
+                for logits, positions in ((out.start_logits, starts), (out.end_logits, ends))
+            )
+            return (loss / 2, out) if return_outputs else loss / 2
+
+        def _get_train_sampler(self, *args, **kwargs):
+            if in_file_order:
+                return torch.utils.data.SequentialSampler(self.train_dataset)
+            return super()._get_train_sampler(*args, **kwargs)
+
+    return RealTokensTrainer

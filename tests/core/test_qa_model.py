@@ -102,17 +102,6 @@ def test_our_windows_are_the_examples_features_and_the_trainer_takes_our_steps(t
     events = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     ours = [(e["loss"], e["grad_norm"]) for e in events if e["kind"] == "step"]
 
-    class RealTokensTrainer(transformers.Trainer):
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            starts, ends = inputs.pop("start_positions"), inputs.pop("end_positions")
-            out = model(**inputs)
-            padding, lowest = inputs["attention_mask"] == 0, torch.finfo(torch.float32).min
-            loss = sum(
-                torch.nn.functional.cross_entropy(logits.masked_fill(padding, lowest), positions)
-                for logits, positions in ((out.start_logits, starts), (out.end_logits, ends))
-            )
-            return (loss / 2, out) if return_outputs else loss / 2
-
     arguments = transformers.TrainingArguments(
         output_dir=str(tmp_path / "transformers"),
         per_device_train_batch_size=len(features),
@@ -127,7 +116,7 @@ def test_our_windows_are_the_examples_features_and_the_trainer_takes_our_steps(t
         logging_steps=1,
     )
     reference = transformers.AutoModelForQuestionAnswering.from_pretrained(start)
-    trainer = RealTokensTrainer(
+    trainer = qa_reference.real_tokens_trainer()(
         model=reference,
         args=arguments,
         train_dataset=features,
