@@ -245,25 +245,16 @@ def compare_steps(args, start: Path, train: Path, dev: Path, work: Path) -> None
     features = qa_reference.train_features(
         tokenizer, qa_reference.flat_questions(train), args.max_length, args.doc_stride
     )
-    arguments = transformers.TrainingArguments(
-        output_dir=str(work / "transformers-steps"),
-        per_device_train_batch_size=args.batch_size,
-        max_steps=args.same_steps,
-        learning_rate=args.lr,
+    theirs = qa_reference.trainer_steps(
+        start,
+        features,
+        work / "transformers-steps",
+        args.batch_size,
+        args.same_steps,
+        args.lr,
         warmup_steps=math.ceil(0.1 * args.same_steps),  # ours rounds warm-up steps up
-        weight_decay=0.01,
-        use_cpu=True,
-        save_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-        logging_steps=1,
+        in_file_order=True,
     )
-    model = transformers.AutoModelForQuestionAnswering.from_pretrained(start, attn_implementation="sdpa")
-    trainer = qa_reference.real_tokens_trainer(in_file_order=True)(
-        model=model, args=arguments, train_dataset=features, data_collator=transformers.default_data_collator
-    )
-    trainer.train()
-    theirs = [(h["loss"], h["grad_norm"]) for h in trainer.state.log_history if "loss" in h]
     print(
         f"model {Path(args.model).name}, {args.train_questions} train questions, batch {args.batch_size}, "
         f"lr {args.lr}, max length {args.max_length}, doc stride {args.doc_stride}; dropout off, file order"

@@ -134,3 +134,38 @@ def real_tokens_trainer(in_file_order: bool = False):
             return super()._get_train_sampler(*args, **kwargs)
 
     return RealTokensTrainer
+
+
+def trainer_steps(
+    start: Path,
+    features: list[dict],
+    folder: Path,
+    batch_size: int,
+    steps: int,
+    learning_rate: float,
+    warmup_steps: int,
+    in_file_order: bool = False,
+) -> list[tuple[float, float]]:
+    """(loss, gradient norm) of each of `steps` steps the Trainer takes from `start` on `features`, with the
+    loss over real tokens (real_tokens_trainer) and weight decay 0.01."""
+    import transformers
+
+    arguments = transformers.TrainingArguments(
+        output_dir=str(folder),
+        per_device_train_batch_size=batch_size,
+        max_steps=steps,
+        learning_rate=learning_rate,
+        warmup_steps=warmup_steps,
+        weight_decay=0.01,
+        use_cpu=True,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        logging_steps=1,
+    )
+    model = transformers.AutoModelForQuestionAnswering.from_pretrained(start, attn_implementation="sdpa")
+    trainer = real_tokens_trainer(in_file_order)(
+        model=model, args=arguments, train_dataset=features, data_collator=transformers.default_data_collator
+    )
+    trainer.train()
+    return [(h["loss"], h["grad_norm"]) for h in trainer.state.log_history if "loss" in h]

@@ -102,28 +102,9 @@ def test_our_windows_are_the_examples_features_and_the_trainer_takes_our_steps(t
     events = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     ours = [(e["loss"], e["grad_norm"]) for e in events if e["kind"] == "step"]
 
-    arguments = transformers.TrainingArguments(
-        output_dir=str(tmp_path / "transformers"),
-        per_device_train_batch_size=len(features),
-        max_steps=steps,
-        learning_rate=3e-3,
-        warmup_steps=1,
-        weight_decay=0.01,
-        use_cpu=True,
-        save_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-        logging_steps=1,
+    theirs = qa_reference.trainer_steps(
+        start, features, tmp_path / "transformers", len(features), steps, 3e-3, warmup_steps=1
     )
-    reference = transformers.AutoModelForQuestionAnswering.from_pretrained(start)
-    trainer = qa_reference.real_tokens_trainer()(
-        model=reference,
-        args=arguments,
-        train_dataset=features,
-        data_collator=transformers.default_data_collator,
-    )
-    trainer.train()
-    theirs = [(h["loss"], h["grad_norm"]) for h in trainer.state.log_history if "loss" in h]
     assert len(ours) == len(theirs) == steps
     assert ours[-1][0] < ours[0][0] - 0.1  # it learns: the comparison is not of four idle steps
     for (loss, norm), (their_loss, their_norm) in zip(ours, theirs, strict=True):
