@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from bertstudio.model import load_pretrained, save_pretrained
+from bertstudio.training.run_index import model_display_name
 from bertstudio.training.squad_scoring import squad_scores
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -256,7 +257,7 @@ def compare_steps(args, start: Path, train: Path, dev: Path, work: Path) -> None
         in_file_order=True,
     )
     print(
-        f"model {Path(args.model).name}, {args.train_questions} train questions, batch {args.batch_size}, "
+        f"model {model_display_name(args.model)}, {args.train_questions} train questions, batch {args.batch_size}, "
         f"lr {args.lr}, max length {args.max_length}, doc stride {args.doc_stride}; dropout off, file order"
     )
     print(f"{'step':>4}{'loss ours':>12}{'Trainer':>12}{'grad norm ours':>16}{'Trainer':>10}")
@@ -294,7 +295,7 @@ def main() -> None:
                 load = os.getloadavg()[0]
                 rows.append((number, name, sides[name](), load))
     print(
-        f"model {Path(args.model).name}, {args.train_questions} train / {args.dev_questions} dev questions, "
+        f"model {model_display_name(args.model)}, {args.train_questions} train / {args.dev_questions} dev questions, "
         f"epochs {args.epochs}, batch {args.batch_size}, lr {args.lr}, max length {args.max_length}, "
         f"doc stride {args.doc_stride}, threads {args.threads}, {os.cpu_count()} cores"
     )
